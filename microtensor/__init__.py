@@ -1,0 +1,126 @@
+"""microtensor: a small, readable reverse-mode autodiff library over NumPy, with PyTorch's API.
+
+>>> import microtensor as mt
+>>> x = mt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .dtypes import bool_, float32, float64, get_default_dtype, int32, int64, set_default_dtype
+from .random import manual_seed
+from .tensor import (
+    Tensor,
+    arange,
+    broadcast_shapes,
+    cat,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    maximum,
+    minimum,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    stack,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
+
+__version__ = "0.1.0"
+
+# PyTorch's dtype aliases.
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+bool = bool_  # noqa: A001
+
+# Tensor methods that are also top-level functions, as in PyTorch: microtensor.exp(x).
+abs = Tensor.abs  # noqa: A001
+exp = Tensor.exp
+log = Tensor.log
+log1p = Tensor.log1p
+sqrt = Tensor.sqrt
+sin = Tensor.sin
+cos = Tensor.cos
+tanh = Tensor.tanh
+sigmoid = Tensor.sigmoid
+relu = Tensor.relu
+neg = Tensor.neg
+add = Tensor.add
+sub = Tensor.sub
+mul = Tensor.mul
+div = Tensor.div
+pow = Tensor.pow  # noqa: A001
+clamp = Tensor.clamp
+clip = Tensor.clamp
+sum = Tensor.sum  # noqa: A001
+mean = Tensor.mean
+var = Tensor.var
+std = Tensor.std
+prod = Tensor.prod
+amax = Tensor.amax
+amin = Tensor.amin
+max = Tensor.max  # noqa: A001
+min = Tensor.min  # noqa: A001
+argmax = Tensor.argmax
+argmin = Tensor.argmin
+logsumexp = Tensor.logsumexp
+softmax = Tensor.softmax
+log_softmax = Tensor.log_softmax
+matmul = Tensor.matmul
+reshape = Tensor.reshape
+transpose = Tensor.transpose
+permute = Tensor.permute
+squeeze = Tensor.squeeze
+unsqueeze = Tensor.unsqueeze
+flatten = Tensor.flatten
+split = Tensor.split
+chunk = Tensor.chunk
+take_along_dim = Tensor.take_along_dim
+clone = Tensor.clone
+detach = Tensor.detach
+eq = Tensor.eq
+ne = Tensor.ne
+lt = Tensor.lt
+le = Tensor.le
+gt = Tensor.gt
+ge = Tensor.ge
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """x if x > 0 else negative_slope * x"""
+    return input.leaky_relu(negative_slope)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """log(1 + exp(beta x)) / beta, linear above ``threshold`` (no overflow)"""
+    return input.softplus(beta, threshold)
+
+
+__all__ = [
+    "Tensor", "abs", "add", "amax", "amin", "arange", "argmax", "argmin", "autograd", "bool",
+    "bool_", "broadcast_shapes", "cat", "chunk", "clamp", "clip", "clone", "cos", "detach",
+    "div", "double", "empty", "enable_grad", "eq", "exp", "eye", "flatten", "float", "float32",
+    "float64", "from_numpy", "full", "full_like", "ge", "get_default_dtype", "gt", "int",
+    "int32", "int64", "is_grad_enabled", "le", "leaky_relu", "linspace", "log", "log1p",
+    "log_softmax", "logsumexp", "long", "lt", "manual_seed", "matmul", "max", "maximum", "mean",
+    "min", "minimum", "mul", "ne", "neg", "no_grad", "ones", "ones_like", "permute", "pow",
+    "prod", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "relu",
+    "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "softmax",
+    "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "take_along_dim",
+    "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+]

@@ -1,0 +1,255 @@
+"""Reverse-mode differentiation: walk the graph from the outputs back to the leaves.
+
+The walk is iterative (no recursion), so a chain of 100,000 ops works at Python's default
+recursion limit. Each node runs once, after every node that feeds gradient into it has run
+(a dependency count, i.e. Kahn's topological order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import grad_mode
+from .function import Context, Function, TensorBase
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def unbroadcast(grad: TensorBase, shape: tuple[int, ...], node: Context | None = None,
+                index: int = 0) -> Any:
+    """Sum ``grad`` over the dimensions that broadcasting added or stretched, to get ``shape``."""
+    gshape = grad.data.shape
+    if gshape == shape:
+        return grad
+    extra = len(gshape) - len(shape)
+    if extra < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[extra:], strict=True)):
+        who = node.name() if node is not None else "backward"
+        raise RuntimeError(f"Function {who} returned an invalid gradient at index {index} - got "
+                           f"{_shape(gshape)} but expected shape compatible with {_shape(shape)}")
+    dims = tuple(range(extra)) + tuple(
+        i + extra for i, s in enumerate(shape) if s == 1 and gshape[i + extra] != 1)
+    if dims:
+        grad = grad.sum(dim=dims, keepdim=True)
+    if extra:
+        grad = grad.reshape(shape)
+    return grad
+
+
+class NumpyBackward(Function):
+    """Stands for a gradient that a backward computed in NumPy: it cannot be differentiated."""
+
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, name: str = "") -> np.ndarray:
+        return g
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Any) -> Any:
+        name = ctx.kwargs["name"]
+        raise RuntimeError(
+            f"{name} returned NumPy arrays instead of Tensors, so its gradient is not "
+            f"differentiable: a second derivative through it would be wrong. Write its backward "
+            f"with Tensor operations to use create_graph=True.")
+
+
+def _as_grad(value: Any, like: TensorBase, node: Context, create_graph: bool) -> Any:
+    """Turn what a backward returned into a Tensor of the input's dtype."""
+    if not isinstance(value, TensorBase):
+        t = like._make(np.asarray(value, dtype=like.data.dtype))
+        if create_graph:
+            t = NumpyBackward.apply(t.requires_grad_(), name=node.name())
+        value = t
+    if value.data.dtype != like.data.dtype:
+        value = value.to(like.data.dtype)
+    return value
+
+
+def _root_grads(roots: Sequence[TensorBase], grads: Sequence[Any] | None) -> list[Any]:
+    out = []
+    for i, t in enumerate(roots):
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
+                               f"a grad_fn")
+        g = grads[i] if grads is not None else None
+        if g is None:
+            if t.data.size != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
+                                   f"(output {i} has shape {_shape(t.data.shape)}); pass "
+                                   f"gradient= with the same shape")
+            g = t._make(np.ones_like(t.data))
+        elif not isinstance(g, TensorBase):
+            g = t._make(np.asarray(g, dtype=t.data.dtype))
+        if g.data.shape != t.data.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                               f"{_shape(g.data.shape)} and output[{i}] has a shape of "
+                               f"{_shape(t.data.shape)}.")
+        out.append(g)
+    return out
+
+
+def _run_hooks(hooks: list[Any] | None, grad: Any) -> Any:
+    for hook in hooks or ():
+        new = hook(grad)
+        if new is not None:
+            grad = new
+    return grad
+
+
+def _accumulate_leaf(leaf: TensorBase, grad: Any, create_graph: bool) -> None:
+    grad = _run_hooks(leaf._hooks, grad)
+    if leaf.grad is None:
+        # NOTE: copy, because one gradient array may be shared by several inputs (e.g. a + b).
+        leaf.grad = grad if create_graph else leaf._make(grad.data.copy())
+    elif create_graph:
+        leaf.grad = leaf.grad + grad
+    else:
+        leaf.grad = leaf._make(leaf.grad.data + grad.data)
+
+
+def run_backward(roots: Sequence[TensorBase], grad_roots: Sequence[Any] | None,
+                 retain_graph: bool, create_graph: bool,
+                 inputs: Sequence[TensorBase] | None = None) -> list[Any] | None:
+    """Propagate gradients from ``roots`` to the leaves.
+
+    Without ``inputs`` the gradients accumulate into each leaf's ``.grad`` (``backward()``).
+    With ``inputs`` nothing accumulates; the gradient of each input is returned instead
+    (``autograd.grad``), ``None`` for an input the outputs do not depend on.
+    """
+    grads_out = _root_grads(roots, grad_roots)
+    with grad_mode.set_grad_enabled(create_graph):
+        return _propagate(roots, grads_out, retain_graph, create_graph, inputs)
+
+
+def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph: bool,
+               create_graph: bool, inputs: Sequence[TensorBase] | None) -> list[Any] | None:
+    pending: dict[Context, Any] = {}          # node -> gradient of its output so far
+    leaf_grads: dict[int, Any] = {}           # autograd.grad: id(leaf) -> gradient
+    wanted_leaves = {id(t) for t in inputs if t.grad_fn is None} if inputs is not None else None
+    wanted_nodes = {t.grad_fn: None for t in inputs if t.grad_fn is not None} if inputs else {}
+
+    def send(t: TensorBase, g: Any) -> None:
+        node = t.grad_fn
+        if node is None:
+            if wanted_leaves is None:
+                _accumulate_leaf(t, g, create_graph)
+            elif id(t) in wanted_leaves:
+                prev = leaf_grads.get(id(t))
+                leaf_grads[id(t)] = g if prev is None else prev + g
+        else:
+            prev = pending.get(node)
+            pending[node] = g if prev is None else prev + g
+
+    # Count, for every node reachable from the roots, how many edges lead into it.
+    deps: dict[Context, int] = {}
+    stack = [t.grad_fn for t in roots if t.grad_fn is not None]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for t in node.inputs:
+            if t is not None and t.grad_fn is not None:
+                parent = t.grad_fn
+                deps[parent] = deps.get(parent, 0) + 1
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+
+    for t, g in zip(roots, root_grads, strict=True):
+        send(t, g)
+    ready = [n for n in {t.grad_fn: None for t in roots if t.grad_fn is not None}
+             if deps.get(n, 0) == 0]
+    while ready:
+        node = ready.pop()
+        grad = pending.pop(node, None)
+        if grad is not None:
+            grad = _run_hooks(node._hooks, grad)
+            if node._retained is not None:
+                kept = node._retained()
+                if kept is not None:
+                    kept.grad = grad if create_graph else grad.detach()
+            if node in wanted_nodes:
+                wanted_nodes[node] = grad
+            in_grads = node.fn.backward(node, grad)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            if len(in_grads) != len(node.inputs):
+                raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                                   f"gradients (expected {len(node.inputs)}, got {len(in_grads)})")
+            if not retain_graph:
+                node.release()
+        else:
+            in_grads = (None,) * len(node.inputs)
+        for i, (t, g) in enumerate(zip(node.inputs, in_grads, strict=True)):
+            if t is None:
+                continue
+            if g is not None:
+                g = _as_grad(g, t, node, create_graph)
+                send(t, unbroadcast(g, t.data.shape, node, i))
+            parent = t.grad_fn
+            if parent is not None:
+                deps[parent] -= 1
+                if deps[parent] == 0:
+                    ready.append(parent)
+
+    if inputs is None:
+        return None
+    return [leaf_grads.get(id(t)) if t.grad_fn is None else wanted_nodes[t.grad_fn]
+            for t in inputs]
+
+
+def backward(tensors: TensorBase | Sequence[TensorBase], grad_tensors: Any = None,
+             retain_graph: bool | None = None, create_graph: bool = False) -> None:
+    """Accumulate into each leaf's ``.grad`` the gradient of ``tensors`` (d tensors / d leaf).
+
+    Args:
+        tensors: the outputs to differentiate (a scalar, or give ``grad_tensors``).
+        grad_tensors: the gradient with respect to each output (``None`` for scalars).
+        retain_graph: keep saved values for another backward (defaults to ``create_graph``).
+        create_graph: record the backward pass itself, for higher-order gradients.
+    """
+    roots = [tensors] if isinstance(tensors, TensorBase) else list(tensors)
+    if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):
+        grad_tensors = [grad_tensors]
+    retain = create_graph if retain_graph is None else retain_graph
+    run_backward(roots, grad_tensors, retain, create_graph)
+
+
+def grad(outputs: TensorBase | Sequence[TensorBase], inputs: TensorBase | Sequence[TensorBase],
+         grad_outputs: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Any, ...]:
+    """Return the gradients of ``outputs`` with respect to ``inputs`` (nothing accumulates).
+
+    Args:
+        outputs: tensors to differentiate.
+        inputs: tensors to differentiate with respect to (leaves or intermediate tensors).
+        grad_outputs: the gradient with respect to each output (``None`` for scalar outputs).
+        retain_graph: keep saved values for another backward (defaults to ``create_graph``).
+        create_graph: record the computation of the gradients, for higher-order gradients.
+        allow_unused: return ``None`` for an input the outputs do not depend on, instead of
+            raising.
+
+    Returns:
+        One gradient per input, with the input's shape.
+    """
+    outs = [outputs] if isinstance(outputs, TensorBase) else list(outputs)
+    ins = [inputs] if isinstance(inputs, TensorBase) else list(inputs)
+    for i, t in enumerate(ins):
+        if not isinstance(t, TensorBase) or not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require "
+                               f"grad")
+    if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    retain = create_graph if retain_graph is None else retain_graph
+    result = run_backward(outs, grad_outputs, retain, create_graph, inputs=ins)
+    assert result is not None
+    for i, g in enumerate(result):
+        if g is None and not allow_unused:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not "
+                               f"have been used in the graph. Set allow_unused=True if this is "
+                               f"the desired behavior.")
+    if not create_graph:
+        result = [g if g is None else g.detach() for g in result]
+    return tuple(result)

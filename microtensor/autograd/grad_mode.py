@@ -1,0 +1,96 @@
+"""Grad mode: whether operations record the graph. ``no_grad`` turns recording off."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _State:
+    """Holds the one global switch read on every operation."""
+
+    enabled = True
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """Return True if operations currently record the graph for autograd."""
+    return state.enabled
+
+
+class set_grad_enabled:
+    """Turn graph recording on or off: as a call, a context manager or a decorator.
+
+    ``set_grad_enabled(False)`` takes effect at once (like PyTorch); used with ``with`` it
+    restores the previous mode on exit.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = state.enabled
+        self.mode = bool(mode)
+        state.enabled = self.mode
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled = self.prev
+
+    def __call__(self, fn: F) -> F:
+        # Used as a decorator: the constructor already switched the mode; undo that.
+        state.enabled = self.prev
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _Switch(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class _Switch:
+    """Context manager (and decorator) setting grad mode to a fixed value inside its block."""
+
+    mode = True
+
+    def __init__(self, mode: bool | None = None) -> None:
+        if mode is not None:
+            self.mode = mode
+
+    def __enter__(self) -> None:
+        self.prev = state.enabled
+        state.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled = self.prev
+
+    def __call__(self, fn: F) -> F:
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _Switch(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_Switch):
+    """Context manager and decorator: operations inside do not record the graph.
+
+    Use it for evaluation and for updating parameters in place.
+    """
+
+    mode = False
+
+
+class enable_grad(_Switch):
+    """Context manager and decorator: turn graph recording back on inside a ``no_grad`` block."""
+
+    mode = True

@@ -1,0 +1,168 @@
+"""Reductions over dimensions. ``dim`` arrives normalised: ``None`` (all dims) or a tuple of
+non-negative ints; the Tensor methods check and normalise what the user passed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Context, Function
+
+Dims = tuple[int, ...] | None
+
+
+def _expand_back(g: Any, shape: tuple[int, ...], dim: Dims, keepdim: bool) -> Any:
+    """Give a reduced gradient its reduced dims back (size 1), then expand it to ``shape``."""
+    if not keepdim:
+        dims = range(len(shape)) if dim is None else dim
+        g = g.reshape(tuple(1 if i in dims else n for i, n in enumerate(shape)))
+    return g.expand(shape)
+
+
+def _keep(y: np.ndarray, shape: tuple[int, ...], dim: Dims, keepdim: bool) -> np.ndarray:
+    """``y`` reshaped as if it had been reduced with keepdims=True."""
+    if keepdim:
+        return y
+    dims = range(len(shape)) if dim is None else dim
+    return y.reshape(tuple(1 if i in dims else n for i, n in enumerate(shape)))
+
+
+class Sum(Function):
+    """y = sum of x over ``dim``;   dx = g expanded back to x's shape"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
+        ctx.shape = x.shape
+        return np.sum(x, axis=dim, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        return _expand_back(g, ctx.shape, ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False))
+
+
+class Amax(Function):
+    """y = max of x over ``dim``;   dx = g shared evenly between the elements equal to the max"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
+        y = np.max(x, axis=dim, keepdims=keepdim)
+        hit = x == _keep(y, x.shape, dim, keepdim)
+        ctx.share = (hit / np.sum(hit, axis=dim, keepdims=True)).astype(x.dtype)
+        ctx.shape = x.shape
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        kw = ctx.kwargs
+        return _expand_back(g, ctx.shape, kw.get("dim"), kw.get("keepdim", False)) * ctx.share
+
+
+class Amin(Function):
+    """y = min of x over ``dim``;   dx = g shared evenly between the elements equal to the min"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
+        y = np.min(x, axis=dim, keepdims=keepdim)
+        hit = x == _keep(y, x.shape, dim, keepdim)
+        ctx.share = (hit / np.sum(hit, axis=dim, keepdims=True)).astype(x.dtype)
+        ctx.shape = x.shape
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        kw = ctx.kwargs
+        return _expand_back(g, ctx.shape, kw.get("dim"), kw.get("keepdim", False)) * ctx.share
+
+
+class Prod(Function):
+    """y = product of x over ``dim``;   dx = g * (product of the other elements)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
+        y = np.prod(x, axis=dim, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
+        ctx.has_zero = bool((x == 0).any())
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        x, y = ctx.saved_tensors
+        dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)
+        g = _expand_back(g, x.shape, dim, keepdim)
+        if not ctx.has_zero:
+            return g * _expand_back(y, x.shape, dim, keepdim) / x
+        # NOTE: with zeros, y / x is 0/0; the product of the others is computed directly, in
+        # NumPy, so the engine refuses (with a clear error) to differentiate this gradient again.
+        return g.data * _product_of_others(x.data, dim)
+
+
+def _product_of_others(x: np.ndarray, dim: Dims) -> np.ndarray:
+    """For each element, the product of the other elements of its reduction group."""
+    dims = tuple(range(x.ndim)) if dim is None else dim
+    rest = [i for i in range(x.ndim) if i not in dims]
+    moved = np.transpose(x, rest + list(dims))
+    flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = (left * right).reshape(moved.shape)
+    return np.transpose(others, np.argsort(rest + list(dims)))
+
+
+class Logsumexp(Function):
+    """y = log(sum(exp(x))) over ``dim``, computed as m + log(sum(exp(x - m)));
+    dx = g * exp(x - y)  (the softmax)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
+        m = np.max(x, axis=dim, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        y = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
+        if not keepdim:
+            y = np.squeeze(y, axis=dim)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        x, y = ctx.saved_tensors
+        dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)
+        if not keepdim:
+            g = g.reshape(_keep(g.data, x.shape, dim, False).shape)
+            y = y.reshape(g.shape)
+        return g * (x - y).exp()
+
+
+class Softmax(Function):
+    """y = exp(x - max) / sum(exp(x - max)) over ``dim``;   dx = y * (g - sum(g * y))"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: int = -1) -> np.ndarray:
+        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+        y = e / np.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        dim = ctx.kwargs["dim"]
+        return y * (g - (g * y).sum(dim=dim, keepdim=True))
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x) over ``dim``;   dx = g - exp(y) * sum(g)"""
+
+    # NOTE: fused (not log(softmax(x))) so that large inputs give finite values and gradients.
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: int = -1) -> np.ndarray:
+        shifted = x - np.max(x, axis=dim, keepdims=True)
+        y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return g - y.exp() * g.sum(dim=ctx.kwargs["dim"], keepdim=True)

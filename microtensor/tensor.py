@@ -1,0 +1,1239 @@
+"""``Tensor``: an n-dimensional array (a NumPy ``ndarray``) that records the ops applied to it.
+
+Every differentiable method is one line that calls an op's ``Function.apply`` (see ``ops/``);
+composite methods (``mean``, ``var``, ``stack``, ...) are written with those. The checks that
+give clear errors (shapes that do not broadcast, dims out of range, bad reshapes) live here,
+before any NumPy code runs.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import dtypes
+from .autograd import engine, grad_mode
+from .autograd.function import Context, TensorBase
+from .ops.elementwise import (
+    Abs,
+    Add,
+    Cast,
+    Clamp,
+    Cos,
+    Div,
+    Exp,
+    LeakyRelu,
+    Log,
+    Log1p,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    Relu,
+    Sigmoid,
+    Sin,
+    Softplus,
+    Sqrt,
+    Sub,
+    Tanh,
+    Where,
+)
+from .ops.linalg import Matmul
+from .ops.reduce import Amax, Amin, LogSoftmax, Logsumexp, Prod, Softmax, Sum
+from .ops.shape import Cat, Expand, Index, Permute, Reshape
+from .random import generator
+
+Scalar = int | float | bool
+Shape = tuple[int, ...]
+
+
+def _fmt(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+# ----------------------------------------------------------------------------------------------
+# Checks with clear messages
+# ----------------------------------------------------------------------------------------------
+
+def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
+    """The shape that NumPy broadcasting gives ``shapes``; a clear error if they don't broadcast."""
+    result: list[int] = []
+    for shape in shapes:
+        shape = tuple(shape)
+        n = max(len(result), len(shape))
+        a = [1] * (n - len(result)) + result
+        b = [1] * (n - len(shape)) + list(shape)
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y and x != 1 and y != 1:
+                raise RuntimeError(
+                    f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                    f"non-singleton dimension {i} (shapes {_fmt(result)} and {_fmt(shape)} do "
+                    f"not broadcast)")
+        result = [y if x == 1 else x for x, y in zip(a, b, strict=True)]
+    return tuple(result)
+
+
+def _dim(dim: int, ndim: int) -> int:
+    """Check ``dim`` against ``ndim`` and make it non-negative (PyTorch's rule and message)."""
+    n = builtins.max(ndim, 1)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return int(dim) % n if ndim else 0
+
+
+def _dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...] | None:
+    """Normalise a reduction's ``dim`` (None, an int or a tuple) to None or a sorted tuple."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = tuple(sorted({_dim(d, ndim) for d in dims}))
+    if len(out) != len(dims):
+        raise RuntimeError(f"dim {tuple(dims)} appears multiple times in the list of dims")
+    return out if ndim else None
+
+
+def _size_args(size: tuple[Any, ...], name: str) -> Shape:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0:
+            raise TypeError(f"{name}: size must be non-negative ints, got {size}")
+    return tuple(int(s) for s in size)
+
+
+def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert user data to an ndarray with PyTorch's dtype rules (see ``tensor``)."""
+    if isinstance(data, TensorBase):
+        arr = data.data.copy()
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.array(data)
+    elif isinstance(data, (str, bytes)) or data is None:
+        raise TypeError(f"tensor(): data of type {type(data).__name__} is not numeric")
+    else:
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(f"tensor(): could not build a tensor from ragged nested sequences "
+                             f"(every sub-list must have the same length): {e}") from None
+        if arr.dtype.kind == "f" and arr.dtype != dtypes.get_default_dtype():
+            arr = arr.astype(dtypes.get_default_dtype())  # Python floats take the default
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"tensor(): data must be numeric (bool, int or float), got elements of "
+                        f"dtype {arr.dtype}" + (f" from {type(data).__name__}"
+                                                 if not isinstance(data, np.ndarray) else ""))
+    if dtype is not None:
+        arr = arr.astype(dtypes.as_dtype(dtype), copy=False)
+    elif arr.dtype.kind in "iu" and arr.dtype.itemsize < 8 and not isinstance(
+            data, (np.ndarray, np.generic, TensorBase)):
+        arr = arr.astype(np.int64)
+    return arr
+
+
+def _check_requires_grad(dtype: np.dtype, flag: bool) -> None:
+    if flag and not dtypes.is_floating(dtype):
+        raise RuntimeError(f"Only Tensors of floating point dtype can require gradients "
+                           f"(got dtype {dtype})")
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)`` / ``min(dim)`` return: the values and where they are."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        """Unregister the hook (does nothing if already removed)."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+# ----------------------------------------------------------------------------------------------
+# Printing
+# ----------------------------------------------------------------------------------------------
+
+def _format_data(arr: np.ndarray) -> str:
+    """Format values as PyTorch prints them: ``1.``, ``0.5000`` or ``1.0000e+10``."""
+    if arr.dtype.kind != "f":
+        return np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000)
+    finite = np.abs(arr[np.isfinite(arr)])
+    if finite.size and np.all(finite == np.round(finite)) and finite.max() < 1e8:
+        fmt = "{:.0f}."
+    elif finite.size and (finite.max() >= 1e8 or (finite[finite > 0].min(initial=1) < 1e-4)):
+        fmt = "{:.4e}"
+    else:
+        fmt = "{:.4f}"
+
+    def one(v: float) -> str:
+        return str(v) if not math.isfinite(v) else fmt.format(v)
+
+    return np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000,
+                           formatter={"float_kind": one})
+
+
+# ----------------------------------------------------------------------------------------------
+# Tensor
+# ----------------------------------------------------------------------------------------------
+
+class Tensor(TensorBase):
+    """An n-dimensional array that records operations for automatic differentiation.
+
+    Attributes:
+        data: the values, a NumPy ``ndarray``.
+        grad: the accumulated gradient (a Tensor) after ``backward()``, or ``None``.
+        requires_grad: whether operations on this tensor are recorded.
+        grad_fn: the node that created this tensor (``None`` for leaves).
+    """
+
+    __slots__ = ()
+    # Make NumPy hand `ndarray op Tensor` to Tensor's reflected operators.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        arr = _to_array(data, dtype)
+        _check_requires_grad(arr.dtype, requires_grad)
+        self.data = arr
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self.grad_fn = None
+        self._version = 0
+        self._hooks = None
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool = False,
+              grad_fn: Context | None = None) -> Tensor:
+        t = object.__new__(Tensor)
+        t.data = data
+        t.requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._version = 0
+        t._hooks = None
+        return t
+
+    # -- attributes and conversions -----------------------------------------------------------
+
+    @property
+    def shape(self) -> Shape:
+        """The size of each dimension, a tuple."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The element type (a NumPy dtype, e.g. ``microtensor.float32``)."""
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        """Always ``"cpu"``: microtensor computes with NumPy."""
+        return "cpu"
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its dimensions reversed (the transpose of a matrix)."""
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> Tensor:
+        """The transpose of the last two dimensions (a batch of matrices transposed)."""
+        return self.transpose(-2, -1)
+
+    def dim(self) -> int:
+        """The number of dimensions (same as ``ndim``)."""
+        return self.data.ndim
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of dimension ``dim``."""
+        return self.data.shape if dim is None else self.data.shape[_dim(dim, self.ndim)]
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    def numpy(self) -> np.ndarray:
+        """The values as an ndarray (shared, not copied)."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self.data
+
+    def item(self) -> Scalar:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to "
+                               f"Scalar (shape {_fmt(self.shape)})")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists."""
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {_fmt(self.shape)})")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data)
+
+    __hash__ = TensorBase.__hash__
+
+    def __repr__(self) -> str:
+        extras = []
+        d = self.dtype
+        if d not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype=microtensor.{d}")
+        if self.data.size == 0:
+            extras.insert(0, f"size={_fmt(self.shape)}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([_format_data(self.data)] + extras) + ")"
+
+    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
+        """This tensor converted to ``dtype`` (differentiable); ``to("cpu")`` returns it as is."""
+        dtype = kwargs.get("dtype", dtype)
+        if isinstance(dtype, str) and dtype in ("cpu", "cpu:0"):
+            dtype = args[0] if args else None
+        if dtype is None:
+            return self
+        dtype = dtypes.as_dtype(dtype)
+        return self if dtype == self.dtype else Cast.apply(self, dtype=dtype)
+
+    def float(self) -> Tensor:
+        """This tensor as float32."""
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        """This tensor as float64."""
+        return self.to(dtypes.float64)
+
+    def long(self) -> Tensor:
+        """This tensor as int64."""
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        """This tensor as int32."""
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        """This tensor as bool."""
+        return self.to(dtypes.bool_)
+
+    def cpu(self) -> Tensor:
+        """This tensor (it is already on the CPU)."""
+        return self
+
+    # -- autograd -----------------------------------------------------------------------------
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf this tensor depends on.
+
+        Args:
+            gradient: d(loss)/d(self), needed when self is not a scalar.
+            retain_graph: keep saved values for another backward (default ``create_graph``).
+            create_graph: record the backward pass, for higher-order gradients.
+        """
+        engine.backward(self, None if gradient is None else [gradient], retain_graph,
+                        create_graph)
+
+    def detach(self) -> Tensor:
+        """A tensor with the same data that is not part of the graph."""
+        return Tensor._make(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place on a leaf and return self."""
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
+                               "want to use a computed variable in a subgraph that doesn't require "
+                               "differentiation use var_no_grad = var.detach().")
+        _check_requires_grad(self.dtype, requires_grad)
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep this intermediate tensor's gradient in ``.grad`` after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self.grad_fn._retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for an intermediate tensor on which ``retain_grad()`` was called."""
+        return self.grad_fn is not None and self.grad_fn._retained is not None and \
+            self.grad_fn._retained() is self
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        owner = self if self.grad_fn is None else self.grad_fn
+        if owner._hooks is None:
+            owner._hooks = []
+        owner._hooks.append(hook)
+        return RemovableHandle(owner._hooks, hook)
+
+    # -- arithmetic ---------------------------------------------------------------------------
+
+    def _operands(self, other: Any, check_broadcast: bool = True) -> tuple[Any, Any]:
+        """Bring ``self`` and ``other`` to one dtype (PyTorch's promotion), check broadcasting."""
+        if isinstance(other, Tensor):
+            a, b = self, other
+            if a.data.dtype != b.data.dtype:
+                dt = dtypes.promote_types(a.dtype, a.ndim, b.dtype, b.ndim)
+                a, b = a.to(dt), b.to(dt)
+            if check_broadcast and a.data.shape != b.data.shape:
+                broadcast_shapes(a.data.shape, b.data.shape)
+            return a, b
+        if isinstance(other, (int, float, bool, np.number, np.bool_)):
+            dt = dtypes.scalar_result_type(self.data.dtype, other)
+            if isinstance(other, np.generic):
+                other = other.item()
+            return (self if dt == self.data.dtype else self.to(dt)), other
+        if isinstance(other, (np.ndarray, list, tuple)):
+            return self._operands(Tensor(other), check_broadcast)
+        raise TypeError(f"unsupported operand type: Tensor and {type(other).__name__}")
+
+    def __add__(self, other: Any) -> Tensor:
+        return Add.apply(*self._operands(other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return Add.apply(*self._operands(other))
+
+    def __sub__(self, other: Any) -> Tensor:
+        return Sub.apply(*self._operands(other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        a, b = self._operands(other)
+        return Sub.apply(b, a)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return Mul.apply(*self._operands(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return Mul.apply(*self._operands(other))
+
+    def __truediv__(self, other: Any) -> Tensor:
+        a, b = self._float_operands(other)
+        return Div.apply(a, b)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        a, b = self._float_operands(other)
+        return Div.apply(b, a)
+
+    def _float_operands(self, other: Any) -> tuple[Any, Any]:
+        """Operands for true division: integers are divided as floats (default dtype)."""
+        a, b = self._operands(other)
+        if a.dtype.kind != "f":
+            a = a.to(dtypes.get_default_dtype())
+            b = b.to(a.dtype) if isinstance(b, Tensor) else b
+        return a, b
+
+    def __pow__(self, other: Any) -> Tensor:
+        return Pow.apply(*self._operands(other))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        a, b = self._operands(other)
+        return Pow.apply(b, a)
+
+    def __neg__(self) -> Tensor:
+        return Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return Tensor(other).matmul(self)
+
+    def add(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        """self + alpha * other"""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        """self - alpha * other"""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        """self * other (elementwise, broadcasting)"""
+        return self * other
+
+    def div(self, other: Any) -> Tensor:
+        """self / other (elementwise, broadcasting; true division)"""
+        return self / other
+
+    def pow(self, exponent: Any) -> Tensor:
+        """self ** exponent"""
+        return self**exponent
+
+    def neg(self) -> Tensor:
+        """-self"""
+        return Neg.apply(self)
+
+    def matmul(self, other: Any) -> Tensor:
+        """Matrix product with NumPy's rules: 1-D (vector), 2-D (matrix) or batched (..., n, m)."""
+        if not isinstance(other, Tensor):
+            other = Tensor(other)
+        a, b = self._operands(other, check_broadcast=False)
+        if a.ndim == 0 or b.ndim == 0:
+            raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                               f"{a.ndim}D and {b.ndim}D")
+        k_a = a.shape[-1]
+        k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if k_a != k_b:
+            raise RuntimeError(f"matmul: shapes {_fmt(a.shape)} and {_fmt(b.shape)} are not "
+                               f"aligned ({k_a} != {k_b})")
+        if a.ndim > 2 or b.ndim > 2:
+            try:
+                broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            except RuntimeError:
+                raise RuntimeError(f"matmul: batch dimensions of shapes {_fmt(a.shape)} and "
+                                   f"{_fmt(b.shape)} do not broadcast") from None
+        return Matmul.apply(a, b)
+
+    # -- elementwise functions ----------------------------------------------------------------
+
+    def _floating(self) -> Tensor:
+        """Integers become the default float dtype for functions like exp (as in PyTorch)."""
+        return self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+
+    def abs(self) -> Tensor:
+        """|x|"""
+        return Abs.apply(self)
+
+    def exp(self) -> Tensor:
+        """e ** x"""
+        return Exp.apply(self._floating())
+
+    def log(self) -> Tensor:
+        """natural logarithm of x"""
+        return Log.apply(self._floating())
+
+    def log1p(self) -> Tensor:
+        """log(1 + x), accurate for small x"""
+        return Log1p.apply(self._floating())
+
+    def sqrt(self) -> Tensor:
+        """x ** 0.5"""
+        return Sqrt.apply(self._floating())
+
+    def sin(self) -> Tensor:
+        """sin(x)"""
+        return Sin.apply(self._floating())
+
+    def cos(self) -> Tensor:
+        """cos(x)"""
+        return Cos.apply(self._floating())
+
+    def tanh(self) -> Tensor:
+        """(e**x - e**-x) / (e**x + e**-x)"""
+        return Tanh.apply(self._floating())
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + e**-x), computed without overflow"""
+        return Sigmoid.apply(self._floating())
+
+    def relu(self) -> Tensor:
+        """max(x, 0); its derivative at 0 is 0"""
+        return Relu.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """x if x > 0 else negative_slope * x"""
+        return LeakyRelu.apply(self, negative_slope=negative_slope)
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        """log(1 + e**(beta x)) / beta, and x where beta x > threshold (no overflow)"""
+        return Softplus.apply(self._floating(), beta=beta, threshold=threshold)
+
+    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
+        """min(max(x, min), max); the gradient is 0 where x is clamped"""
+        if min is None and max is None:
+            raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+        return Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise max(self, other); ties share the gradient equally"""
+        return Maximum.apply(*self._operands(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise min(self, other); ties share the gradient equally"""
+        return Minimum.apply(*self._operands(other))
+
+    def clone(self) -> Tensor:
+        """A copy of this tensor that stays in the graph (gradient passes through unchanged)."""
+        return Index.apply(self, index=(Ellipsis,))
+
+    # -- comparisons (no gradient) ------------------------------------------------------------
+
+    def _compare(self, other: Any, op: Callable[[Any, Any], Any]) -> Tensor:
+        a, b = self._operands(other)
+        return Tensor._make(np.asarray(op(a.data, b.data if isinstance(b, Tensor) else b)))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def eq(self, other: Any) -> Tensor:
+        """self == other, elementwise (bool)"""
+        return self == other
+
+    def ne(self, other: Any) -> Tensor:
+        """self != other, elementwise (bool)"""
+        return self != other
+
+    def lt(self, other: Any) -> Tensor:
+        """self < other, elementwise (bool)"""
+        return self < other
+
+    def le(self, other: Any) -> Tensor:
+        """self <= other, elementwise (bool)"""
+        return self <= other
+
+    def gt(self, other: Any) -> Tensor:
+        """self > other, elementwise (bool)"""
+        return self > other
+
+    def ge(self, other: Any) -> Tensor:
+        """self >= other, elementwise (bool)"""
+        return self >= other
+
+    def __invert__(self) -> Tensor:
+        if self.dtype != dtypes.bool_:
+            raise TypeError(f"~ is only defined for bool tensors here, got dtype {self.dtype}")
+        return Tensor._make(~self.data)
+
+    def __and__(self, other: Any) -> Tensor:
+        return Tensor._make(np.logical_and(self.data, Tensor(other).data
+                                           if not isinstance(other, Tensor) else other.data))
+
+    def __or__(self, other: Any) -> Tensor:
+        return Tensor._make(np.logical_or(self.data, Tensor(other).data
+                                          if not isinstance(other, Tensor) else other.data))
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the largest value (over all elements, flattened, when ``dim`` is None)."""
+        if dim is None:
+            return Tensor._make(np.asarray(np.argmax(self.data), dtype=np.int64))
+        d = _dim(dim, self.ndim)
+        return Tensor._make(np.argmax(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the smallest value (over all elements, flattened, when ``dim`` is None)."""
+        if dim is None:
+            return Tensor._make(np.asarray(np.argmin(self.data), dtype=np.int64))
+        d = _dim(dim, self.ndim)
+        return Tensor._make(np.argmin(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+
+    # -- reductions ---------------------------------------------------------------------------
+
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Sum over ``dim`` (an int, a tuple, or None for all dims)."""
+        x = self if self.dtype.kind == "f" else self.to(dtypes.int64)
+        return Sum.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """sum(x) / n over ``dim``"""
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
+                               f"a floating point or complex dtype. Got: {self.dtype}")
+        return self.sum(dim, keepdim) / self._count(dim)
+
+    def _count(self, dim: int | Sequence[int] | None) -> int:
+        dims = _dims(dim, self.ndim)
+        if dims is None:
+            return self.data.size
+        return math.prod(self.shape[d] for d in dims)
+
+    def var(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
+            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+        """sum((x - mean)**2) / (n - correction); correction is 1 (unbiased) unless changed"""
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        centered = self - self.mean(dim, keepdim=True)
+        return (centered * centered).sum(dim, keepdim) / builtins.max(
+            self._count(dim) - correction, 0)
+
+    def std(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
+            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+        """sqrt(var(x))"""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Product over ``dim`` (None for all elements); correct gradient with zeros"""
+        return Prod.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Largest value over ``dim``; ties share the gradient equally"""
+        return Amax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Smallest value over ``dim``; ties share the gradient equally"""
+        return Amin.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The largest value; with an int ``dim``, ``(values, indices)`` along it; with a
+        tensor, the elementwise ``maximum``."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        if dim is None:
+            return self.amax()
+        return self._pick(np.argmax, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The smallest value; with an int ``dim``, ``(values, indices)`` along it; with a
+        tensor, the elementwise ``minimum``."""
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        if dim is None:
+            return self.amin()
+        return self._pick(np.argmin, dim, keepdim)
+
+    def _pick(self, arg: Callable[..., np.ndarray], dim: int, keepdim: bool) -> ValuesIndices:
+        d = _dim(dim, self.ndim)
+        idx = arg(self.data, axis=d, keepdims=True).astype(np.int64)
+        values = self.take_along_dim(Tensor._make(idx), d)
+        if not keepdim:
+            values, idx = values.squeeze(d), idx.squeeze(d)
+        return ValuesIndices(values, Tensor._make(idx))
+
+    def take_along_dim(self, indices: Tensor, dim: int) -> Tensor:
+        """out[..., i, ...] = self[..., indices[..., i, ...], ...] along ``dim``"""
+        d = _dim(dim, self.ndim)
+        idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+        grids = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
+        grids[d] = idx
+        return Index.apply(self, index=tuple(np.broadcast_arrays(*grids)))
+
+    def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+        """log(sum(exp(x))) over ``dim``, computed without overflow"""
+        return Logsumexp.apply(self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def softmax(self, dim: int) -> Tensor:
+        """exp(x) / sum(exp(x)) over ``dim``, computed without overflow"""
+        return Softmax.apply(self._floating(), dim=_dim(dim, self.ndim))
+
+    def log_softmax(self, dim: int) -> Tensor:
+        """x - logsumexp(x) over ``dim``, computed without overflow"""
+        return LogSoftmax.apply(self._floating(), dim=_dim(dim, self.ndim))
+
+    # -- shape --------------------------------------------------------------------------------
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same elements in a new shape; one dimension may be -1 (inferred)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        shape = tuple(int(s) for s in shape)
+        n = self.data.size
+        if shape.count(-1) > 1:
+            raise RuntimeError("only one dimension can be inferred")
+        known = math.prod(s for s in shape if s != -1)
+        if any(s < -1 for s in shape) or (-1 in shape and (known == 0 or n % known)) or (
+                -1 not in shape and known != n):
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n} "
+                               f"(tensor of shape {_fmt(self.shape)})")
+        if -1 in shape:
+            shape = tuple(n // known if s == -1 else s for s in shape)
+        if shape == self.data.shape:
+            return Reshape.apply(self, shape=shape) if self.requires_grad else self._alias()
+        return Reshape.apply(self, shape=shape)
+
+    def _alias(self) -> Tensor:
+        return Tensor._make(self.data)
+
+    view = reshape
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """This tensor reshaped to ``other``'s shape."""
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        shape = self.shape
+        return self.reshape(shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+    def permute(self, *dims: Any) -> Tensor:
+        """The dimensions reordered: output dim i is input dim ``dims[i]``."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        if len(dims) != self.ndim:
+            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input "
+                               f"does not match the length of the desired ordering of dimensions "
+                               f"i.e. input.dim() = {self.ndim} is not equal to len(dims) = "
+                               f"{len(dims)}".replace("(sparse_coo)", "()"))
+        norm = tuple(_dim(d, self.ndim) for d in dims)
+        if len(set(norm)) != len(norm):
+            raise RuntimeError(f"permute(): duplicate dims are not allowed (got {tuple(dims)})")
+        return Permute.apply(self, dims=norm)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Swap dimensions ``dim0`` and ``dim1``."""
+        d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
+        dims = list(range(self.ndim))
+        dims[d0], dims[d1] = dims[d1], dims[d0]
+        return Permute.apply(self, dims=tuple(dims))
+
+    def t(self) -> Tensor:
+        """Transpose of a matrix (at most 2 dims)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D")
+        return self.T
+
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        """Remove dimensions of size 1 (only ``dim`` if given; others are left alone)."""
+        dims = _dims(dim, self.ndim)
+        drop = [i for i, n in enumerate(self.shape) if n == 1 and (dims is None or i in dims)]
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a dimension of size 1 at ``dim``."""
+        d = _dim(dim, self.ndim + 1)
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to ``sizes`` without copying (-1 keeps a dimension's size)."""
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        shape = self.shape
+        if len(sizes) < len(shape):
+            raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
+                               f"greater or equal to the number of dimensions in the tensor "
+                               f"({len(shape)})")
+        full = (1,) * (len(sizes) - len(shape)) + shape
+        target = tuple(f if s == -1 else int(s) for s, f in zip(sizes, full, strict=True))
+        for i, (f, s) in enumerate(zip(full, target, strict=True)):
+            if f != s and f != 1:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) must match the "
+                                   f"existing size ({f}) at non-singleton dimension {i}.  Target "
+                                   f"sizes: {list(sizes)}.  Tensor sizes: {list(shape)}")
+        return self if target == shape else Expand.apply(self, shape=target)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """This tensor broadcast to ``other``'s shape."""
+        return self.expand(other.shape)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return Index.apply(self, index=self._index(index))
+
+    def _index(self, index: Any) -> tuple[Any, ...]:
+        """Normalise an index: tensors and lists become arrays, bool masks become int arrays."""
+        if not isinstance(index, tuple):
+            index = (index,)
+        entries = []
+        for i in index:
+            if isinstance(i, Tensor):
+                i = i.data
+            elif isinstance(i, list):
+                i = np.asarray(i)
+            if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
+                raise IndexError(f"tensors used as indices must be long, int or bool tensors, "
+                                 f"got dtype {i.dtype}")
+            entries.append(i)
+
+        def width(i: Any) -> int:  # how many input dims an index entry consumes
+            if i is None or i is Ellipsis:
+                return 0
+            return i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
+
+        out: list[Any] = []
+        dim = 0
+        for i in entries:
+            if i is Ellipsis:
+                dim += self.ndim - sum(width(j) for j in entries)
+            elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+                if i.shape != self.shape[dim:dim + i.ndim]:
+                    raise IndexError(f"The shape of the mask {_fmt(i.shape)} starting at dim "
+                                     f"{dim} does not match the shape of the indexed tensor "
+                                     f"{_fmt(self.shape)}")
+                out.extend(np.nonzero(i))
+                dim += i.ndim
+                continue
+            dim += width(i)
+            out.append(i)
+        return tuple(out)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace(value)
+        self.data[self._index(index)] = value.data if isinstance(value, Tensor) else value
+        self._version += 1
+
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor,
+                                                                                       ...]:
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the
+        given list of sizes."""
+        d = _dim(dim, self.ndim)
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            step = int(split_size_or_sections)
+            if step <= 0:
+                raise RuntimeError(f"split_size must be positive, got {step}")
+            sizes = [builtins.min(step, n - s) for s in range(0, n, step)] or [0]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                                   f"(input tensor's size at dimension {d}), but got "
+                                   f"split_sizes={sizes}")
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(self[(slice(None),) * d + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """``chunks`` pieces of (almost) equal size along ``dim``."""
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        n = self.shape[_dim(dim, self.ndim)]
+        return self.split(builtins.max(1, -(-n // chunks)), dim)
+
+    # -- in place (for optimizers and initialisation; never recorded in the graph) ------------
+
+    def _check_inplace(self, other: Any = None) -> None:
+        if not grad_mode.state.enabled:
+            return
+        if self.requires_grad:
+            if self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
+            raise RuntimeError("in-place operations on tensors that are part of the graph are "
+                               "not supported; use the out-of-place op (x = x + y)")
+        if isinstance(other, Tensor) and other.requires_grad:
+            raise RuntimeError("in-place operations with an operand that requires grad are not "
+                               "supported; use the out-of-place op (x = x + y)")
+
+    def _inplace(self, fn: Callable[..., Any], other: Any) -> Tensor:
+        self._check_inplace(other)
+        value = other.data if isinstance(other, Tensor) else other
+        fn(self.data, value, out=self.data, casting="same_kind")
+        self._version += 1
+        return self
+
+    def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        """self += alpha * other, in place"""
+        return self._inplace(np.add, other if alpha == 1 else _scaled(other, alpha))
+
+    def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        """self -= alpha * other, in place"""
+        return self._inplace(np.subtract, other if alpha == 1 else _scaled(other, alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place"""
+        return self._inplace(np.multiply, other)
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place"""
+        return self._inplace(np.true_divide, other)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros, in place."""
+        return self.fill_(0)
+
+    def fill_(self, value: Scalar) -> Tensor:
+        """Fill with ``value``, in place."""
+        self._check_inplace()
+        self.data[...] = value
+        self._version += 1
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy the values of ``src`` (broadcast to this shape) into this tensor, in place."""
+        self._check_inplace(src)
+        value = src.data if isinstance(src, Tensor) else np.asarray(src)
+        broadcast_shapes(self.shape, value.shape)
+        np.copyto(self.data, np.broadcast_to(value, self.shape), casting="unsafe")
+        self._version += 1
+        return self
+
+    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
+        """Clamp to [min, max], in place."""
+        self._check_inplace()
+        np.clip(self.data, min, max, out=self.data)
+        self._version += 1
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill with samples from U(a, b), in place."""
+        return self.copy_(generator().uniform(a, b, self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with samples from N(mean, std**2), in place."""
+        return self.copy_(generator().normal(mean, std, self.shape))
+
+
+def _scaled(other: Any, alpha: Scalar) -> Any:
+    return (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
+
+
+# ----------------------------------------------------------------------------------------------
+# Creation
+# ----------------------------------------------------------------------------------------------
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (a scalar, nested lists, or an ndarray).
+
+    Python floats give the default dtype (float32), Python ints int64, bools bool; NumPy
+    arrays keep their dtype.
+    """
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array`` (and keeping its dtype)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expected an np.ndarray, got {type(array).__name__}")
+    _to_array(array[:0].reshape(-1))  # dtype check
+    return Tensor._make(array)
+
+
+def _new(arr: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
+    arr = arr.astype(dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype(),
+                     copy=False)
+    _check_requires_grad(arr.dtype, requires_grad)
+    return Tensor._make(arr, requires_grad)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of the given size."""
+    return _new(np.zeros(_size_args(size, "zeros")), dtype, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of the given size."""
+    return _new(np.ones(_size_args(size, "ones")), dtype, requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given size (filled with zeros: NumPy's empty would show garbage)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def full(size: Sequence[int], fill_value: Scalar, dtype: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of the given size filled with ``fill_value`` (its dtype follows the value)."""
+    if dtype is None:
+        dtype = _to_array(fill_value).dtype
+    return _new(np.full(_size_args((size,), "full"), fill_value), dtype, requires_grad)
+
+
+def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` to ``end`` (excluded) by ``step``; int64 if all are ints."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype is None and all(isinstance(v, (int, np.integer)) for v in (start, end, step)):
+        dtype = dtypes.int64
+    return _new(np.arange(start, end, step), dtype, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` (both included)."""
+    return _new(np.linspace(start, end, steps), dtype, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """An n x m matrix with ones on the diagonal."""
+    return _new(np.eye(n, m), dtype, requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Samples from U(0, 1) (reproducible after ``manual_seed``)."""
+    return _new(generator().random(_size_args(size, "rand")), dtype, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Samples from N(0, 1) (reproducible after ``manual_seed``)."""
+    return _new(generator().standard_normal(_size_args(size, "randn")), dtype, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (),
+            dtype: Any = None) -> Tensor:
+    """Random integers in [low, high) (``randint(high, size)`` means low = 0)."""
+    if high is None or isinstance(high, (tuple, list)):
+        low, high, size = 0, low, (high if high is not None else size)
+    return _new(generator().integers(low, high, _size_args((size,), "randint")),
+                dtype or dtypes.int64, False)
+
+
+def randperm(n: int, dtype: Any = None) -> Tensor:
+    """A random permutation of 0 .. n-1."""
+    return _new(generator().permutation(n), dtype or dtypes.int64, False)
+
+
+def _like(fn: Callable[..., Tensor], other: Tensor, dtype: Any, requires_grad: bool) -> Tensor:
+    return fn(other.shape, dtype=dtype if dtype is not None else other.dtype,
+              requires_grad=requires_grad)
+
+
+def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+    """Zeros with the shape (and dtype) of ``input``."""
+    return _like(zeros, input, dtype, requires_grad)
+
+
+def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+    """Ones with the shape (and dtype) of ``input``."""
+    return _like(ones, input, dtype, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Scalar, dtype: Any = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
+    """``fill_value`` with the shape (and dtype) of ``input``."""
+    return full(input.shape, fill_value, dtype=dtype if dtype is not None else input.dtype,
+                requires_grad=requires_grad)
+
+
+def rand_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+    """U(0, 1) samples with the shape (and dtype) of ``input``."""
+    return _like(rand, input, dtype, requires_grad)
+
+
+def randn_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+    """N(0, 1) samples with the shape (and dtype) of ``input``."""
+    return _like(randn, input, dtype, requires_grad)
+
+
+# ----------------------------------------------------------------------------------------------
+# Functions taking several tensors
+# ----------------------------------------------------------------------------------------------
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension ``dim``."""
+    ts = [_as_tensor(t) for t in tensors]
+    if not ts:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    d = _dim(dim, ts[0].ndim)
+    for i, t in enumerate(ts):
+        if t.ndim != ts[0].ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ts[0].ndim} "
+                               f"and {t.ndim} (tensor number {i})")
+        for j, (a, b) in enumerate(zip(ts[0].shape, t.shape, strict=True)):
+            if j != d and a != b:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {a} but got size {b} for tensor number {i} in "
+                                   f"the list.")
+    dt = ts[0].dtype
+    for t in ts[1:]:
+        dt = dtypes.promote_types(dt, 1, t.dtype, 1)
+    return Cat.apply(*[t.to(dt) for t in ts], dim=d)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors of one shape along a new dimension ``dim``."""
+    ts = [_as_tensor(t) for t in tensors]
+    if not ts:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(ts):
+        if t.shape != ts[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(ts[0].shape)} at entry 0 and {list(t.shape)} at entry {i}")
+    d = _dim(dim, ts[0].ndim + 1)
+    return cat([t.unsqueeze(d) for t in ts], dim=d)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input`` where ``condition`` is true, else ``other`` (elementwise, broadcasting)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where expected condition to be a boolean tensor, but got a tensor with "
+                        f"dtype {cond.dtype}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = Tensor(input)
+    if isinstance(input, Tensor):
+        a, b = input._operands(other)
+    else:
+        b, a = other._operands(input)
+    shapes = [cond.shape] + [t.shape for t in (a, b) if isinstance(t, Tensor)]
+    broadcast_shapes(*shapes)
+    return Where.apply(cond, a, b)
+
+
+def maximum(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """Elementwise max(input, other)."""
+    return _as_tensor(input).maximum(other)
+
+
+def minimum(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """Elementwise min(input, other)."""
+    return _as_tensor(input).minimum(other)
