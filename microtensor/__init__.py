@@ -7,10 +7,11 @@
 tensor([2., 4., 6.])
 """
 
-from . import autograd
+from . import autograd, nn, optim, viz
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import bool_, float32, float64, get_default_dtype, int32, int64, set_default_dtype
 from .random import manual_seed
+from .serialization import load, save
 from .tensor import (
     Tensor,
     arange,
@@ -38,6 +39,7 @@ from .tensor import (
     zeros,
     zeros_like,
 )
+from .viz import draw_graph, save_graph, to_dot
 
 __version__ = "0.1.0"
 
@@ -118,9 +120,11 @@ __all__ = [
     "float64", "from_numpy", "full", "full_like", "ge", "get_default_dtype", "gt", "int",
     "int32", "int64", "is_grad_enabled", "le", "leaky_relu", "linspace", "log", "log1p",
     "log_softmax", "logsumexp", "long", "lt", "manual_seed", "matmul", "max", "maximum", "mean",
-    "min", "minimum", "mul", "ne", "neg", "no_grad", "ones", "ones_like", "permute", "pow",
+    "min", "minimum", "mul", "ne", "neg", "no_grad", "ones", "ones_like", "optim", "permute", "pow",
     "prod", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "relu",
     "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "softmax",
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "take_along_dim",
     "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "draw_graph", "save_graph", "to_dot", "viz",
+    "load", "nn", "save",
 ]

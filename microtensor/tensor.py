@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, viz
 from .autograd import engine, grad_mode
 from .autograd.function import Context, TensorBase
 from .ops.elementwise import (
@@ -125,8 +125,9 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         except ValueError as e:
             raise ValueError(f"tensor(): could not build a tensor from ragged nested sequences "
                              f"(every sub-list must have the same length): {e}") from None
-        if arr.dtype.kind == "f" and arr.dtype != dtypes.get_default_dtype():
-            arr = arr.astype(dtypes.get_default_dtype())  # Python floats take the default
+        if dtype is None and arr.dtype.kind == "f" and arr.dtype != dtypes.get_default_dtype():
+            # Python floats take the default dtype (with an explicit dtype, no float32 detour).
+            arr = arr.astype(dtypes.get_default_dtype())
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"tensor(): data must be numeric (bool, int or float), got elements of "
                         f"dtype {arr.dtype}" + (f" from {type(data).__name__}"
@@ -168,23 +169,43 @@ class RemovableHandle:
 # Printing
 # ----------------------------------------------------------------------------------------------
 
+def _float_format(arr: np.ndarray) -> str:
+    """PyTorch's choice: ``1.`` (whole numbers), ``0.5000``, or ``1.0000e+10`` when the finite
+    nonzero magnitudes span more than 1000x, exceed 1e8, or (for fractions) go below 1e-4."""
+    finite = arr[np.isfinite(arr)]
+    mags = np.abs(finite[finite != 0]).astype(np.float64)
+    if mags.size == 0:
+        return "{:.0f}."
+    whole = bool(np.all(mags == np.round(mags)))
+    small, big = mags.min(), mags.max()
+    if big / small > 1000 or big > 1e8 or (not whole and small < 1e-4):
+        return "{:.4e}"
+    return "{:.0f}." if whole else "{:.4f}"
+
+
 def _format_data(arr: np.ndarray) -> str:
-    """Format values as PyTorch prints them: ``1.``, ``0.5000`` or ``1.0000e+10``."""
-    if arr.dtype.kind != "f":
-        return np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000)
-    finite = np.abs(arr[np.isfinite(arr)])
-    if finite.size and np.all(finite == np.round(finite)) and finite.max() < 1e8:
-        fmt = "{:.0f}."
-    elif finite.size and (finite.max() >= 1e8 or (finite[finite > 0].min(initial=1) < 1e-4)):
-        fmt = "{:.4e}"
+    """Format values as PyTorch prints them: every element right-aligned to one width."""
+    if arr.size == 0:
+        return "[]"
+    if arr.dtype.kind == "f":
+        fmt = _float_format(arr)
+
+        def one(v: Any) -> str:
+            return fmt.format(v) if math.isfinite(v) else str(float(v))
+
+        # The widest element is the smallest, the largest or a non-finite one.
+        finite = arr[np.isfinite(arr)]
+        extremes = [finite.min(), finite.max()] if finite.size else []
+        width = builtins.max(len(one(v)) for v in extremes + list(
+            np.unique(arr[~np.isfinite(arr)])))
+        formatter: dict[str, Callable[[Any], str]] = {"float_kind": lambda v: one(v).rjust(width)}
+    elif arr.dtype.kind == "b":
+        width = 5 if not arr.all() else 4
+        formatter = {"bool": lambda v: str(bool(v)).rjust(width)}
     else:
-        fmt = "{:.4f}"
-
-    def one(v: float) -> str:
-        return str(v) if not math.isfinite(v) else fmt.format(v)
-
+        formatter = {}
     return np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000,
-                           formatter={"float_kind": one})
+                           max_line_width=80, formatter=formatter or None)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -327,7 +348,11 @@ class Tensor(TensorBase):
         if d not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
             extras.append(f"dtype=microtensor.{d}")
         if self.data.size == 0:
-            extras.insert(0, f"size={_fmt(self.shape)}")
+            # As PyTorch: an empty tensor shows its shape (unless 1-D) and any non-float dtype.
+            if self.ndim != 1:
+                extras.insert(0, f"size={_fmt(self.shape)}")
+            if d in (dtypes.int64, dtypes.bool_):
+                extras.append(f"dtype=microtensor.{d}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
@@ -409,6 +434,10 @@ class Tensor(TensorBase):
         return self.grad_fn is not None and self.grad_fn._retained is not None and \
             self.grad_fn._retained() is self
 
+    def draw(self, params: Any = None, **options: Any) -> viz.ComputationGraph:
+        """The graph that computed this tensor, as a graphviz.Digraph (see ``viz.draw_graph``)."""
+        return viz.draw_graph(self, params, **options)
+
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
         replaces the gradient."""
@@ -448,11 +477,20 @@ class Tensor(TensorBase):
         return Add.apply(*self._operands(other))
 
     def __sub__(self, other: Any) -> Tensor:
-        return Sub.apply(*self._operands(other))
+        return Sub.apply(*self._sub_operands(other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        a, b = self._operands(other)
+        a, b = self._sub_operands(other)
         return Sub.apply(b, a)
+
+    def _sub_operands(self, other: Any) -> tuple[Any, Any]:
+        """Operands for subtraction, which PyTorch refuses for bools (x - mask is a bug)."""
+        if self.data.dtype == np.bool_ or isinstance(other, (bool, np.bool_)) or (
+                isinstance(other, Tensor) and other.data.dtype == np.bool_):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                               "supported. If you are trying to invert a mask, use the `~` "
+                               "operator instead.")
+        return self._operands(other)
 
     def __mul__(self, other: Any) -> Tensor:
         return Mul.apply(*self._operands(other))
@@ -755,19 +793,42 @@ class Tensor(TensorBase):
 
     def _pick(self, arg: Callable[..., np.ndarray], dim: int, keepdim: bool) -> ValuesIndices:
         d = _dim(dim, self.ndim)
-        idx = arg(self.data, axis=d, keepdims=True).astype(np.int64)
-        values = self.take_along_dim(Tensor._make(idx), d)
-        if not keepdim:
+        x = self if self.ndim else self.reshape(1)  # a 0-d tensor is its own max, at index 0
+        idx = arg(x.data, axis=d, keepdims=True).astype(np.int64)
+        values = x.take_along_dim(Tensor._make(idx), d)
+        if not keepdim or not self.ndim:
             values, idx = values.squeeze(d), idx.squeeze(d)
         return ValuesIndices(values, Tensor._make(idx))
 
-    def take_along_dim(self, indices: Tensor, dim: int) -> Tensor:
-        """out[..., i, ...] = self[..., indices[..., i, ...], ...] along ``dim``"""
-        d = _dim(dim, self.ndim)
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
+        """out[..., i, ...] = self[..., indices[..., i, ...], ...] along ``dim``.
+
+        ``indices`` has as many dims as ``self``; the two broadcast in every other dim. With
+        ``dim=None`` both are flattened first.
+        """
         idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
-        grids = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
-        grids[d] = idx
-        return Index.apply(self, index=tuple(np.broadcast_arrays(*grids)))
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError(f"take_along_dim(): dtype of indices should be an integer type "
+                               f"but got {idx.dtype}")
+        if dim is None:
+            return self.reshape(-1)[idx.reshape(-1)]
+        d = _dim(dim, self.ndim)
+        if idx.ndim != self.ndim:
+            raise RuntimeError(f"take_along_dim(): input and indices should have the same number "
+                               f"of dimensions, but got {self.ndim} dimensions for input, and "
+                               f"{idx.ndim} dimensions for indices")
+        others = broadcast_shapes(self.shape[:d] + (1,) + self.shape[d + 1:],
+                                  idx.shape[:d] + (1,) + idx.shape[d + 1:])
+        # One index array per dim: arange along the dim (0 where self has size 1), idx at d.
+        index = []
+        for k, n in enumerate(others):
+            if k == d:
+                index.append(idx)
+            else:
+                index.append(np.arange(n if self.shape[k] != 1 else 1).reshape(
+                    [-1 if j == k else 1 for j in range(self.ndim)]))
+        out_shape = others[:d] + (idx.shape[d],) + others[d + 1:]
+        return Index.apply(self, index=tuple(np.broadcast_to(i, out_shape) for i in index))
 
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over ``dim``, computed without overflow"""
@@ -975,7 +1036,12 @@ class Tensor(TensorBase):
     def _inplace(self, fn: Callable[..., Any], other: Any) -> Tensor:
         self._check_inplace(other)
         value = other.data if isinstance(other, Tensor) else other
-        fn(self.data, value, out=self.data, casting="same_kind")
+        try:
+            fn(self.data, value, out=self.data, casting="same_kind")
+        except TypeError:  # e.g. int_tensor /= 2: a float result cannot be stored in place
+            kind = fn(self.data, value).dtype
+            raise RuntimeError(f"result type {kind} can't be cast to the desired output type "
+                               f"{self.dtype} (in-place {fn.__name__})") from None
         self._version += 1
         return self
 

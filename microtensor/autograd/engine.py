@@ -127,18 +127,19 @@ def run_backward(roots: Sequence[TensorBase], grad_roots: Sequence[Any] | None,
 def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph: bool,
                create_graph: bool, inputs: Sequence[TensorBase] | None) -> list[Any] | None:
     pending: dict[Context, Any] = {}          # node -> gradient of its output so far
-    leaf_grads: dict[int, Any] = {}           # autograd.grad: id(leaf) -> gradient
+    leaf_grads: dict[int, Any] = {}           # id(leaf) -> [leaf, gradient so far]
     wanted_leaves = {id(t) for t in inputs if t.grad_fn is None} if inputs is not None else None
     wanted_nodes = {t.grad_fn: None for t in inputs if t.grad_fn is not None} if inputs else {}
 
     def send(t: TensorBase, g: Any) -> None:
         node = t.grad_fn
         if node is None:
-            if wanted_leaves is None:
-                _accumulate_leaf(t, g, create_graph)
-            elif id(t) in wanted_leaves:
-                prev = leaf_grads.get(id(t))
-                leaf_grads[id(t)] = g if prev is None else prev + g
+            if wanted_leaves is None or id(t) in wanted_leaves:
+                entry = leaf_grads.get(id(t))
+                if entry is None:
+                    leaf_grads[id(t)] = [t, g]
+                else:
+                    entry[1] = entry[1] + g
         else:
             prev = pending.get(node)
             pending[node] = g if prev is None else prev + g
@@ -169,7 +170,8 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
             if node._retained is not None:
                 kept = node._retained()
                 if kept is not None:
-                    kept.grad = grad if create_graph else grad.detach()
+                    g = grad if create_graph else grad.detach()
+                    kept.grad = g if kept.grad is None else kept.grad + g
             if node in wanted_nodes:
                 wanted_nodes[node] = grad
             in_grads = node.fn.backward(node, grad)
@@ -194,10 +196,15 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
                 if deps[parent] == 0:
                     ready.append(parent)
 
+    # Leaves last, so that each leaf hook sees the leaf's total gradient, once.
     if inputs is None:
+        for leaf, g in leaf_grads.values():
+            _accumulate_leaf(leaf, g, create_graph)
         return None
-    return [leaf_grads.get(id(t)) if t.grad_fn is None else wanted_nodes[t.grad_fn]
-            for t in inputs]
+    for entry in leaf_grads.values():
+        entry[1] = _run_hooks(entry[0]._hooks, entry[1])
+    return [(leaf_grads[id(t)][1] if id(t) in leaf_grads else None) if t.grad_fn is None
+            else wanted_nodes[t.grad_fn] for t in inputs]
 
 
 def backward(tensors: TensorBase | Sequence[TensorBase], grad_tensors: Any = None,

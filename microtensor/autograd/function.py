@@ -97,7 +97,7 @@ class Context:
 
     __slots__ = ("fn", "inputs", "needs_input_grad", "kwargs", "_to_save", "_saved",
                  "_versions", "_released", "_hooks", "_retained", "_tensor_type", "scope",
-                 "__dict__")
+                 "__dict__", "__weakref__")
 
     def __init__(self, fn: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
         self.fn = fn

@@ -39,14 +39,14 @@ def _numerical(fn: Callable[..., Any], inputs: Sequence[Any], i: int, out_index:
     x = inputs[i].data
     out_size = _outputs(fn, inputs)[out_index].data.size
     jac = np.zeros((out_size, x.size))
-    flat = x.reshape(-1)  # a view: perturbing it perturbs the input
     for k in range(x.size):
-        orig = flat[k]
-        flat[k] = orig + eps
+        at = np.unravel_index(k, x.shape)  # perturb the input's own array, whatever its layout
+        orig = x[at]
+        x[at] = orig + eps
         plus = _outputs(fn, inputs)[out_index].data.astype(np.float64).reshape(-1)
-        flat[k] = orig - eps
+        x[at] = orig - eps
         minus = _outputs(fn, inputs)[out_index].data.astype(np.float64).reshape(-1)
-        flat[k] = orig
+        x[at] = orig
         jac[:, k] = (plus - minus) / (2 * eps)
     return jac
 

@@ -118,7 +118,8 @@ class Logsumexp(Function):
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
         m = np.max(x, axis=dim, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
-        y = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf, as in PyTorch
+            y = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
         if not keepdim:
             y = np.squeeze(y, axis=dim)
         ctx.save_for_backward(x, y)

@@ -1,0 +1,447 @@
+"""Benchmarks: microtensor against hand-written NumPy (our floor) and PyTorch (when installed).
+
+Every workload is timed side by side in one process run; the table reports medians over
+repeats and the ratio of each implementation to hand-written NumPy.
+
+    python benchmarks/run.py                 # the full run published in docs/benchmarks.md
+    python benchmarks/run.py --quick         # a smoke run (a few steps of everything)
+    python benchmarks/run.py --only xor mlp --repeats 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import microtensor as mt  # noqa: E402
+from microtensor import nn, optim  # noqa: E402
+
+try:  # PyTorch is an optional reference.
+    import torch
+except ImportError:  # pragma: no cover - depends on the machine
+    torch = None
+
+WORKLOADS = ("xor", "mlp", "overhead", "deep", "memory")
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    workload: str
+    impl: str
+    value: float
+    unit: str
+    note: str = ""
+    ratio: float | None = None
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, workload: str, impl: str, value: float, unit: str, note: str = "",
+            base: float | None = None) -> None:
+        ratio = value / base if base else None
+        self.rows.append(Row(workload, impl, value, unit, note, ratio))
+
+    def table(self) -> str:
+        lines = ["| workload | implementation | median | vs NumPy | note |",
+                 "|---|---|---|---|---|"]
+        for r in self.rows:
+            ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ""
+            lines.append(f"| {r.workload} | {r.impl} | {r.value:.4g} {r.unit} | {ratio} | "
+                         f"{r.note} |")
+        return "\n".join(lines)
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` runs (after one warm-up run)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+# ----------------------------------------------------------------------------------------------
+# xor: 2-4-1 sigmoid network, full batch of 4, BCE-with-logits, SGD
+# ----------------------------------------------------------------------------------------------
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+XOR_Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+XOR_LR = 0.5
+
+
+def xor_init() -> list[np.ndarray]:
+    """Weights in (in, out) layout, shared by every implementation."""
+    rng = np.random.default_rng(0)
+    return [rng.uniform(-1, 1, (2, 4)).astype(np.float32), np.zeros(4, np.float32),
+            rng.uniform(-1, 1, (4, 1)).astype(np.float32), np.zeros(1, np.float32)]
+
+
+def xor_numpy(steps: int) -> float:
+    """Forward, hand-derived backward and SGD update in plain NumPy."""
+    w1, b1, w2, b2 = xor_init()
+    x, y = XOR_X, XOR_Y
+    loss = 0.0
+    for _ in range(steps):
+        h = 1.0 / (1.0 + np.exp(-(x @ w1 + b1)))
+        z = h @ w2 + b2
+        loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+        dz = (1.0 / (1.0 + np.exp(-z)) - y) / z.size
+        dh = dz @ w2.T
+        da = dh * h * (1.0 - h)
+        w2 -= XOR_LR * (h.T @ dz)
+        b2 -= XOR_LR * dz.sum(0)
+        w1 -= XOR_LR * (x.T @ da)
+        b1 -= XOR_LR * da.sum(0)
+    return float(loss)
+
+
+def xor_model_mt() -> nn.Module:
+    model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1))
+    w1, b1, w2, b2 = xor_init()
+    for p, v in zip(model.parameters(), (w1.T, b1, w2.T, b2), strict=True):
+        p.data[...] = v
+    return model
+
+
+def xor_microtensor(steps: int) -> float:
+    model = xor_model_mt()
+    opt = optim.SGD(model.parameters(), lr=XOR_LR)
+    loss_fn = nn.BCEWithLogitsLoss()
+    x, y = mt.tensor(XOR_X), mt.tensor(XOR_Y)
+    loss = None
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return float(loss.item())
+
+
+def xor_torch(steps: int) -> float:
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 1))
+    with torch.no_grad():
+        for p, v in zip(model.parameters(), xor_init(), strict=True):
+            p.copy_(torch.from_numpy(np.ascontiguousarray(v.T if v.ndim == 2 else v)))
+    opt = torch.optim.SGD(model.parameters(), lr=XOR_LR)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    x, y = torch.from_numpy(XOR_X), torch.from_numpy(XOR_Y)
+    loss = None
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return float(loss.item())
+
+
+def bench_xor(res: Results, steps: int, repeats: int) -> None:
+    losses = {}
+    impls = [("hand-written NumPy", xor_numpy), ("microtensor", xor_microtensor)]
+    if torch is not None:
+        impls.append(("PyTorch eager (1 thread)", xor_torch))
+    times = {}
+    for name, fn in impls:
+        times[name] = median_time(lambda fn=fn, name=name: losses.__setitem__(name, fn(steps)),
+                                  repeats)
+    base = times["hand-written NumPy"]
+    for name, t in times.items():
+        res.add(f"xor ({steps} steps)", name, t * 1e6 / steps, "us/step",
+                f"final loss {losses[name]:.5f}", base * 1e6 / steps)
+
+
+# ----------------------------------------------------------------------------------------------
+# mlp: 784-256-128-10 ReLU, batch 256, cross-entropy, SGD, on random data
+# ----------------------------------------------------------------------------------------------
+
+MLP_SIZES = (784, 256, 128, 10)
+MLP_BATCH = 256
+MLP_LR = 0.05
+
+
+def mlp_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((MLP_BATCH, MLP_SIZES[0])).astype(np.float32)
+    y = rng.integers(0, MLP_SIZES[-1], MLP_BATCH)
+    params = []
+    for fan_in, fan_out in zip(MLP_SIZES[:-1], MLP_SIZES[1:], strict=True):
+        bound = 1 / np.sqrt(fan_in)
+        params += [rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32),
+                   rng.uniform(-bound, bound, fan_out).astype(np.float32)]
+    return x, y, params
+
+
+def mlp_numpy(steps: int) -> float:
+    """Forward, hand-derived backward and SGD update in plain NumPy (PyTorch weight layout)."""
+    x, y, params = mlp_data()
+    w1, b1, w2, b2, w3, b3 = params
+    onehot = np.eye(MLP_SIZES[-1], dtype=np.float32)[y]
+    loss = 0.0
+    for _ in range(steps):
+        a1 = x @ w1.T + b1
+        h1 = np.maximum(a1, 0)
+        a2 = h1 @ w2.T + b2
+        h2 = np.maximum(a2, 0)
+        z = h2 @ w3.T + b3
+        zmax = z.max(axis=1, keepdims=True)
+        logp = z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
+        loss = -np.mean(np.sum(logp * onehot, axis=1))
+        dz = (np.exp(logp) - onehot) / MLP_BATCH
+        dh2 = dz @ w3
+        da2 = dh2 * (a2 > 0)
+        dh1 = da2 @ w2
+        da1 = dh1 * (a1 > 0)
+        w3 -= MLP_LR * (dz.T @ h2)
+        b3 -= MLP_LR * dz.sum(0)
+        w2 -= MLP_LR * (da2.T @ h1)
+        b2 -= MLP_LR * da2.sum(0)
+        w1 -= MLP_LR * (da1.T @ x)
+        b1 -= MLP_LR * da1.sum(0)
+    return float(loss)
+
+
+def mlp_microtensor(steps: int) -> float:
+    xa, ya, params = mlp_data()
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                          nn.Linear(128, 10))
+    for p, v in zip(model.parameters(), params, strict=True):
+        p.data[...] = v
+    opt = optim.SGD(model.parameters(), lr=MLP_LR)
+    loss_fn = nn.CrossEntropyLoss()
+    x, y = mt.tensor(xa), mt.tensor(ya)
+    loss = None
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return float(loss.item())
+
+
+def mlp_torch(steps: int) -> float:
+    xa, ya, params = mlp_data()
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                                torch.nn.Linear(256, 128), torch.nn.ReLU(),
+                                torch.nn.Linear(128, 10))
+    with torch.no_grad():
+        for p, v in zip(model.parameters(), params, strict=True):
+            p.copy_(torch.from_numpy(v))
+    opt = torch.optim.SGD(model.parameters(), lr=MLP_LR)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x, y = torch.from_numpy(xa), torch.from_numpy(ya)
+    loss = None
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return float(loss.item())
+
+
+def bench_mlp(res: Results, steps: int, repeats: int) -> None:
+    losses = {}
+    impls = [("hand-written NumPy", mlp_numpy), ("microtensor", mlp_microtensor)]
+    if torch is not None:
+        impls.append(("PyTorch eager (1 thread)", mlp_torch))
+    times = {}
+    for name, fn in impls:
+        times[name] = median_time(lambda fn=fn, name=name: losses.__setitem__(name, fn(steps)),
+                                  repeats)
+    base = times["hand-written NumPy"]
+    for name, t in times.items():
+        res.add(f"mlp ({steps} steps)", name, t * 1e3 / steps, "ms/step",
+                f"final loss {losses[name]:.5f}", base * 1e3 / steps)
+
+
+# ----------------------------------------------------------------------------------------------
+# op overhead: forward + backward of (a * b).sum() on 4x4
+# ----------------------------------------------------------------------------------------------
+
+def bench_overhead(res: Results, steps: int, repeats: int) -> None:
+    an = np.random.default_rng(2).standard_normal((2, 4, 4)).astype(np.float32)
+
+    def numpy_run() -> None:
+        a, b = an[0], an[1]
+        for _ in range(steps):
+            _ = (a * b).sum()
+            _ = b.copy(), a.copy()  # the two gradients
+
+    def mt_run() -> None:
+        a = mt.tensor(an[0], requires_grad=True)
+        b = mt.tensor(an[1], requires_grad=True)
+        for _ in range(steps):
+            a.grad = b.grad = None
+            (a * b).sum().backward()
+
+    impls = [("hand-written NumPy", numpy_run), ("microtensor", mt_run)]
+    if torch is not None:
+        def torch_run() -> None:
+            a = torch.tensor(an[0], requires_grad=True)
+            b = torch.tensor(an[1], requires_grad=True)
+            for _ in range(steps):
+                a.grad = b.grad = None
+                (a * b).sum().backward()
+        impls.append(("PyTorch eager (1 thread)", torch_run))
+    times = {name: median_time(fn, repeats) for name, fn in impls}
+    base = times["hand-written NumPy"]
+    for name, t in times.items():
+        res.add("(a*b).sum() fwd+bwd, 4x4", name, t * 1e6 / steps, "us/iter", "",
+                base * 1e6 / steps)
+
+
+# ----------------------------------------------------------------------------------------------
+# deep graph: backward through long chains
+# ----------------------------------------------------------------------------------------------
+
+def chain_backward_time(n: int, repeats: int) -> float:
+    def run() -> float:
+        x = mt.tensor(1.0, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = y * 1.0
+        t = time.perf_counter()
+        y.backward()
+        return time.perf_counter() - t
+
+    run()
+    return statistics.median(run() for _ in range(repeats))
+
+
+def bench_deep(res: Results, sizes: tuple[int, int], repeats: int) -> None:
+    small, large = sizes
+    t_small = chain_backward_time(small, repeats)
+    t_large = chain_backward_time(large, repeats)
+    res.add(f"deep chain {small:,} ops", "microtensor", t_small, "s backward",
+            f"{t_small / small * 1e6:.2f} us/node")
+    res.add(f"deep chain {large:,} ops", "microtensor", t_large, "s backward",
+            f"{t_large / large * 1e6:.2f} us/node; {large // small}x nodes took "
+            f"{t_large / t_small:.1f}x time")
+
+
+# ----------------------------------------------------------------------------------------------
+# memory
+# ----------------------------------------------------------------------------------------------
+
+def peak_bytes(fn: Callable[[], object]) -> int:
+    """Peak traced allocation (NumPy reports its buffers to tracemalloc) while ``fn`` runs."""
+    gc.collect()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process (Linux /proc; 0 where unavailable)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def xor_rss_growth(first: int, last: int) -> tuple[float, float]:
+    """RSS and traced-memory growth (bytes) of the xor loop between step ``first`` and ``last``."""
+    model = xor_model_mt()
+    opt = optim.SGD(model.parameters(), lr=XOR_LR)
+    loss_fn = nn.BCEWithLogitsLoss()
+    x, y = mt.tensor(XOR_X), mt.tensor(XOR_Y)
+    tracemalloc.start()
+    rss0 = traced0 = 0
+    for step in range(1, last + 1):
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step == first:
+            gc.collect()
+            rss0, traced0 = rss_bytes(), tracemalloc.get_traced_memory()[0]
+    gc.collect()
+    rss1, traced1 = rss_bytes(), tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return rss1 - rss0, traced1 - traced0
+
+
+def bench_memory(res: Results, mlp_steps: int, xor_steps: tuple[int, int]) -> None:
+    base = peak_bytes(lambda: mlp_numpy(mlp_steps))
+    ours = peak_bytes(lambda: mlp_microtensor(mlp_steps))
+    res.add("mlp peak memory", "hand-written NumPy", base / 2**20, "MiB", "tracemalloc peak",
+            base / 2**20)
+    res.add("mlp peak memory", "microtensor", ours / 2**20, "MiB", "tracemalloc peak",
+            base / 2**20)
+    rss, traced = xor_rss_growth(*xor_steps)
+    res.add(f"xor memory growth, step {xor_steps[0]:,} -> {xor_steps[1]:,}", "microtensor",
+            rss / 2**20, "MiB RSS", f"traced Python/NumPy growth {traced / 2**10:.1f} KiB")
+
+
+# ----------------------------------------------------------------------------------------------
+
+def machine() -> str:
+    blas = "unknown"
+    try:
+        cfg = np.show_config(mode="dicts")
+        blas = cfg["Build Dependencies"]["blas"]["name"]
+    except Exception:  # noqa: BLE001 - only a label
+        pass
+    parts = [platform.processor() or platform.machine(), f"{os.cpu_count()} cores",
+             f"Python {platform.python_version()}", f"NumPy {np.__version__} ({blas})"]
+    parts.append(f"PyTorch {torch.__version__}" if torch is not None else "PyTorch not installed")
+    return ", ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> Results:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few steps of everything")
+    parser.add_argument("--only", nargs="+", choices=WORKLOADS, default=list(WORKLOADS),
+                        help="which workloads to run")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per workload")
+    parser.add_argument("--xor-steps", type=int, default=None)
+    parser.add_argument("--mlp-steps", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    quick = args.quick
+    repeats = args.repeats or (1 if quick else 5)
+    xor_steps = args.xor_steps or (20 if quick else 10_000)
+    mlp_steps = args.mlp_steps or (2 if quick else 100)
+    if torch is not None:
+        torch.set_num_threads(1)
+
+    res = Results()
+    print(f"machine: {machine()}")
+    if "xor" in args.only:
+        bench_xor(res, xor_steps, repeats)
+    if "mlp" in args.only:
+        bench_mlp(res, mlp_steps, repeats)
+    if "overhead" in args.only:
+        bench_overhead(res, 50 if quick else 5_000, repeats)
+    if "deep" in args.only:
+        bench_deep(res, (100, 1_000) if quick else (10_000, 100_000), repeats)
+    if "memory" in args.only:
+        bench_memory(res, mlp_steps if quick else 20, (5, 20) if quick else (1_000, 10_000))
+    print(res.table())
+    return res
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,566 @@
+"""``Module`` (the base class of layers and models), ``Parameter``, ``Sequential``, ``ModuleList``.
+
+Assigning a ``Parameter`` or a ``Module`` to an attribute registers it, in order, so that
+``named_parameters()`` yields dotted names such as ``0.weight`` and nothing can be forgotten::
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(2, 4)
+            self.out = nn.Linear(4, 1)
+
+        def forward(self, x):
+            return self.out(self.hidden(x).sigmoid())
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd.function import TensorBase, module_scope
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor, tensor
+
+
+def _fmt(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+class Parameter(Tensor):
+    """A Tensor that is a learnable parameter: assigned to a Module, it is registered.
+
+    It shares its values with the tensor (or array) it wraps and requires grad by default.
+    Operations on a Parameter return plain Tensors.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:
+            arr = np.empty(0, dtype=dtypes.get_default_dtype())
+        elif isinstance(data, TensorBase):
+            arr = data.data
+        elif isinstance(data, np.ndarray):
+            arr = data
+        else:
+            arr = tensor(data).data
+        super().__init__(np.empty(0, dtype=arr.dtype))  # sets every slot; the data follows
+        self.data = arr
+        self.requires_grad_(requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` returns: the keys it could not match."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"IncompatibleKeys(missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys})")
+
+
+def _indent(text: str) -> str:
+    return text.replace("\n", "\n  ")
+
+
+class Module:
+    """Base class of every layer and model: subclass it, assign layers, write ``forward``.
+
+    Parameters, buffers and sub-modules live in the ordered dicts ``_parameters``,
+    ``_buffers`` and ``_modules`` (which ``parameters()``, ``state_dict()`` and friends walk).
+    """
+
+    training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _modules: dict[str, Module | None]
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = {}
+        d["_buffers"] = {}
+        d["_non_persistent"] = set()
+        d["_modules"] = {}
+
+    # -- registration -------------------------------------------------------------------------
+
+    # NOTE: a registered value is also kept as a plain instance attribute (set at the end of
+    # __setattr__), so reading self.weight in forward is an ordinary, fast attribute lookup; a
+    # misspelled name raises Python's usual AttributeError. __setattr__ and __delattr__ keep the
+    # two in step: change the registries only through them (or register_*).
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._buffers.pop(name, None)
+            self._modules.pop(name, None)
+            self._non_persistent.discard(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            if params is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            params.pop(name, None)
+            self._buffers.pop(name, None)
+            self._non_persistent.discard(name)
+            self._modules[name] = value
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                                f"(nn.Parameter or None expected)")
+            params[name] = None
+        elif params is not None and name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
+                                f"'{name}' (nn.Module or None expected)")
+            self._modules[name] = None
+        elif params is not None and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                                f"(Tensor or None expected)")
+            self._buffers[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if "_parameters" in self.__dict__:
+            self._parameters.pop(name, None)
+            self._buffers.pop(name, None)
+            self._modules.pop(name, None)
+            self._non_persistent.discard(name)
+        object.__delattr__(self, name)
+
+    def _check_name(self, name: Any, kind: str, registry: dict[str, Any]) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{kind} name can't be empty or contain \".\", got: {name!r}")
+        if hasattr(self, name) and name not in registry:
+            raise KeyError(f"attribute '{name}' already exists")
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add ``param`` (a Parameter, or None for an absent one) under ``name``."""
+        self._check_name(name, "parameter", self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+                            f"'{name}' (nn.Parameter or None required)")
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a tensor that is state but not a parameter (saved in ``state_dict`` unless
+        ``persistent=False``)."""
+        self._check_name(name, "buffer", self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+                            f"'{name}' (Tensor or None required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module under ``name`` (same as ``setattr(self, name, module)``)."""
+        self._check_name(name, "module", self._modules)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at the dotted path ``target`` (``""`` is this module)."""
+        module: Module = self
+        for part in target.split(".") if target else ():
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule `{part}` "
+                                     f"(looking for {target!r})")
+            module = child
+        return module
+
+    # -- running ------------------------------------------------------------------------------
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Compute the module's output; every subclass defines it."""
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                                  f'"forward" function')
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward``; ops recorded meanwhile remember this module (for graph drawings)."""
+        prev = module_scope.stack
+        module_scope.stack = prev + (self,)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            module_scope.stack = prev
+
+    # -- walking the tree ---------------------------------------------------------------------
+
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every module inside it, with dotted names (``""`` for this one)."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module inside it (each once)."""
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct sub-modules with their names (each once)."""
+        seen: set[int] = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        """The direct sub-modules (each once)."""
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        if recurse:
+            modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+        else:
+            modules = iter([(prefix, self)])
+        for module_name, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{module_name}.{name}" if module_name else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted name (``0.weight``), in registration order; a
+        parameter shared by several modules comes once."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter, in registration order (what an optimizer is given)."""
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """Every buffer with its dotted name."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer."""
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # -- modes and gradients ------------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=True``) or evaluation mode on this module and its children.
+
+        Only some layers behave differently (``Dropout`` is the identity in evaluation mode).
+        """
+        if not isinstance(mode, bool):
+            raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
+        self.training = mode
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (same as ``train(False)``)."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter (``False`` freezes the module)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradient of every parameter: to None (default) or to zeros in place."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                g = p.grad.detach() if p.grad.requires_grad else p.grad
+                g.data[...] = 0
+                p.grad = g
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-module (children first) and then on this module."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Convert parameters and buffers to a floating dtype in place (``to("cpu")`` and
+        ``to(float64)`` both work); the Parameter objects stay the same."""
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("device", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, str) and a.split(":")[0] == "cpu":
+                continue
+            dtype = a
+        if dtype is None:
+            return self
+        dtype = dtypes.as_dtype(dtype)
+        if not dtypes.is_floating(dtype):
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got {dtype}")
+        for module in self.modules():
+            for p in module._parameters.values():
+                if p is not None and p.dtype.kind == "f":
+                    p.data = p.data.astype(dtype)
+                    if p.grad is not None:
+                        p.grad = Tensor._make(p.grad.data.astype(dtype))
+            for name, b in module._buffers.items():
+                if b is not None and b.dtype.kind == "f":
+                    module._buffers[name] = b.to(dtype).detach()
+                    object.__setattr__(module, name, module._buffers[name])
+        return self
+
+    def double(self) -> Module:
+        """Convert floating parameters and buffers to float64 (for ``gradcheck``)."""
+        return self.to(dtypes.float64)
+
+    def float(self) -> Module:
+        """Convert floating parameters and buffers to float32."""
+        return self.to(dtypes.float32)
+
+    def cpu(self) -> Module:
+        """This module (it is already on the CPU)."""
+        return self
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def state_dict(self, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
+        """An ordered dict from dotted name to tensor: every parameter and persistent buffer.
+
+        The tensors are detached but share memory with the module (copy them to keep a
+        snapshot; ``microtensor.save`` writes them to a file).
+        """
+        out: dict[str, Any] = OrderedDict() if destination is None else destination
+        for module_name, module in self.named_modules(prefix=prefix, remove_duplicate=False):
+            dotted = module_name + "." if module_name else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    out[dotted + name] = p if keep_vars else p.detach()
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    out[dotted + name] = b if keep_vars else b.detach()
+        return out
+
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy the tensors of ``state_dict`` into this module's parameters and buffers.
+
+        Nothing is copied unless everything fits: a shape mismatch is always an error, and with
+        ``strict=True`` so are missing and unexpected keys (all are reported by name).
+
+        Returns:
+            ``IncompatibleKeys(missing_keys, unexpected_keys)`` (both empty when strict).
+        """
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        if strict:
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in missing) + ". ")
+        pairs = []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            if isinstance(value, TensorBase):
+                value = value.data
+            if not isinstance(value, np.ndarray):
+                errors.append(f'While copying the parameter named "{key}", expected a Tensor '
+                              f'from checkpoint but received {type(value).__name__}')
+            elif value.shape != target.shape:
+                errors.append(f"size mismatch for {key}: copying a param with shape "
+                              f"{_fmt(value.shape)} from checkpoint, the shape in current model "
+                              f"is {_fmt(target.shape)}.")
+            else:
+                pairs.append((target, value))
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(errors))
+        with no_grad():
+            for target, value in pairs:
+                target.copy_(value)
+        return IncompatibleKeys(missing, unexpected)
+
+    # -- printing -----------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr (its settings); override it."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        children = [f"({name}): {_indent(repr(m))}" for name, m in self._modules.items()]
+        if not children and len(lines) <= 1:
+            return f"{type(self).__name__}({extra})"
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines + children) + "\n)"
+
+
+def _position(index: Any, size: int) -> int:
+    """Check an integer index against ``size`` and make it non-negative."""
+    try:
+        i = index.__index__()
+    except AttributeError:
+        raise TypeError(f"indices must be integers or slices, not {type(index).__name__}"
+                        ) from None
+    if not -size <= i < size:
+        raise IndexError(f"index {i} is out of range (length {size})")
+    return i % size
+
+
+class _Container(Module):
+    """What Sequential and ModuleList share: modules numbered "0", "1", ... in order."""
+
+    def _renumber(self, modules: list[Module]) -> None:
+        for name in list(self._modules):
+            delattr(self, name)
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        setattr(self, list(self._modules)[_position(index, len(self))], module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[_position(index, len(modules))]
+        self._renumber(modules)
+
+    def append(self, module: Module) -> _Container:
+        """Add ``module`` at the end."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> _Container:
+        """Add each of ``modules`` at the end."""
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index``."""
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+
+
+class Sequential(_Container):
+    """Modules applied one after the other: ``Sequential(a, b)(x) == b(a(x))``.
+
+    Children are named ``"0"``, ``"1"``, ... (or by the keys of an ``OrderedDict`` argument).
+    Indexing gives a module; slicing gives a Sequential that keeps the original names.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], dict):
+            for name, m in modules[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(modules):
+                self.add_module(str(i), m)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return self._modules[list(self._modules)[_position(index, len(self))]]
+
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        """Pass ``input`` through each module in turn."""
+        for module in self._modules.values():
+            input = module(input)  # noqa: A001
+        return input
+
+
+class ModuleList(_Container):
+    """A list of modules, registered so that their parameters belong to the parent module.
+
+    It has no ``forward``: iterate over it in the parent's ``forward``.
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return self._modules[str(_position(index, len(self)))]
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        self.extend(modules)
+        return self
+
+    def __repr__(self) -> str:
+        # Runs of identical children print once, as "(0-2): 3 x Linear(...)".
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return "ModuleList()"
+        lines = []
+        start = 0
+        for i in range(1, len(reprs) + 1):
+            if i == len(reprs) or reprs[i] != reprs[start]:
+                if i - 1 == start:
+                    lines.append(f"({start}): {_indent(reprs[start])}")
+                else:
+                    lines.append(f"({start}-{i - 1}): {i - start} x {_indent(reprs[start])}")
+                start = i
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"

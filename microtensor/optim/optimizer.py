@@ -1,0 +1,246 @@
+"""``Optimizer``: the base class that holds parameter groups and per-parameter state.
+
+A subclass validates its options and writes ``_update(group)``, which changes every parameter
+of one group in place from its ``.grad``. The updates work on the NumPy arrays (``p.data``)
+directly, so they never record a graph, whatever the grad mode.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ..autograd import enable_grad
+from ..tensor import Tensor
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+
+
+def check_nonnegative(value: float, label: str) -> None:
+    """Raise ``ValueError("Invalid {label}: {value}")`` (PyTorch's wording) unless value >= 0."""
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {label}: {value}")
+
+
+class Optimizer:
+    """Base class of the optimizers: parameter groups, per-parameter state, ``step``.
+
+    Args:
+        params: an iterable of tensors (or of ``(name, tensor)`` pairs) to optimize, or of
+            dicts, each a parameter group ``{"params": [...], "lr": ..., ...}`` whose options
+            override ``defaults``.
+        defaults: the options of a group that does not set them.
+
+    Attributes:
+        param_groups: a list of dicts, each with ``"params"`` (a list of tensors) and options.
+        state: a dict from parameter tensor to its state dict (e.g. ``{"step": 3, ...}``).
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self._check_options(defaults)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        self._opt_called = False  # read by lr schedulers to warn about a wrong call order
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            "Tensors or dicts, but got microtensor.Tensor")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(_SET_ERROR)
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        """Raise ``ValueError`` for an invalid option value (subclasses override this)."""
+
+    def _update(self, group: dict[str, Any]) -> None:
+        """Update in place every parameter of ``group`` that has a gradient."""
+        raise NotImplementedError(f"{type(self).__name__} must define _update(group) or step()")
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters (``{"params": [...], option: value, ...}``) to optimize.
+
+        Options that the group does not set take the optimizer's defaults.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError("a parameter group must have a 'params' entry (a list of tensors)")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(_SET_ERROR)
+        params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param "
+                                 "names are missing")
+            params = [p[1] for p in params]
+            param_group["param_names"] = names
+        for i, p in enumerate(params):
+            _check_param(p, i)
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters; "
+                             "pass each parameter once")
+        param_group["params"] = params
+        for name, default in self.defaults.items():
+            param_group.setdefault(name, default)
+        self._check_options(param_group)
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradient of every parameter: to ``None`` (default) or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if g.requires_grad:  # a gradient recorded with create_graph=True
+                        g = p.grad = g.detach()
+                    g.data.fill(0)
+                    g._version += 1
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update the parameters once from their ``.grad``; parameters without one are skipped.
+
+        Args:
+            closure: optional function that clears the gradients, recomputes the loss, calls
+                ``backward()`` and returns the loss; it runs (with grad enabled) before the
+                update.
+
+        Returns:
+            The closure's loss, or ``None``.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._update(group)
+        self._opt_called = True
+        return loss
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state in PyTorch's layout, with parameters replaced by integer ids.
+
+        Returns:
+            ``{"state": {id: {name: value}}, "param_groups": [{option: value, "params": [ids]}]}``
+            where ids count the parameters in group order from 0. Tensors are copies, so the
+            result is a snapshot.
+        """
+        ids: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            packed["params"] = [ids.setdefault(id(p), len(ids)) for p in group["params"]]
+            groups.append(packed)
+        state = {}
+        for p, values in self.state.items():
+            if id(p) in ids and values:
+                state[ids[id(p)]] = {k: _snapshot(v) for k, v in values.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore options and state saved by ``state_dict()``; parameters are matched by order.
+
+        Raises:
+            ValueError: if the number of groups or of parameters in a group differs, or a saved
+                state tensor's shape differs from its parameter's.
+        """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise ValueError("an optimizer state dict must be a dict with keys 'state' and "
+                             "'param_groups' (as returned by Optimizer.state_dict())")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has a different number of parameter groups "
+                             f"({len(saved_groups)}) than the optimizer "
+                             f"({len(self.param_groups)})")
+        id_map: dict[int, Tensor] = {}
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"loaded state dict contains a parameter group that doesn't "
+                                 f"match the size of optimizer's group: group {i} has "
+                                 f"{len(saved['params'])} saved parameters, the optimizer's "
+                                 f"has {len(group['params'])}")
+            id_map.update(zip((int(k) for k in saved["params"]), group["params"], strict=True))
+        state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        for key, values in state_dict["state"].items():
+            p = id_map.get(int(key)) if _is_int_like(key) else None
+            if p is None:
+                state[key] = values
+                continue
+            state[p] = {k: _restore(v, p, k, key) for k, v in values.items()}
+        for group, saved in zip(self.param_groups, saved_groups, strict=True):
+            params = group["params"]
+            names = group.get("param_names")
+            group.clear()
+            group.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+            group["params"] = params
+            if names is not None:
+                group.setdefault("param_names", names)
+            for name, default in self.defaults.items():
+                group.setdefault(name, default)
+        self.state = state
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+_SET_ERROR = ("optimizer parameters need to be organized in ordered collections, but the ordering "
+              "of tensors in sets will change between runs. Please use a list instead.")
+
+
+def _check_param(p: Any, index: int) -> None:
+    if not isinstance(p, Tensor):
+        raise TypeError(f"optimizer can only optimize Tensors, but one of the params "
+                        f"(index {index}) is {type(p).__name__}")
+    if not p.is_leaf:
+        raise ValueError("can't optimize a non-leaf Tensor (it was computed by an op; optimize "
+                         "the leaf tensors it was computed from)")
+    # A parameter that does not require grad (a frozen layer) is accepted, as in PyTorch: its
+    # .grad stays None, so step() skips it.
+
+
+def _is_int_like(key: Any) -> bool:
+    return isinstance(key, (int, np.integer)) or (isinstance(key, str) and key.isdigit())
+
+
+def _snapshot(value: Any) -> Any:
+    if isinstance(value, Tensor):
+        return Tensor._make(value.data.copy())
+    return copy.deepcopy(value)
+
+
+def _restore(value: Any, p: Tensor, name: str, key: Any) -> Any:
+    """A private copy of a saved state value, with tensors cast to the parameter's dtype."""
+    if name == "step":
+        # NOTE: PyTorch saves the step count as a 0-d float tensor; we keep a Python int.
+        return int(value.item()) if hasattr(value, "item") else int(value)
+    if isinstance(value, (Tensor, np.ndarray)):
+        arr = value.data if isinstance(value, Tensor) else value
+        if arr.ndim and arr.shape != p.data.shape:
+            raise ValueError(f"loaded state dict has state '{name}' of shape {arr.shape} for "
+                             f"parameter {key}, whose shape is {p.data.shape}")
+        return Tensor._make(np.array(arr, dtype=p.data.dtype))
+    return copy.deepcopy(value)

@@ -1,0 +1,71 @@
+"""Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, ParamsT, check_nonnegative
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: p <- p - lr * d, with d the (momentum) direction below.
+
+    For each parameter with gradient g (negated when ``maximize``)::
+
+        g = g + weight_decay * p
+        b = g                                   on the first step (no dampening)
+        b = momentum * b + (1 - dampening) * g  afterwards
+        d = g + momentum * b  if nesterov  else  b      (d = g when momentum == 0)
+        p = p - lr * d
+
+    Args:
+        params: tensors or parameter groups to optimize.
+        lr: learning rate.
+        momentum: momentum factor (0 turns momentum off).
+        dampening: dampening of the gradient added to the momentum buffer.
+        weight_decay: L2 penalty coefficient added to the gradient.
+        nesterov: use Nesterov momentum (needs momentum > 0 and dampening == 0).
+        maximize: maximize the objective instead of minimizing it.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
+                 maximize: bool = False) -> None:
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        check_nonnegative(options["lr"], "learning rate")
+        check_nonnegative(options["momentum"], "momentum value")
+        check_nonnegative(options["weight_decay"], "weight_decay value")
+        if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def _update(self, group: dict[str, Any]) -> None:
+        lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+        keep = 1 - group["dampening"]
+        nesterov, maximize = group["nesterov"], group["maximize"]
+        state = self.state
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            d = p.data
+            g = -grad.data if maximize else grad.data
+            if weight_decay != 0:
+                g = g + weight_decay * d
+            if momentum != 0:
+                st = state[p]
+                buf = st.get("momentum_buffer")
+                if buf is None:
+                    buf = st["momentum_buffer"] = Tensor._make(g.copy())
+                    b = buf.data
+                else:
+                    b = buf.data
+                    b *= momentum
+                    b += g if keep == 1 else keep * g
+                g = g + momentum * b if nesterov else b
+            d -= lr * g
+            p._version += 1

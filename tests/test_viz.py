@@ -1,0 +1,437 @@
+"""Graph drawing: the DOT text (structure, labels, names, grouping, escaping, determinism,
+truncation, deep graphs) and real rendering to SVG/PNG/PDF, with and without the `dot` program."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import shutil
+import struct
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import graphviz
+import numpy as np
+import pytest
+
+import microtensor as mt
+from microtensor import nn, viz
+from microtensor.autograd import Function
+
+NODE = re.compile(r"^\s*(\w+) \[label=<(.*)> shape=", re.M)
+EDGE = re.compile(r"^\s*(\w+) -> (\w+)", re.M)
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers: read the DOT text back
+# ----------------------------------------------------------------------------------------------
+
+def nodes(dot: str) -> dict[str, str]:
+    """DOT node name -> the visible text of its label (rows joined by ' | ')."""
+    out = {}
+    for name, label in NODE.findall(dot):
+        rows = re.findall(r"<TD[^>]*>(.*?)</TD>", label)
+        out[name] = " | ".join(html.unescape(re.sub(r"<[^>]+>", "", r)) for r in rows)
+    return out
+
+
+def edges(dot: str) -> list[tuple[str, str]]:
+    return EDGE.findall(dot)
+
+
+def find(dot: str, text: str) -> list[str]:
+    """Names of the nodes whose label starts with ``text``."""
+    return [n for n, label in nodes(dot).items() if label.startswith(text)]
+
+
+def one(dot: str, text: str) -> str:
+    found = find(dot, text)
+    assert len(found) == 1, (text, nodes(dot))
+    return found[0]
+
+
+def clusters(dot: str) -> dict[str, tuple[str | None, set[str]]]:
+    """Cluster label -> (label of the enclosing cluster, names of the nodes directly inside)."""
+    out: dict[str, tuple[str | None, set[str]]] = {}
+    stack: list[str] = []
+    lines = dot.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith("subgraph cluster_"):
+            label = lines[i + 1].strip()[len("label=<"):-1]
+            label = html.unescape(re.sub(r"<[^>]+>", "", label))
+            out[label] = (stack[-1] if stack else None, set())
+            stack.append(label)
+        elif line.strip() == "}" and stack:
+            stack.pop()
+        elif stack and (m := NODE.match(line)):
+            out[stack[-1]][1].add(m.group(1))
+    return out
+
+
+@pytest.fixture
+def xor():
+    """An XOR network after one backward: Linear(2, 4) -> Sigmoid -> Linear(4, 1), BCE loss."""
+    mt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1))
+    x = mt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = mt.tensor([[0.0], [1.0], [1.0], [0.0]])
+    p = model(x).sigmoid()
+    loss = -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+    loss.backward()
+    return model, loss, p
+
+
+# ----------------------------------------------------------------------------------------------
+# Structure
+# ----------------------------------------------------------------------------------------------
+
+def test_square_has_two_edges_into_mul() -> None:
+    x = mt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * x).sum()
+    dot = viz.to_dot(y)
+    assert len(nodes(dot)) == 4                     # input, Mul, Sum, output
+    x_node, mul, total, out = one(dot, "input"), one(dot, "Mul"), one(dot, "Sum"), one(dot,
+                                                                                      "output")
+    assert sorted(edges(dot)) == sorted([(x_node, mul), (x_node, mul), (mul, total),
+                                         (total, out)])
+
+
+def test_constants_shared_inputs_and_counts() -> None:
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2 + x).sum()                           # the 2 needs no gradient: a constant node
+    dot = viz.to_dot(y)
+    assert len(nodes(dot)) == 6                     # input, constant, Mul, Add, Sum, output
+    x_node, mul, add = one(dot, "input"), one(dot, "Mul"), one(dot, "Add")
+    const = one(dot, "constant")
+    assert sorted(edges(dot)) == sorted([(x_node, mul), (const, mul), (mul, add), (x_node, add),
+                                         (add, one(dot, "Sum")), (one(dot, "Sum"),
+                                                                  one(dot, "output"))])
+
+
+def test_a_tensor_without_grad_is_a_constant_operand() -> None:
+    w = mt.tensor([[1.0, 2.0]], requires_grad=True)
+    data = mt.tensor([[3.0], [4.0]])                # requires_grad=False: not kept by the graph
+    dot = viz.to_dot(w @ data)
+    labels = sorted(nodes(dot).values())
+    assert len(labels) == 4
+    assert "constant" in labels
+    assert nodes(dot)[one(dot, "Matmul")] == "Matmul | \u2192 (1, 1)"
+
+
+def test_op_labels_show_non_default_arguments_and_output_shape() -> None:
+    x = mt.ones(2, 3, requires_grad=True)
+    dot = viz.to_dot([x.sum(dim=1), x.sum(dim=0, keepdim=True), x.sum(), x.permute(1, 0)])
+    labels = sorted(nodes(dot).values())
+    assert "Sum dim=(1,) | \u2192 (2,)" in labels
+    assert "Sum dim=(0,) keepdim=True | \u2192 (1, 3)" in labels
+    assert "Sum | \u2192 scalar" in labels          # dim=None and keepdim=False are defaults
+    assert "Permute dims=(1, 0) | \u2192 (3, 2)" in labels
+    assert "Index index=(..., 0:2) | \u2192 (2, 2)" in nodes(viz.to_dot(x[..., 0:2])).values()
+
+
+def test_a_user_defined_op_labels_itself() -> None:
+    class Cube(Function):
+        """y = x^3;   dx = 3 x^2 g"""
+
+        @staticmethod
+        def forward(ctx, x, scale=1.0):
+            ctx.save_for_backward(x)
+            return scale * x**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x * x
+
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    labels = nodes(viz.to_dot(Cube.apply(x, scale=2.0))).values()
+    assert "Cube scale=2.0 | \u2192 (2,)" in labels
+
+
+def test_tensor_boxes_show_shape_dtype_values_and_gradients() -> None:
+    x = mt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * x).sum()
+    before = nodes(viz.to_dot(y))
+    assert before[one(viz.to_dot(y), "input")] == "input | (3,) float32 | data [1. 2. 3.]"
+    y.backward()
+    dot = viz.to_dot(y)
+    # d/dx sum(x^2) = 2x, printed in full because the tensor is small.
+    assert nodes(dot)[one(dot, "input")] == ("input | (3,) float32 | data [1. 2. 3.] | "
+                                             "grad [2. 4. 6.]")
+    assert nodes(dot)[one(dot, "output")] == "output | scalar float32 | data 14"
+    bare = viz.to_dot(y, show_data=False, show_grad=False, show_shapes=False)
+    assert sorted(nodes(bare).values()) == ["Mul", "Sum", "input", "output"]
+
+
+def test_large_tensors_are_summarised() -> None:
+    x = mt.arange(100, dtype=mt.float64).requires_grad_()
+    y = (x * 3).sum()
+    y.backward()
+    dot = viz.to_dot(y)
+    norm = math.sqrt(sum(i * i for i in range(100)))              # 573.018...
+    assert nodes(dot)[one(dot, "input")] == (
+        "input | (100,) float64 | data min 0  max 99 |      mean 49.5  norm "
+        f"{norm:.4f} | grad min 3  max 3 |      mean 3  norm 30")
+    assert f"norm {norm:.2f}" in nodes(viz.to_dot(y, precision=2))[one(dot, "input")]
+
+
+def test_precision_and_extreme_numbers() -> None:
+    x = mt.tensor([1 / 3, 2 / 3], dtype=mt.float64, requires_grad=True)
+    assert "input | (2,) float64 | data [0.33 0.67]" in nodes(viz.to_dot(x * 1, precision=2)
+                                                              ).values()
+    assert "input | (2,) float64 | data [0.3333 0.6667]" in nodes(viz.to_dot(x * 1)).values()
+    for value, text in [(1e-9, "1e-09"), (2.5e12, "2.5e+12"), (-0.125, "-0.125"), (0.0, "0")]:
+        scalar = mt.tensor(value, dtype=mt.float64, requires_grad=True)
+        assert f"input | scalar float64 | data {text}" in nodes(viz.to_dot(scalar * 1)).values()
+
+
+def test_parameters_named_by_a_mapping_and_roots_by_name() -> None:
+    w = mt.tensor([2.0], requires_grad=True)
+    b = mt.tensor([1.0], requires_grad=True)
+    x = mt.tensor([3.0], requires_grad=True)
+    out = w * x + b
+    loss = (out * out).sum()
+    dot = viz.to_dot({"loss": loss, "prediction": out}, params={"w": w, "b": b},
+                     show_data=False)
+    labels = nodes(dot)
+    assert labels[one(dot, "w")] == "w | (1,) float32"
+    assert labels[one(dot, "b")] == "b | (1,) float32"
+    assert one(dot, "input")                                        # x has no name
+    # The named output sits on the path: Add -> prediction -> Mul (twice, out * out).
+    pred, add = one(dot, "prediction"), one(dot, "Add")
+    assert edges(dot).count((add, pred)) == 1
+    assert sorted(edges(dot).count((pred, mul)) for mul in find(dot, "Mul")) == [0, 2]
+    assert "#fde68a" in dot and "#bfdbfe" in dot and "#bbf7d0" in dot  # parameter/input/output
+
+
+def test_several_roots_are_numbered() -> None:
+    x = mt.tensor([1.0], requires_grad=True)
+    dot = viz.to_dot([x.exp(), x.sin()])
+    assert one(dot, "output 0") != one(dot, "output 1")
+    assert len(find(dot, "input")) == 1                              # x is drawn once
+
+
+def test_a_named_intermediate_gets_a_box_with_its_retained_grad() -> None:
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    y = h.sum()
+    y.backward()
+    dot = viz.to_dot(y, params={"h": h})
+    box = one(dot, "h")
+    assert nodes(dot)[box] == "h | (2,) float32 | data [3. 6.] | grad [1. 1.]"
+    assert (one(dot, "Mul"), box) in edges(dot) and (box, one(dot, "Sum")) in edges(dot)
+
+
+def test_module_parameters_are_named_and_grouped(xor) -> None:
+    model, loss, _ = xor
+    dot = viz.to_dot(loss, params=model)
+    labels = nodes(dot)
+    for name, p in model.named_parameters():
+        shape = "(" + ", ".join(map(str, p.shape)) + ("," if p.ndim == 1 else "") + ")"
+        assert labels[one(dot, name)].startswith(f"{name} | {shape} float32 | data ")
+        assert " | grad " in labels[one(dot, name)]                   # after backward
+    boxes = clusters(dot)
+    assert set(boxes) == {"Sequential", "0 (Linear)", "1 (Sigmoid)", "2 (Linear)"}
+    assert boxes["Sequential"][0] is None
+    for inner in ("0 (Linear)", "1 (Sigmoid)", "2 (Linear)"):
+        assert boxes[inner][0] == "Sequential"
+    assert {one(dot, "0.weight"), one(dot, "0.bias")} <= boxes["0 (Linear)"][1]
+    assert {labels[n].split(" ")[0] for n in boxes["1 (Sigmoid)"][1]} == {"Sigmoid"}
+    # The loss is computed outside the model: its ops and the output are in no box.
+    inside = set().union(*(members for _, members in boxes.values()))
+    assert one(dot, "output") not in inside
+    assert all(n not in inside for n in find(dot, "Log"))
+
+
+def test_grouping_can_be_turned_off_and_needs_no_module(xor) -> None:
+    model, loss, _ = xor
+    assert "subgraph" not in viz.to_dot(loss, params=model, group_modules=False)
+    # Without a Module the boxes still appear, labelled by class name only.
+    assert set(clusters(viz.to_dot(loss))) == {"Sequential", "Linear", "Sigmoid"}
+
+
+def test_nested_modules_give_nested_boxes() -> None:
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid())
+
+        def forward(self, x):
+            return self.inner(x) * 2
+
+    mt.manual_seed(0)
+    model = nn.Sequential(Block(), nn.Linear(3, 1))
+    dot = viz.to_dot(model(mt.ones(2, 3)).sum(), params=model)
+    boxes = clusters(dot)
+    assert boxes["0 (Block)"][0] == "Sequential"
+    assert boxes["0.inner (Sequential)"][0] == "0 (Block)"
+    assert boxes["0.inner.0 (Linear)"][0] == "0.inner (Sequential)"
+    assert one(dot, "0.inner.0.weight") in boxes["0.inner.0 (Linear)"][1]
+    assert one(dot, "Mul") in boxes["0 (Block)"][1]                    # Block's own op
+
+
+def test_labels_are_escaped() -> None:
+    name = 'w<>{}|"&\\'
+    w = mt.tensor([1.0], requires_grad=True)
+    dot = viz.to_dot({'out<"1">': (w * 2).sum()}, params={name: w})
+    assert html.escape(name) in dot and name not in dot
+    assert one(dot, name) and one(dot, 'out<"1">')
+
+
+def test_same_graph_same_dot(xor) -> None:
+    model, loss, p = xor
+    first = viz.to_dot({"loss": loss, "p": p}, params=model)
+    assert viz.to_dot({"loss": loss, "p": p}, params=model) == first
+    # A second graph built the same way (other objects, other ids) gives the same text.
+    model2 = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1))
+    model2.load_state_dict(model.state_dict())
+    x = mt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = mt.tensor([[0.0], [1.0], [1.0], [0.0]])
+    p2 = model2(x).sigmoid()
+    loss2 = -(y * p2.log() + (1 - y) * (1 - p2).log()).mean()
+    loss2.backward()
+    assert viz.to_dot({"loss": loss2, "p": p2}, params=model2) == first
+
+
+def chain(n: int) -> mt.Tensor:
+    """x -> n ops -> output: n + 2 nodes."""
+    x = mt.tensor([1.0], requires_grad=True)
+    y = x
+    for i in range(n):
+        y = y.sin() if i % 2 else y.cos()
+    return y
+
+
+def test_max_nodes_cuts_with_a_note() -> None:
+    dot = viz.to_dot(chain(100), max_nodes=10)
+    labels = nodes(dot)
+    assert len(labels) == 11                               # 10 drawn + the note
+    note = one(dot, "...")
+    assert labels[note] == "... 92 more nodes not drawn (max_nodes=10)"   # 102 - 10
+    assert not find(dot, "input")                          # the far end is cut
+    assert [e for e in edges(dot) if e[0] == note] == [(note, "op8")]
+
+
+def test_max_nodes_none_draws_all_and_default_is_bounded() -> None:
+    y = chain(1500)
+    assert len(nodes(viz.to_dot(y, max_nodes=None))) == 1502
+    assert len(nodes(viz.to_dot(y))) == 1001              # default max_nodes=1000 + note
+
+
+def test_ten_thousand_node_chain() -> None:
+    y = chain(10_000)
+    dot = viz.to_dot(y, max_nodes=None)
+    assert len(nodes(dot)) == 10_002 and len(edges(dot)) == 10_001
+    assert len(nodes(viz.to_dot(y, max_nodes=50))) == 51
+
+
+def test_bad_arguments() -> None:
+    x = mt.tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match="root must be a Tensor"):
+        viz.to_dot(np.ones(3))
+    with pytest.raises(TypeError, match="root must be a Tensor"):
+        viz.to_dot([])
+    with pytest.raises(TypeError, match="params must be a Module or a mapping"):
+        viz.to_dot(x, params=[x])
+    with pytest.raises(TypeError, match=r"params\['w'\] must be a Tensor"):
+        viz.to_dot(x, params={"w": 1.0})
+    with pytest.raises(ValueError, match="rankdir must be 'TB' or 'LR'"):
+        viz.to_dot(x, rankdir="XY")
+    with pytest.raises(ValueError, match="max_nodes must be a positive int"):
+        viz.to_dot(x, max_nodes=0)
+    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf or \.dot"):
+        viz.save_graph(x, "graph.jpg")
+
+
+def test_public_entry_points_agree(xor) -> None:
+    model, loss, _ = xor
+    graph = mt.draw_graph(loss, params=model, rankdir="LR")
+    assert isinstance(graph, graphviz.Digraph)
+    assert graph.source == mt.to_dot(loss, params=model, rankdir="LR")
+    assert "rankdir=LR" in graph.source
+    assert loss.draw(model).source == viz.to_dot(loss, params=model)
+
+
+# ----------------------------------------------------------------------------------------------
+# Rendering
+# ----------------------------------------------------------------------------------------------
+
+def no_dot_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("dot") is None
+
+
+def svg_texts(path: Path) -> list[str]:
+    root = ET.parse(path).getroot()                        # raises if the SVG is not XML
+    assert root.tag == SVG + "svg"
+    return ["".join(t.itertext()) for t in root.iter(SVG + "text")]
+
+
+def check_png(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])      # the IHDR chunk
+    assert width > 300 and height > 300 and len(data) > 20_000
+
+
+def check_xor_pictures(model, loss, tmp_path: Path) -> None:
+    svg = viz.save_graph({"loss": loss}, tmp_path / "xor.svg", params=model)
+    texts = svg_texts(svg)
+    for expected in ("Sigmoid", "Log", "Sub", "Neg", "0.weight", "2.bias", "0 (Linear)",
+                     "1 (Sigmoid)", "loss"):
+        assert any(t.startswith(expected) for t in texts), (expected, texts)
+    check_png(viz.save_graph(loss, tmp_path / "xor.png", params=model))
+    assert (tmp_path / "xor.pdf").exists() is False
+    assert viz.save_graph(loss, tmp_path / "xor.pdf", params=model).read_bytes()[:5] == b"%PDF-"
+
+
+def test_render_with_bundled_engine_without_dot(xor, tmp_path, monkeypatch) -> None:
+    pytest.importorskip("pygraphviz")
+    no_dot_on_path(monkeypatch, tmp_path)
+    model, loss, _ = xor
+    check_xor_pictures(model, loss, tmp_path)
+    name = 'w<>{}|"&'
+    w = mt.tensor([1.0], requires_grad=True)
+    texts = svg_texts(viz.save_graph((w * 2).sum(), tmp_path / "esc.svg", params={name: w}))
+    assert name in texts                                     # rendered exactly as written
+    # Jupyter's inline display goes through pipe(), which falls back to the bundled engine.
+    bundle = mt.draw_graph(loss, params=model)._repr_mimebundle_()
+    assert "0 (Linear)" in bundle["image/svg+xml"]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz dot program is not installed")
+def test_render_with_dot_program(xor, tmp_path, monkeypatch) -> None:
+    def no_fallback(source: str, fmt: str) -> bytes:
+        raise AssertionError("dot is installed: the bundled engine must not be used")
+
+    monkeypatch.setattr(viz, "_render_bundled", no_fallback)
+    model, loss, _ = xor
+    check_xor_pictures(model, loss, tmp_path)
+
+
+def test_no_engine_writes_dot_and_says_what_to_install(xor, tmp_path, monkeypatch) -> None:
+    no_dot_on_path(monkeypatch, tmp_path)
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)    # `import pygraphviz` fails
+    model, loss, _ = xor
+    target = tmp_path / "out" / "graph.png"
+    target.parent.mkdir()
+    with pytest.raises(viz.GraphvizNotFoundError) as info:
+        viz.save_graph(loss, target, params=model)
+    message = str(info.value)
+    dot_file = tmp_path / "out" / "graph.dot"
+    assert 'pip install "microtensor[render]"' in message
+    assert "apt install graphviz" in message and "pygraphviz" in message
+    assert str(dot_file.resolve()) in message
+    assert not target.exists()
+    assert dot_file.read_text(encoding="utf-8") == viz.to_dot(loss, params=model)
+    with pytest.raises(viz.GraphvizNotFoundError, match="microtensor\\[render\\]"):
+        mt.draw_graph(loss).pipe(format="svg")
+    # Writing DOT text needs no engine at all.
+    assert viz.save_graph(loss, tmp_path / "g.dot").read_text(encoding="utf-8") == viz.to_dot(
+        loss)
