@@ -45,7 +45,7 @@ from .ops.elementwise import (
     Where,
 )
 from .ops.linalg import Matmul
-from .ops.reduce import Amax, Amin, LogSoftmax, Logsumexp, Prod, Softmax, Sum
+from .ops.reduce import Amax, Amin, LogSoftmax, Logsumexp, Mean, Prod, Softmax, Sum
 from .ops.shape import Cat, Expand, Index, Permute, Reshape
 from .random import generator
 
@@ -739,7 +739,7 @@ class Tensor(TensorBase):
         if self.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
                                f"a floating point or complex dtype. Got: {self.dtype}")
-        return self.sum(dim, keepdim) / self._count(dim)
+        return Mean.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def _count(self, dim: int | Sequence[int] | None) -> int:
         dims = _dims(dim, self.ndim)

@@ -250,11 +250,12 @@ class _Drawing:
             ctx = self.queue.popleft()
             op = self.op_node[id(ctx)]
             for t in ctx.inputs:
-                src = self._constant(ctx.scope) if t is None else self._source(t)
+                tensor = isinstance(t, TensorBase)
+                src = self._source(t) if tensor else self._constant(ctx.scope, t)
                 if src is None:
                     self.cut[op] = None
                 else:
-                    style = ' [style="dashed" color="#94a3b8"]' if t is None else ""
+                    style = "" if tensor else ' [style="dashed" color="#94a3b8"]'
                     self.edges.append(f"\t{src} -> {op}{style}\n")
         if self.hidden:
             self._note()
@@ -353,11 +354,13 @@ class _Drawing:
                 self.defaults[fn] = {}
         return self.defaults[fn]
 
-    def _constant(self, scope: tuple[Any, ...]) -> str:
+    def _constant(self, scope: tuple[Any, ...], value: Any) -> str:
+        """A small dashed node for a non-tensor argument of an op (a number, an array)."""
         node = f"c{self.constants}"
         self.constants += 1
         fill, border = _COLORS["constant"]
-        attrs = _attrs(label=_label([_row("constant", color=_DIM_COLOR, size=10)]),
+        text = f"array {_shape(value.shape)}" if isinstance(value, np.ndarray) else _arg(value)
+        attrs = _attrs(label=_label([_row(text, color=_DIM_COLOR, size=10)]),
                        shape="box", style="rounded,dashed", fillcolor=fill, color=border,
                        margin="0.04,0.02", height="0.2")
         self.nodes.append((node, attrs, scope))
@@ -379,7 +382,7 @@ class _Drawing:
                     stack.append(item.grad_fn)
                 continue
             for t in item.inputs:
-                if t is not None:
+                if isinstance(t, TensorBase):
                     stack.append(t if self._boxed(t) else t.grad_fn)
         text = f"... {count:,} more nodes not drawn (max_nodes={self.max_nodes})"
         fill, border = _COLORS["note"]

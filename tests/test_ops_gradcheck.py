@@ -120,6 +120,9 @@ CASES = [
     # beta * x on both sides of the threshold (values are away from it)
     case("softplus_beta_threshold", lambda a: a.softplus(beta=2.0, threshold=1.0),
          grid(3, 4, offset=0.05)),
+    case("elementwise_0d", lambda a: mt.stack([a.sigmoid(), a.softplus(), a.tanh(), a.exp(),
+                                               a.sin(), a.relu(), a.abs(), (a * a).sqrt()]),
+         np.array(0.7)),
     case("clamp", lambda a: a.clamp(-0.3, 0.3), grid(3, 4, offset=0.05)),
     case("clamp_min", lambda a: a.clamp(min=-0.2), grid(3, 4, offset=0.05)),
     case("clamp_max", lambda a: mt.clamp(a, max=0.2), grid(3, 4, offset=0.05)),

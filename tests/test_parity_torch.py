@@ -201,7 +201,8 @@ def basic_index_args(draw: Any) -> Drawn:
 
 @st.composite
 def mask_index_args(draw: Any) -> Drawn:
-    """A boolean mask over the leading dims (``x[mask]``) or the trailing ones (``x[..., mask]``)."""
+    """A boolean mask over the leading dims (``x[mask]``) or the trailing ones
+    (``x[..., mask]``)."""
     shape = draw(shapes(min_dims=1))
     k = draw(st.integers(1, len(shape)))
     lead = draw(st.booleans())
@@ -382,7 +383,7 @@ OPS = [
     Op("reshape", reshape_args(), lambda m, a, shape: (a.reshape(shape), a.view(shape))),
     Op("transpose", transpose_args(), lambda m, a, d0, d1: a.transpose(d0, d1)),
     Op("permute", permute_args(), lambda m, a, dims: (a.permute(dims), m.permute(a, dims))),
-    Op("T", unary(max_dims=2), lambda m, a: a.T),
+    Op("T", unary(min_dims=2, max_dims=2), lambda m, a: a.T),  # torch warns for other ndims
     Op("squeeze", squeeze_args(), lambda m, a, dim: a.squeeze() if dim is None
        else a.squeeze(dim)),
     Op("unsqueeze", unsqueeze_args(), lambda m, a, dim: a.unsqueeze(dim)),

@@ -101,23 +101,25 @@ def test_square_has_two_edges_into_mul() -> None:
 
 def test_constants_shared_inputs_and_counts() -> None:
     x = mt.tensor([1.0, 2.0], requires_grad=True)
-    y = (x * 2 + x).sum()                           # the 2 needs no gradient: a constant node
+    y = (x * 2 + x).sum()                           # the 2 is not a tensor: a constant node
     dot = viz.to_dot(y)
     assert len(nodes(dot)) == 6                     # input, constant, Mul, Add, Sum, output
     x_node, mul, add = one(dot, "input"), one(dot, "Mul"), one(dot, "Add")
-    const = one(dot, "constant")
+    const = one(dot, "2")
     assert sorted(edges(dot)) == sorted([(x_node, mul), (const, mul), (mul, add), (x_node, add),
                                          (add, one(dot, "Sum")), (one(dot, "Sum"),
                                                                   one(dot, "output"))])
 
 
-def test_a_tensor_without_grad_is_a_constant_operand() -> None:
+def test_a_tensor_without_grad_is_an_input_box() -> None:
     w = mt.tensor([[1.0, 2.0]], requires_grad=True)
-    data = mt.tensor([[3.0], [4.0]])                # requires_grad=False: not kept by the graph
-    dot = viz.to_dot(w @ data)
-    labels = sorted(nodes(dot).values())
-    assert len(labels) == 4
-    assert "constant" in labels
+    data = mt.tensor([[3.0], [4.0]])                # requires_grad=False: data, not a parameter
+    dot = viz.to_dot(w @ data, {"w": w, "data": data})
+    assert len(nodes(dot)) == 4                     # w, data, Matmul, output
+    assert nodes(dot)[one(dot, "data")].startswith("data | (2, 1) float32")
+    assert sorted(edges(dot)) == sorted([(one(dot, "w"), one(dot, "Matmul")),
+                                         (one(dot, "data"), one(dot, "Matmul")),
+                                         (one(dot, "Matmul"), one(dot, "output"))])
     assert nodes(dot)[one(dot, "Matmul")] == "Matmul | \u2192 (1, 1)"
 
 

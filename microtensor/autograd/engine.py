@@ -41,10 +41,11 @@ def unbroadcast(grad: TensorBase, shape: tuple[int, ...], node: Context | None =
 
 
 class NumpyBackward(Function):
-    """Stands for a gradient that a backward computed in NumPy: it cannot be differentiated."""
+    """Stands for a gradient ``g`` that a backward computed in NumPy from its input ``x``:
+    y = g;   differentiating it raises a clear error instead of giving a wrong zero."""
 
     @staticmethod
-    def forward(ctx: Context, g: np.ndarray, name: str = "") -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, g: np.ndarray, name: str = "") -> np.ndarray:
         return g
 
     @staticmethod
@@ -59,10 +60,10 @@ class NumpyBackward(Function):
 def _as_grad(value: Any, like: TensorBase, node: Context, create_graph: bool) -> Any:
     """Turn what a backward returned into a Tensor of the input's dtype."""
     if not isinstance(value, TensorBase):
-        t = like._make(np.asarray(value, dtype=like.data.dtype))
-        if create_graph:
-            t = NumpyBackward.apply(t.requires_grad_(), name=node.name())
-        value = t
+        arr = np.asarray(value, dtype=like.data.dtype)
+        # Recorded as a function of the input, so that differentiating it reaches the error.
+        value = NumpyBackward.apply(like, arr, name=node.name()) if create_graph else \
+            like._make(arr)
     if value.data.dtype != like.data.dtype:
         value = value.to(like.data.dtype)
     return value
@@ -80,7 +81,7 @@ def _root_grads(roots: Sequence[TensorBase], grads: Sequence[Any] | None) -> lis
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
                                    f"(output {i} has shape {_shape(t.data.shape)}); pass "
                                    f"gradient= with the same shape")
-            g = t._make(np.ones_like(t.data))
+            g = t._make(np.ones(t.data.shape, t.data.dtype))
         elif not isinstance(g, TensorBase):
             g = t._make(np.asarray(g, dtype=t.data.dtype))
         if g.data.shape != t.data.shape:
@@ -120,8 +121,18 @@ def run_backward(roots: Sequence[TensorBase], grad_roots: Sequence[Any] | None,
     (``autograd.grad``), ``None`` for an input the outputs do not depend on.
     """
     grads_out = _root_grads(roots, grad_roots)
-    with grad_mode.set_grad_enabled(create_graph):
+    previous = grad_mode.state.enabled
+    grad_mode.state.enabled = create_graph  # backward ops are recorded only for create_graph
+    try:
         return _propagate(roots, grads_out, retain_graph, create_graph, inputs)
+    finally:
+        grad_mode.state.enabled = previous
+
+
+def _edges(node: Context) -> list[Context]:
+    """The nodes that produced ``node``'s inputs needing gradients (one entry per edge)."""
+    return [t.grad_fn for t, need in zip(node.inputs, node.needs_input_grad, strict=True)
+            if need and t.grad_fn is not None]
 
 
 def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph: bool,
@@ -131,69 +142,77 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
     wanted_leaves = {id(t) for t in inputs if t.grad_fn is None} if inputs is not None else None
     wanted_nodes = {t.grad_fn: None for t in inputs if t.grad_fn is not None} if inputs else {}
 
-    def send(t: TensorBase, g: Any) -> None:
-        node = t.grad_fn
-        if node is None:
-            if wanted_leaves is None or id(t) in wanted_leaves:
-                entry = leaf_grads.get(id(t))
-                if entry is None:
-                    leaf_grads[id(t)] = [t, g]
-                else:
-                    entry[1] = entry[1] + g
-        else:
-            prev = pending.get(node)
-            pending[node] = g if prev is None else prev + g
-
     # Count, for every node reachable from the roots, how many edges lead into it.
     deps: dict[Context, int] = {}
     stack = [t.grad_fn for t in roots if t.grad_fn is not None]
     seen = set(stack)
     while stack:
         node = stack.pop()
-        for t in node.inputs:
-            if t is not None and t.grad_fn is not None:
+        for t, need in zip(node.inputs, node.needs_input_grad):
+            if need and t.grad_fn is not None:
                 parent = t.grad_fn
-                deps[parent] = deps.get(parent, 0) + 1
-                if parent not in seen:
+                if parent in seen:
+                    deps[parent] += 1
+                else:
+                    deps[parent] = 1
                     seen.add(parent)
                     stack.append(parent)
 
     for t, g in zip(roots, root_grads, strict=True):
-        send(t, g)
+        if t.grad_fn is None:
+            if wanted_leaves is None or id(t) in wanted_leaves:
+                _add_leaf_grad(leaf_grads, t, g)
+        else:
+            prev = pending.get(t.grad_fn)
+            pending[t.grad_fn] = g if prev is None else prev + g
     ready = [n for n in {t.grad_fn: None for t in roots if t.grad_fn is not None}
-             if deps.get(n, 0) == 0]
+             if n not in deps]
+    # autograd.grad runs only the nodes that lead to one of its inputs (as PyTorch does).
+    useful = None if wanted_leaves is None else _leading_to(ready, deps, wanted_leaves,
+                                                            wanted_nodes)
     while ready:
         node = ready.pop()
         grad = pending.pop(node, None)
+        node_inputs = node.inputs
+        in_grads: Any = None
         if grad is not None:
-            grad = _run_hooks(node._hooks, grad)
+            if node._hooks:
+                grad = _run_hooks(node._hooks, grad)
             if node._retained is not None:
-                kept = node._retained()
-                if kept is not None:
-                    g = grad if create_graph else grad.detach()
-                    kept.grad = g if kept.grad is None else kept.grad + g
-            if node in wanted_nodes:
+                _retain(node, grad, create_graph)
+            if wanted_nodes and node in wanted_nodes:
                 wanted_nodes[node] = grad
-            in_grads = node.fn.backward(node, grad)
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            if len(in_grads) != len(node.inputs):
-                raise RuntimeError(f"function {node.name()} returned an incorrect number of "
-                                   f"gradients (expected {len(node.inputs)}, got {len(in_grads)})")
-            if not retain_graph:
-                node.release()
-        else:
-            in_grads = (None,) * len(node.inputs)
-        for i, (t, g) in enumerate(zip(node.inputs, in_grads, strict=True)):
-            if t is None:
+            if useful is None or node in useful:
+                in_grads = node.fn.backward(node, grad)
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,)
+                if len(in_grads) != len(node_inputs):
+                    raise RuntimeError(
+                        f"function {node.name()} returned an incorrect number of gradients "
+                        f"(expected {len(node_inputs)}, got {len(in_grads)})")
+                if not retain_graph and node._saved is not None:
+                    node.release()
+        for i, need in enumerate(node.needs_input_grad):
+            if not need:
                 continue
-            if g is not None:
-                g = _as_grad(g, t, node, create_graph)
-                send(t, unbroadcast(g, t.data.shape, node, i))
+            t = node_inputs[i]
             parent = t.grad_fn
+            g = in_grads[i] if in_grads is not None else None
+            if g is not None:
+                if not isinstance(g, TensorBase) or g.data.dtype != t.data.dtype:
+                    g = _as_grad(g, t, node, create_graph)
+                if g.data.shape != t.data.shape:
+                    g = unbroadcast(g, t.data.shape, node, i)
+                if parent is None:
+                    if wanted_leaves is None or id(t) in wanted_leaves:
+                        _add_leaf_grad(leaf_grads, t, g)
+                else:
+                    prev = pending.get(parent)
+                    pending[parent] = g if prev is None else prev + g
             if parent is not None:
-                deps[parent] -= 1
-                if deps[parent] == 0:
+                left = deps[parent] - 1
+                deps[parent] = left
+                if left == 0:
                     ready.append(parent)
 
     # Leaves last, so that each leaf hook sees the leaf's total gradient, once.
@@ -205,6 +224,46 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
         entry[1] = _run_hooks(entry[0]._hooks, entry[1])
     return [(leaf_grads[id(t)][1] if id(t) in leaf_grads else None) if t.grad_fn is None
             else wanted_nodes[t.grad_fn] for t in inputs]
+
+
+def _retain(node: Context, grad: Any, create_graph: bool) -> None:
+    """Give the tensor that asked for ``retain_grad()`` its gradient."""
+    kept = node._retained()
+    if kept is not None:
+        g = grad if create_graph else grad.detach()
+        kept.grad = g if kept.grad is None else kept.grad + g
+
+
+def _add_leaf_grad(leaf_grads: dict[int, Any], leaf: TensorBase, g: Any) -> None:
+    entry = leaf_grads.get(id(leaf))
+    if entry is None:
+        leaf_grads[id(leaf)] = [leaf, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _leading_to(root_nodes: list[Context], deps: dict[Context, int], wanted_leaves: set[int],
+                wanted_nodes: dict[Context, Any]) -> set[Context]:
+    """The nodes with a path to a wanted input: the only ones autograd.grad needs to run."""
+    order, remaining, ready = [], dict(deps), list(root_nodes)
+    while ready:  # a topological order, outputs first
+        node = ready.pop()
+        order.append(node)
+        for parent in _edges(node):
+            remaining[parent] -= 1
+            if remaining[parent] == 0:
+                ready.append(parent)
+    useful: set[Context] = set()
+    for node in reversed(order):  # every node after the nodes it feeds gradient into
+        for t, need in zip(node.inputs, node.needs_input_grad, strict=True):
+            if not need:
+                continue
+            parent = t.grad_fn
+            if (id(t) in wanted_leaves if parent is None
+                    else parent in wanted_nodes or parent in useful):
+                useful.add(node)
+                break
+    return useful
 
 
 def backward(tensors: TensorBase | Sequence[TensorBase], grad_tensors: Any = None,

@@ -95,22 +95,22 @@ class Context:
     references its own output tensor, so a graph is freed by reference counting alone.
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "kwargs", "_to_save", "_saved",
-                 "_versions", "_released", "_hooks", "_retained", "_tensor_type", "scope",
-                 "__dict__", "__weakref__")
+    # Defaults live on the class, so that creating a node (once per recorded op) sets only two
+    # attributes; the engine and save_for_backward set the others when they are needed.
+    inputs: tuple[Any, ...] = ()           # the op's positional arguments (tensors and others)
+    kwargs: dict[str, Any] = {}            # its keyword arguments (never mutated)
+    scope: tuple[Any, ...] = ()            # the nn.Modules whose forward was running
+    _to_save: tuple[Any, ...] = ()
+    _saved: tuple[Any, ...] | None = None
+    _versions: tuple[int, ...] = ()
+    _released = False
+    _hooks: list[Any] | None = None
+    _retained: Any = None
+    _tensor_type: Any = None
 
     def __init__(self, fn: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
         self.fn = fn
         self.needs_input_grad = needs_input_grad
-        self.inputs: tuple[TensorBase | None, ...] = ()
-        self.kwargs: dict[str, Any] = {}
-        self._to_save: tuple[Any, ...] = ()
-        self._saved: tuple[Any, ...] | None = None
-        self._versions: tuple[int, ...] = ()
-        self._released = False
-        self._hooks: list[Any] | None = None
-        self._retained: Any = None
-        self.scope: tuple[Any, ...] = ()
 
     def name(self) -> str:
         """The node's name, e.g. ``MulBackward`` for the ``Mul`` op."""
@@ -195,29 +195,34 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run the op on tensors (and plain values) and record it in the graph when needed."""
+        enabled = grad_mode.state.enabled
         arrays = []
-        like = None
         needs = []
+        like = None
+        record = False
         for a in args:
             if isinstance(a, TensorBase):
                 arrays.append(a.data)
-                needs.append(a.requires_grad)
                 if like is None:
                     like = a
+                if enabled and a.requires_grad:
+                    record = True
+                    needs.append(True)
+                    continue
             else:
                 arrays.append(a)
-                needs.append(False)
+            needs.append(False)
         if like is None:
             raise TypeError(f"{cls.__name__}.apply expects at least one Tensor argument")
-        record = grad_mode.state.enabled and any(needs)
         ctx = Context(cls, tuple(needs))
         raw = cls.forward(ctx, *arrays, **kwargs)
         # NumPy returns scalars (not 0-d arrays) from 0-d computations: keep tensors on arrays.
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
         if not record:
             return like._make(out)
-        ctx.inputs = tuple(a if n else None for a, n in zip(args, needs, strict=True))
-        ctx.kwargs = kwargs
+        ctx.inputs = args
+        if kwargs:
+            ctx.kwargs = kwargs
         ctx.scope = module_scope.stack
         ctx._tensor_type = type(like)
         if ctx._to_save:

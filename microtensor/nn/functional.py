@@ -231,12 +231,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
     name = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, name)
     _check_same_shape(input, target, name)
-    # softplus by logaddexp is exact and finite for every x (threshold=inf: no linear cut-off).
-    sp = input.softplus(1.0, math.inf)
     if pos_weight is None:
-        loss = sp - input * target
+        loss = fused.BinaryCrossEntropyWithLogits.apply(*input._operands(target))
     else:
         _check_broadcasts_to(pos_weight, input.shape, "pos_weight", name)
+        # softplus by logaddexp is exact and finite for every x (threshold=inf: no cut-off).
+        sp = input.softplus(1.0, math.inf)
         loss = (1 + (pos_weight - 1) * target) * sp - pos_weight * input * target
     if weight is not None:
         _check_broadcasts_to(weight, input.shape, "weight", name)

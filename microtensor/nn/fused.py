@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Context, Function
+from ..ops.linalg import Matmul
+from ..ops.reduce import Sum
+from ..ops.shape import Permute, Reshape
 
 
 class Linear(Function):
@@ -29,16 +32,39 @@ class Linear(Function):
     def backward(ctx: Context, g: Any) -> tuple[Any, Any, Any]:
         x, w = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad
-        dx = g.matmul(w) if needs_x else None
+        # The ops are applied directly: shapes are known to be valid, so the checks that the
+        # Tensor methods make for users would only cost time here.
+        dx = Matmul.apply(g, w) if needs_x else None
         dw = db = None
         if needs_w or needs_b:
             out_features, in_features = w.shape
-            g2 = g if g.ndim == 2 else g.reshape(-1, out_features)  # batch dims as one
+            if g.ndim != 2:  # batch dims as one
+                g = Reshape.apply(g, shape=(-1, out_features))
+                x = Reshape.apply(x, shape=(-1, in_features))
             if needs_w:
-                dw = g2.T.matmul(x if x.ndim == 2 else x.reshape(-1, in_features))
+                dw = Matmul.apply(Permute.apply(g, dims=(1, 0)), x)
             if needs_b:
-                db = g2.sum(0)
+                db = Sum.apply(g, dim=(0,), keepdim=False)
         return dx, dw, db
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """l = softplus(x) - x y  (= -(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))));
+    dx = g (sigmoid(x) - y),   dy = -g x"""
+
+    # NOTE: fused (one node instead of softplus, mul and sub) because it is the loss of the
+    # benchmarked XOR loop; softplus by logaddexp is exact and finite for every x.
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x, y)
+        return np.logaddexp(0, x) - x * y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple[Any, Any]:
+        x, y = ctx.saved_tensors
+        dx = g * (x.sigmoid() - y) if ctx.needs_input_grad[0] else None
+        dy = -(g * x) if ctx.needs_input_grad[1] else None
+        return dx, dy
 
 
 def _log_at_least_minus_100(x: np.ndarray) -> np.ndarray:

@@ -215,9 +215,10 @@ class Tanh(Function):
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) computed from exp(-|x|) <= 1, so it never overflows."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    """1 / (1 + exp(-x)) as exp(-log(1 + exp(-x))): logaddexp never overflows."""
+    y = np.logaddexp(0, -x, out=np.empty_like(x))  # out=: an array even when x is 0-d
+    np.negative(y, out=y)
+    return np.exp(y, out=y)
 
 
 class Sigmoid(Function):

@@ -8,16 +8,16 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Context, Function
+from .shape import Expand, Reshape
 
 Dims = tuple[int, ...] | None
 
 
 def _expand_back(g: Any, shape: tuple[int, ...], dim: Dims, keepdim: bool) -> Any:
     """Give a reduced gradient its reduced dims back (size 1), then expand it to ``shape``."""
-    if not keepdim:
-        dims = range(len(shape)) if dim is None else dim
-        g = g.reshape(tuple(1 if i in dims else n for i, n in enumerate(shape)))
-    return g.expand(shape)
+    if not keepdim and dim is not None:  # (a full reduction gives a 0-d g: it expands as is)
+        g = Reshape.apply(g, shape=tuple(1 if i in dim else n for i, n in enumerate(shape)))
+    return Expand.apply(g, shape=shape)
 
 
 def _keep(y: np.ndarray, shape: tuple[int, ...], dim: Dims, keepdim: bool) -> np.ndarray:
@@ -34,11 +34,29 @@ class Sum(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
         ctx.shape = x.shape
-        return np.sum(x, axis=dim, keepdims=keepdim)
+        return x.sum(axis=dim, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
         return _expand_back(g, ctx.shape, ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False))
+
+
+class Mean(Function):
+    """y = sum of x over ``dim`` / n;   dx = g / n expanded back to x's shape"""
+
+    # NOTE: a primitive rather than sum(x) / n so that every loss ends with one node, not two.
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
+        ctx.shape = x.shape
+        total = x.sum(axis=dim, keepdims=keepdim)
+        ctx.n = x.size // total.size if total.size else 0
+        with np.errstate(invalid="ignore"):  # the mean of nothing is nan, as in PyTorch
+            return total / ctx.n
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        g = _expand_back(g, ctx.shape, ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False))
+        return g / ctx.n
 
 
 class Amax(Function):
@@ -46,7 +64,7 @@ class Amax(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
-        y = np.max(x, axis=dim, keepdims=keepdim)
+        y = x.max(axis=dim, keepdims=keepdim)
         hit = x == _keep(y, x.shape, dim, keepdim)
         ctx.share = (hit / np.sum(hit, axis=dim, keepdims=True)).astype(x.dtype)
         ctx.shape = x.shape
@@ -63,7 +81,7 @@ class Amin(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
-        y = np.min(x, axis=dim, keepdims=keepdim)
+        y = x.min(axis=dim, keepdims=keepdim)
         hit = x == _keep(y, x.shape, dim, keepdim)
         ctx.share = (hit / np.sum(hit, axis=dim, keepdims=True)).astype(x.dtype)
         ctx.shape = x.shape
@@ -140,8 +158,8 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: int = -1) -> np.ndarray:
-        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
-        y = e / np.sum(e, axis=dim, keepdims=True)
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        y = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(y)
         return y
 
@@ -158,8 +176,8 @@ class LogSoftmax(Function):
     # NOTE: fused (not log(softmax(x))) so that large inputs give finite values and gradients.
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: int = -1) -> np.ndarray:
-        shifted = x - np.max(x, axis=dim, keepdims=True)
-        y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        shifted = x - x.max(axis=dim, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         return y
 

@@ -1,0 +1,95 @@
+"""Generate every picture in docs/images/ from code.
+
+    python docs/make_images.py
+
+Each picture in the guides is written by a code block of the guide itself, e.g.
+``mt.save_graph(y, "neuron.svg", ...)`` in ``autograd.md`` above ``images/neuron.svg``. This
+script runs the ```python blocks of every ``docs/*.md`` file (in order, in one namespace per
+file, in a temporary directory: the same way ``tests/test_docs.py`` runs them), then copies each
+SVG file the blocks wrote into ``docs/images/``. The picture of the XOR example comes from
+running ``examples/xor.py`` with its default settings, as a reader would.
+
+Finally it checks that every ``images/...`` link in the guides points to a file it generated.
+Rendering needs Graphviz: the ``dot`` program, or the engine bundled in pygraphviz
+(``pip install -e ".[render]"``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+IMAGES = DOCS / "images"
+FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```", re.S | re.M)
+IMAGE_LINK = re.compile(r"!\[[^\]]*\]\((images/[^)\s]+)\)")
+
+sys.path.insert(0, str(ROOT / "examples"))
+
+import xor  # noqa: E402  (examples/ is not a package: it is put on the path above)
+
+
+@contextlib.contextmanager
+def quiet_in(directory: Path) -> Iterator[None]:
+    """Run with ``directory`` as the working directory and the printed output discarded."""
+    cwd = os.getcwd()
+    os.chdir(directory)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        os.chdir(cwd)
+
+
+def pictures_of_guide(path: Path, out: Path) -> list[Path]:
+    """Run the Python blocks of one guide in ``out``; return the SVG files they wrote."""
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    with quiet_in(out):
+        for i, block in enumerate(FENCE.findall(path.read_text(encoding="utf-8"))):
+            exec(compile(block, f"{path.name} block {i + 1}", "exec"), namespace)  # noqa: S102
+    return sorted(out.glob("*.svg"))
+
+
+def picture_of_xor_example(out: Path) -> list[Path]:
+    """Run ``examples/xor.py`` with its defaults; return the graph it drew."""
+    path = out / "xor_graph.svg"
+    with quiet_in(out):
+        xor.main(["--graph", str(path)])
+    return [path]
+
+
+def main() -> None:
+    IMAGES.mkdir(exist_ok=True)
+    made: dict[str, str] = {}  # file name -> what wrote it
+    jobs = [(p.name, lambda out, p=p: pictures_of_guide(p, out))
+            for p in sorted(DOCS.glob("*.md"))]
+    jobs.append(("examples/xor.py", picture_of_xor_example))
+    for source, job in jobs:
+        with tempfile.TemporaryDirectory() as tmp:
+            for svg in job(Path(tmp)):
+                if svg.name in made:
+                    raise SystemExit(f"{svg.name} is written by both {made[svg.name]} and "
+                                     f"{source}: give the pictures different names")
+                made[svg.name] = source
+                shutil.copyfile(svg, IMAGES / svg.name)
+                print(f"{source:>24} -> docs/images/{svg.name}")
+    linked = {m for p in DOCS.glob("*.md")
+              for m in IMAGE_LINK.findall(p.read_text(encoding="utf-8"))}
+    missing = sorted(link for link in linked if Path(link).name not in made)
+    if missing:
+        raise SystemExit(f"the guides link to pictures that no code wrote: {missing}")
+    unused = sorted(name for name in made if f"images/{name}" not in linked)
+    if unused:
+        print(f"note: written but not shown in any guide: {unused}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""The example scripts: XOR converges from almost every seed, and both scripts run end to end."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import microtensor as mt
+
+ROOT = Path(__file__).resolve().parent.parent
+INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+TRUTH_TABLES = {"xor": [0, 1, 1, 0], "and": [0, 0, 0, 1], "or": [0, 1, 1, 1]}
+
+
+def load_example(name: str) -> ModuleType:
+    """Import examples/NAME.py (a script, not a package) as a module."""
+    path = ROOT / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+xor = load_example("xor")
+
+
+def quiet(*args: object, **kwargs: object) -> None:
+    """A ``log`` function that prints nothing."""
+
+
+def solves(task: str, seed: int, **options: object) -> bool:
+    """Whether the network trained by xor.train gets all four rows of the truth table right."""
+    model, x, y = xor.train(task=task, seed=seed, log=quiet, **options)
+    assert x.tolist() == INPUTS
+    with mt.no_grad():
+        predictions = [int(p > 0.5) for (p,) in model(x).tolist()]
+    matches = [p == t for p, t in zip(predictions, TRUTH_TABLES[task], strict=True)]
+    assert xor.report(model, x, y, log=quiet) == pytest.approx(sum(matches) / 4)
+    return all(matches)
+
+
+# The issue's robustness bar: with the script's defaults for everything not named, at least 19
+# of 20 seeds classify all four XOR inputs correctly.
+CONFIGURATIONS = {
+    "defaults (2-4-1 sigmoid, SGD, BCE)": {},
+    "tanh": {"activation": "tanh"},
+    "relu + adam": {"activation": "relu", "optimizer": "adam"},
+    "2-5-1 sigmoid, rmsprop, BCE": {"hidden": 5, "optimizer": "rmsprop", "loss": "bce"},
+    "2-5-1 sigmoid, rprop, BCE": {"hidden": 5, "optimizer": "rprop", "loss": "bce"},
+}
+
+
+@pytest.mark.parametrize("options", CONFIGURATIONS.values(), ids=CONFIGURATIONS.keys())
+def test_xor_converges_from_at_least_19_of_20_seeds(options: dict[str, object]) -> None:
+    failed = [seed for seed in range(20) if not solves("xor", seed, **options)]
+    assert len(failed) <= 1, f"seeds that did not learn XOR: {failed}"
+
+
+@pytest.mark.parametrize("task", ["and", "or"])
+def test_and_and_or_train_with_the_same_script(task: str) -> None:
+    failed = [seed for seed in range(5) if not solves(task, seed)]
+    assert failed == []
+
+
+def test_xor_main_prints_the_table_and_draws_the_graph(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "graph.svg"
+    accuracy = xor.main(["--epochs", "50", "--graph", str(path)])
+    out = capsys.readouterr().out
+    assert 0.0 <= accuracy <= 1.0
+    assert f"accuracy: {accuracy:.0%}" in out
+    assert re.search(r"^epoch +50/50 +loss \d+\.\d+$", out, re.MULTILINE)
+    assert out.count("epoch ") == 10  # a progress line every tenth of the run, not one per step
+    for x1, x2 in INPUTS:
+        assert f"  {x1:.0f}    {x2:.0f}  | " in out
+    root = ET.parse(path).getroot()  # well-formed XML
+    assert root.tag.endswith("svg")
+    assert "Linear" in path.read_text()  # nodes are grouped by the module that made them
+
+
+def test_xor_main_without_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)  # where the default xor_graph.svg would go
+    accuracy = xor.main(["--epochs", "50", "--no-graph", "--task", "or", "--hidden", "3",
+                         "--activation", "tanh", "--optimizer", "momentum", "--loss", "mse"])
+    out = capsys.readouterr().out
+    assert f"accuracy: {accuracy:.0%}" in out
+    assert "computation graph" not in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_xor_help_explains_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        xor.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for option in ["--hidden", "--activation", "--optimizer", "--lr", "--epochs", "--seed",
+                   "--loss", "--task", "--graph", "--no-graph"]:
+        assert option in out
+    for choice in ["sigmoid", "tanh", "relu", "sgd", "momentum", "adam", "rmsprop", "rprop",
+                   "bce", "mse"]:
+        assert choice in out
+
+
+def test_readme_main_job_runs_the_xor_script() -> None:
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert any(line.rstrip().endswith("python examples/xor.py") for line in lines)
+
+
+# ---- examples/digits.py -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def digits() -> ModuleType:
+    pytest.importorskip("sklearn")
+    return load_example("digits")
+
+
+def test_digits_reduced_run_reloads_the_checkpoint(digits: ModuleType, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "digits.npz"
+    accuracy = digits.main(["--epochs", "2", "--hidden", "16", "--batch-size", "128",
+                            "--lr", "0.01", "--seed", "1", "--checkpoint", str(path)])
+    out = capsys.readouterr().out
+    assert accuracy > 0.5  # ten classes: chance is 10%
+    assert re.search(r"^epoch +2/2 +loss \d+\.\d+ +test accuracy", out, re.MULTILINE)
+    assert f"the reloaded model's test accuracy: {accuracy:.2%}" in out
+
+    # The checkpoint holds the model and the optimizer; a fresh model loaded from it predicts
+    # exactly as the trained one did.
+    checkpoint = mt.load(path)
+    assert checkpoint["hidden"] == 16 and checkpoint["epoch"] == 2
+    assert set(checkpoint["optimizer"]) == {"state", "param_groups"}
+    assert checkpoint["optimizer"]["param_groups"][0]["lr"] == 0.01
+    model = digits.make_model(16)
+    model.load_state_dict(checkpoint["model"])
+    mt.manual_seed(0)  # load_data does not depend on it, only on its seed argument
+    _, _, x_test, y_test = digits.load_data(1)
+    assert len(x_test) == 360
+    with mt.no_grad():
+        predictions = model(x_test).argmax(dim=1)
+    assert (predictions == y_test).float().mean().item() == accuracy
+
+
+def test_digits_full_run_reaches_95_percent(digits: ModuleType, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    accuracy = digits.main(["--checkpoint", str(tmp_path / "digits.npz")])
+    assert accuracy >= 0.95
+    assert capsys.readouterr().out.count("test accuracy") == 21  # 20 epochs, then the reload
+
+
+def test_digits_without_sklearn_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = load_example("digits")
+    monkeypatch.setattr(module, "load_digits", None)
+    with pytest.raises(SystemExit) as exc:
+        module.main([])
+    assert "pip install scikit-learn" in str(exc.value.code)
+    assert 'pip install -e ".[examples]"' in str(exc.value.code)
+
+
+def test_digits_help_explains_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        load_example("digits").main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for option in ["--epochs", "--batch-size", "--lr", "--hidden", "--seed", "--checkpoint"]:
+        assert option in out
+
