@@ -148,7 +148,7 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
     seen = set(stack)
     while stack:
         node = stack.pop()
-        for t, need in zip(node.inputs, node.needs_input_grad):
+        for t, need in zip(node.inputs, node.needs_input_grad, strict=True):
             if need and t.grad_fn is not None:
                 parent = t.grad_fn
                 if parent in seen:
