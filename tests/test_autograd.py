@@ -797,3 +797,20 @@ def test_gradcheck_on_non_contiguous_input() -> None:
     assert gradcheck(lambda t: (t * t).sum(0), [x])
     with pytest.raises(GradcheckError):
         gradcheck(lambda t: WrongSquare.apply(t[:, 0]), [x])
+
+
+def test_leaf_gradients_never_alias() -> None:
+    """Gradients stored on leaves are distinct arrays, whatever path delivered them."""
+    a = mt.tensor([1.0, 2.0], requires_grad=True)
+    b = mt.tensor([3.0, 4.0], requires_grad=True)
+    g = mt.tensor([1.0, 1.0])
+    (a + b).backward(g)                      # one gradient array sent to both leaves
+    a.grad.data[0] = 100.0
+    assert b.grad.data[0] == 1.0 and g.data[0] == 1.0
+    c = mt.tensor([5.0, 6.0], requires_grad=True)
+    c.backward(g)                            # the user's gradient tensor itself
+    c.grad.data[1] = -7.0
+    assert g.data[1] == 1.0
+    d = mt.tensor([[1.0, 2.0]], requires_grad=True)
+    d.reshape(2).sum().backward()            # a view of another gradient
+    np.testing.assert_array_equal(d.grad.data, [[1.0, 1.0]])

@@ -100,11 +100,13 @@ def _run_hooks(hooks: list[Any] | None, grad: Any) -> Any:
     return grad
 
 
-def _accumulate_leaf(leaf: TensorBase, grad: Any, create_graph: bool) -> None:
-    grad = _run_hooks(leaf._hooks, grad)
+def _accumulate_leaf(leaf: TensorBase, grad: Any, create_graph: bool, shared: bool) -> None:
+    """leaf.grad += grad; a ``shared`` gradient array is copied so that no two .grad alias."""
+    if leaf._hooks:
+        grad = _run_hooks(leaf._hooks, grad)
     if leaf.grad is None:
-        # NOTE: copy, because one gradient array may be shared by several inputs (e.g. a + b).
-        leaf.grad = grad if create_graph else leaf._make(grad.data.copy())
+        # (without create_graph, a gradient is a fresh tensor outside any graph: keep it as is)
+        leaf.grad = leaf._make(grad.data.copy()) if shared and not create_graph else grad
     elif create_graph:
         leaf.grad = leaf.grad + grad
     else:
@@ -139,6 +141,7 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
                create_graph: bool, inputs: Sequence[TensorBase] | None) -> list[Any] | None:
     pending: dict[Context, Any] = {}          # node -> gradient of its output so far
     leaf_grads: dict[int, Any] = {}           # id(leaf) -> [leaf, gradient so far]
+    retained: list[Any] = []                  # gradients given to retain_grad() tensors
     wanted_leaves = {id(t) for t in inputs if t.grad_fn is None} if inputs is not None else None
     wanted_nodes = {t.grad_fn: None for t in inputs if t.grad_fn is not None} if inputs else {}
 
@@ -180,6 +183,7 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
                 grad = _run_hooks(node._hooks, grad)
             if node._retained is not None:
                 _retain(node, grad, create_graph)
+                retained.append(grad)
             if wanted_nodes and node in wanted_nodes:
                 wanted_nodes[node] = grad
             if useful is None or node in useful:
@@ -217,8 +221,17 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
 
     # Leaves last, so that each leaf hook sees the leaf's total gradient, once.
     if inputs is None:
+        # NOTE: a gradient array can reach a leaf that others also hold: the root gradient, a
+        # retained gradient, a view, a tensor of the graph, or one array sent to two leaves
+        # (a + b). Only those are copied; copying every gradient costs time and memory.
+        exposed = {id(g.data) for g in root_grads}
+        for node_grad in retained:
+            exposed.add(id(node_grad.data))
         for leaf, g in leaf_grads.values():
-            _accumulate_leaf(leaf, g, create_graph)
+            # (a tensor that requires grad may be a graph's own tensor that backward returned)
+            shared = id(g.data) in exposed or g.data.base is not None or g.requires_grad
+            exposed.add(id(g.data))
+            _accumulate_leaf(leaf, g, create_graph, shared)
         return None
     for entry in leaf_grads.values():
         entry[1] = _run_hooks(entry[0]._hooks, entry[1])

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Context, Function
+from ..ops.elementwise import Mul, Sigmoid, Sub
 from ..ops.linalg import Matmul
 from ..ops.reduce import Sum
 from ..ops.shape import Permute, Reshape
@@ -62,7 +63,8 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple[Any, Any]:
         x, y = ctx.saved_tensors
-        dx = g * (x.sigmoid() - y) if ctx.needs_input_grad[0] else None
+        # Ops applied directly: the operands are known to match (see Linear.backward).
+        dx = Mul.apply(g, Sub.apply(Sigmoid.apply(x), y)) if ctx.needs_input_grad[0] else None
         dy = -(g * x) if ctx.needs_input_grad[1] else None
         return dx, dy
 

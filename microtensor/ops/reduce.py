@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Context, Function
+from .elementwise import Div
 from .shape import Expand, Reshape
 
 Dims = tuple[int, ...] | None
@@ -55,8 +56,8 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
-        g = _expand_back(g, ctx.shape, ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False))
-        return g / ctx.n
+        g = Div.apply(g, ctx.n)  # on the reduced gradient, before it is expanded
+        return _expand_back(g, ctx.shape, ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False))
 
 
 class Amax(Function):
