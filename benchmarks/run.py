@@ -73,16 +73,22 @@ class Results:
         return "\n".join(lines)
 
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` runs (after one warm-up run)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        t = time.perf_counter()
+def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median wall time of each ``fn()`` over ``repeats`` runs, after one warm-up run each.
+
+    The runs are interleaved (a, b, c, a, b, c, ...) so that a machine that speeds up or slows
+    down during the benchmark affects every implementation alike.
+    """
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            gc.collect()
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -164,10 +170,8 @@ def bench_xor(res: Results, steps: int, repeats: int) -> None:
     impls = [("hand-written NumPy", xor_numpy), ("microtensor", xor_microtensor)]
     if torch is not None:
         impls.append(("PyTorch eager (1 thread)", xor_torch))
-    times = {}
-    for name, fn in impls:
-        times[name] = median_time(lambda fn=fn, name=name: losses.__setitem__(name, fn(steps)),
-                                  repeats)
+    times = median_times({name: lambda fn=fn, name=name: losses.__setitem__(name, fn(steps))
+                          for name, fn in impls}, repeats)
     base = times["hand-written NumPy"]
     for name, t in times.items():
         res.add(f"xor ({steps} steps)", name, t * 1e6 / steps, "us/step",
@@ -267,10 +271,8 @@ def bench_mlp(res: Results, steps: int, repeats: int) -> None:
     impls = [("hand-written NumPy", mlp_numpy), ("microtensor", mlp_microtensor)]
     if torch is not None:
         impls.append(("PyTorch eager (1 thread)", mlp_torch))
-    times = {}
-    for name, fn in impls:
-        times[name] = median_time(lambda fn=fn, name=name: losses.__setitem__(name, fn(steps)),
-                                  repeats)
+    times = median_times({name: lambda fn=fn, name=name: losses.__setitem__(name, fn(steps))
+                          for name, fn in impls}, repeats)
     base = times["hand-written NumPy"]
     for name, t in times.items():
         res.add(f"mlp ({steps} steps)", name, t * 1e3 / steps, "ms/step",
@@ -306,7 +308,7 @@ def bench_overhead(res: Results, steps: int, repeats: int) -> None:
                 a.grad = b.grad = None
                 (a * b).sum().backward()
         impls.append(("PyTorch eager (1 thread)", torch_run))
-    times = {name: median_time(fn, repeats) for name, fn in impls}
+    times = median_times(dict(impls), repeats)
     base = times["hand-written NumPy"]
     for name, t in times.items():
         res.add("(a*b).sum() fwd+bwd, 4x4", name, t * 1e6 / steps, "us/iter", "",

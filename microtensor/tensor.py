@@ -713,6 +713,35 @@ class Tensor(TensorBase):
         return Tensor._make(np.logical_or(self.data, Tensor(other).data
                                           if not isinstance(other, Tensor) else other.data))
 
+    # Piecewise-constant functions: their derivative is 0 wherever it exists, so (as comparisons)
+    # they return tensors outside the graph.
+
+    def round(self) -> Tensor:
+        """x rounded to the nearest integer (halves to even), outside the graph"""
+        return Tensor._make(np.round(self.data))
+
+    def floor(self) -> Tensor:
+        """the largest integer <= x, outside the graph"""
+        return Tensor._make(np.floor(self.data))
+
+    def ceil(self) -> Tensor:
+        """the smallest integer >= x, outside the graph"""
+        return Tensor._make(np.ceil(self.data))
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of x, outside the graph"""
+        return Tensor._make(np.sign(self.data))
+
+    def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """True where every element (over ``dim``, or all) is nonzero"""
+        return Tensor._make(np.asarray(np.all(self.data, axis=_dims(dim, self.ndim),
+                                              keepdims=keepdim)))
+
+    def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """True where some element (over ``dim``, or all) is nonzero"""
+        return Tensor._make(np.asarray(np.any(self.data, axis=_dims(dim, self.ndim),
+                                              keepdims=keepdim)))
+
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the largest value (over all elements, flattened, when ``dim`` is None)."""
         if dim is None:

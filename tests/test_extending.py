@@ -10,6 +10,7 @@ with a clear message instead of returning a wrong number.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -285,3 +286,19 @@ def test_builtin_ops_are_public_function_subclasses(make: Any, op_module: str) -
     fn = make(x).grad_fn.fn
     assert issubclass(fn, Function) and fn.__module__ == op_module
     assert fn.__doc__ and ";" in fn.__doc__  # "y = formula;   dx = derivative"
+
+
+def test_the_builtin_op_quoted_in_the_guide_is_the_real_one() -> None:
+    # docs/extending.md quotes Exp, its Tensor method and Mul as ```text blocks (not run): they
+    # must stay identical to the source they quote.
+    root = Path(__file__).resolve().parent.parent
+    guide = (root / "docs" / "extending.md").read_text(encoding="utf-8")
+    quotes = re.findall(r"^```text\n(.*?)^```", guide, re.S | re.M)
+    sources = {"class Exp(": root / "microtensor" / "ops" / "elementwise.py",
+               "    def exp(": root / "microtensor" / "tensor.py",
+               "class Mul(": root / "microtensor" / "ops" / "elementwise.py"}
+    for start, source in sources.items():
+        quoted = [q for q in quotes if q.startswith(start)]
+        assert len(quoted) == 1, f"docs/extending.md should quote {start.strip()}... once"
+        assert quoted[0] in source.read_text(encoding="utf-8"), \
+            f"the quote of {start.strip()}... in docs/extending.md differs from {source.name}"

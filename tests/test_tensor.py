@@ -503,3 +503,20 @@ def test_inplace_bumps_version_of_saved_tensor() -> None:
     a.mul_(2.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
+
+
+def test_piecewise_constant_functions_and_all_any() -> None:
+    """round/floor/ceil/sign follow NumPy (halves to even, as PyTorch) and stay out of the graph;
+    all/any reduce like PyTorch."""
+    data = np.array([[0.5, 1.5, -2.5], [2.7, -0.2, 0.0]])
+    x = mt.tensor(data, requires_grad=True)
+    np.testing.assert_array_equal(x.round().data, [[0.0, 2.0, -2.0], [3.0, -0.0, 0.0]])
+    np.testing.assert_array_equal(x.floor().data, np.floor(data))
+    np.testing.assert_array_equal(x.ceil().data, np.ceil(data))
+    np.testing.assert_array_equal(x.sign().data, [[1.0, 1.0, -1.0], [1.0, -1.0, 0.0]])
+    assert not x.round().requires_grad and x.round().grad_fn is None
+    positive = x > 0
+    assert positive.all().item() is False and positive.any().item() is True
+    np.testing.assert_array_equal(positive.all(dim=1).data, [False, False])
+    np.testing.assert_array_equal(positive.any(dim=0).data, [True, True, False])
+    assert positive.all(dim=1, keepdim=True).shape == (2, 1)

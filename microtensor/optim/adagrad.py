@@ -47,14 +47,9 @@ class Adagrad(Optimizer):
 
     def _update(self, group: dict[str, Any]) -> None:
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-        weight_decay, maximize = group["weight_decay"], group["maximize"]
+        weight_decay = group["weight_decay"]
         state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            d = p.data
-            g = -grad.data if maximize else grad.data
+        for p, d, g in self._gradients(group):
             st = state[p]
             if not st:
                 st["step"] = 0

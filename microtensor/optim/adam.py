@@ -55,15 +55,10 @@ class Adam(Optimizer):
     def _update(self, group: dict[str, Any]) -> None:
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
-        amsgrad, maximize = group["amsgrad"], group["maximize"]
+        amsgrad = group["amsgrad"]
         decoupled = group["decoupled_weight_decay"]
         state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            d = p.data
-            g = -grad.data if maximize else grad.data
+        for p, d, g in self._gradients(group):
             st = state[p]
             if not st:
                 st["step"] = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -65,6 +65,15 @@ class Optimizer:
     def _update(self, group: dict[str, Any]) -> None:
         """Update in place every parameter of ``group`` that has a gradient."""
         raise NotImplementedError(f"{type(self).__name__} must define _update(group) or step()")
+
+    @staticmethod
+    def _gradients(group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
+        """(parameter, its data, its gradient) for each parameter of ``group`` that has a
+        gradient; the gradient is negated when the group maximizes."""
+        maximize = group["maximize"]
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, p.data, (-p.grad.data if maximize else p.grad.data)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters (``{"params": [...], option: value, ...}``) to optimize.

@@ -51,14 +51,9 @@ class RMSprop(Optimizer):
     def _update(self, group: dict[str, Any]) -> None:
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         weight_decay, momentum = group["weight_decay"], group["momentum"]
-        centered, maximize = group["centered"], group["maximize"]
+        centered = group["centered"]
         state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            d = p.data
-            g = -grad.data if maximize else grad.data
+        for p, d, g in self._gradients(group):
             st = state[p]
             if not st:
                 st["step"] = 0

@@ -49,14 +49,8 @@ class Rprop(Optimizer):
     def _update(self, group: dict[str, Any]) -> None:
         eta_minus, eta_plus = group["etas"]
         step_min, step_max = group["step_sizes"]
-        maximize = group["maximize"]
         state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            d = p.data
-            g = -grad.data if maximize else grad.data
+        for p, d, g in self._gradients(group):
             st = state[p]
             if not st:
                 st["step"] = 0

@@ -46,14 +46,9 @@ class SGD(Optimizer):
     def _update(self, group: dict[str, Any]) -> None:
         lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
         keep = 1 - group["dampening"]
-        nesterov, maximize = group["nesterov"], group["maximize"]
+        nesterov = group["nesterov"]
         state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            d = p.data
-            g = -grad.data if maximize else grad.data
+        for p, d, g in self._gradients(group):
             if weight_decay != 0:
                 g = g + weight_decay * d
             if momentum != 0:
