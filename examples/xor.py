@@ -93,7 +93,8 @@ def draw(model: nn.Module, loss: str, x: mt.Tensor, y: mt.Tensor, path: Path, lo
     model.zero_grad()
     loss_value.backward()
     try:
-        written = mt.save_graph({"loss": loss_value, "output": output}, path, params=model)
+        written = mt.save_graph({"loss": loss_value, "output": output}, path, params=model,
+                                inputs={"x": x, "target": y})
         log(f"\ncomputation graph written to {written}")
     except mt.viz.GraphvizNotFoundError as err:  # the .dot file was still written
         log(f"\n{err}")

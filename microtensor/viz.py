@@ -197,14 +197,19 @@ class _Drawing:
     """Walks the graph from the roots (breadth first) and collects DOT nodes, edges and clusters."""
 
     def __init__(self, roots: list[tuple[str | None, TensorBase]], params: Any, *,
-                 show_data: bool, show_grad: bool, show_shapes: bool, group_modules: bool,
-                 precision: int, max_nodes: int | None) -> None:
+                 inputs: Mapping[str, TensorBase] | None, show_data: bool, show_grad: bool,
+                 show_shapes: bool, group_modules: bool, precision: int,
+                 max_nodes: int | None) -> None:
         self.show_data, self.show_grad, self.show_shapes = show_data, show_grad, show_shapes
         self.group_modules, self.precision, self.max_nodes = group_modules, precision, max_nodes
         self.names: dict[int, str] = {}                     # id(tensor) -> name from params
         self.module_names: dict[int, str] = {}              # id(module) -> dotted name
         self.owner: dict[int, tuple[Any, ...]] = {}         # id(parameter) -> owning modules
         self._read_params(params)
+        for name, t in (inputs or {}).items():
+            if not isinstance(t, TensorBase):
+                raise TypeError(f"inputs[{name!r}] must be a Tensor, got {type(t).__name__}")
+            self.names[id(t)] = str(name)
         self.titles = {id(t): name or self.names.get(id(t))
                        or ("output" if len(roots) == 1 else f"output {i}")
                        for i, (name, t) in enumerate(roots)}
@@ -309,7 +314,8 @@ class _Drawing:
         if id(t) in self.titles:
             kind, title = "output", self.titles[id(t)]
         elif t.grad_fn is None:
-            kind = "parameter" if id(t) in self.names else "input"
+            # Named leaves that learn are parameters; data (no gradient) is an input.
+            kind = "parameter" if id(t) in self.names and t.requires_grad else "input"
             title = self.names.get(id(t), "input")
         else:
             kind, title = "named", self.names[id(t)]
@@ -497,7 +503,8 @@ class ComputationGraph(graphviz.Digraph):
 Roots = TensorBase | Sequence[TensorBase] | Mapping[str, TensorBase]
 
 
-def draw_graph(root: Roots, params: Any = None, *, show_data: bool = True,
+def draw_graph(root: Roots, params: Any = None, *,
+               inputs: Mapping[str, TensorBase] | None = None, show_data: bool = True,
                show_grad: bool = True, show_shapes: bool = True, rankdir: str = "TB",
                max_nodes: int | None = 1000, group_modules: bool = True,
                precision: int = 4) -> ComputationGraph:
@@ -511,6 +518,8 @@ def draw_graph(root: Roots, params: Any = None, *, show_data: bool = True,
             to tensors (the names label their boxes).
         params: a Module (its parameters are named by ``named_parameters()`` and its
             sub-modules by ``named_modules()``) or a mapping from names to tensors.
+        inputs: a mapping from names to the data tensors fed to the graph (e.g.
+            ``{"x": x, "target": y}``), drawn as named input boxes.
         show_data: print the values of leaves, outputs and named tensors.
         show_grad: print their gradients, where ``.grad`` is set (after ``backward()``).
         show_shapes: print shapes and dtypes.
@@ -528,9 +537,9 @@ def draw_graph(root: Roots, params: Any = None, *, show_data: bool = True,
         raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
     if not isinstance(precision, int) or precision < 0:
         raise ValueError(f"precision must be a non-negative int, got {precision!r}")
-    drawing = _Drawing(_roots(root), params, show_data=show_data, show_grad=show_grad,
-                       show_shapes=show_shapes, group_modules=group_modules,
-                       precision=precision, max_nodes=max_nodes)
+    drawing = _Drawing(_roots(root), params, inputs=inputs, show_data=show_data,
+                       show_grad=show_grad, show_shapes=show_shapes,
+                       group_modules=group_modules, precision=precision, max_nodes=max_nodes)
     drawing.build()
     font = "Helvetica,Arial,sans-serif"
     return ComputationGraph(

@@ -437,3 +437,15 @@ def test_no_engine_writes_dot_and_says_what_to_install(xor, tmp_path, monkeypatc
     # Writing DOT text needs no engine at all.
     assert viz.save_graph(loss, tmp_path / "g.dot").read_text(encoding="utf-8") == viz.to_dot(
         loss)
+
+
+def test_inputs_option_names_data_tensors() -> None:
+    """Data tensors named through ``inputs`` are input boxes with their names, not parameters."""
+    w = mt.tensor([[1.0, 2.0]], requires_grad=True)
+    x = mt.tensor([[3.0], [4.0]])
+    dot = viz.to_dot(w @ x, {"w": w}, inputs={"x": x})
+    assert nodes(dot)[one(dot, "x")].startswith("x | (2, 1) float32")
+    assert viz._COLORS["input"][0] in dot.split(one(dot, "x") + " ", 1)[1].split("\n", 1)[0]
+    assert viz._COLORS["parameter"][0] in dot.split(one(dot, "w") + " ", 1)[1].split("\n", 1)[0]
+    with pytest.raises(TypeError, match=r"inputs\['x'\] must be a Tensor"):
+        viz.to_dot(w @ x, inputs={"x": [1.0]})
