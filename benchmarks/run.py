@@ -32,7 +32,6 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import microtensor as mt  # noqa: E402
-from microtensor import nn, optim  # noqa: E402
 
 try:  # PyTorch is an optional reference.
     import torch
@@ -126,56 +125,57 @@ def xor_numpy(steps: int) -> float:
     return float(loss)
 
 
-def xor_model_mt() -> nn.Module:
-    model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1))
-    w1, b1, w2, b2 = xor_init()
-    for p, v in zip(model.parameters(), (w1.T, b1, w2.T, b2), strict=True):
-        p.data[...] = v
-    return model
-
-
-def xor_microtensor(steps: int) -> float:
-    model = xor_model_mt()
-    opt = optim.SGD(model.parameters(), lr=XOR_LR)
-    loss_fn = nn.BCEWithLogitsLoss()
-    x, y = mt.tensor(XOR_X), mt.tensor(XOR_Y)
-    loss = None
-    for _ in range(steps):
-        loss = loss_fn(model(x), y)
+def train(lib: object, layers: Callable[[object], list[object]], loss: str,
+          weights: list[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float, steps: int,
+          on_step: Callable[[int], object] | None = None) -> float:
+    """The same training loop for microtensor and PyTorch (``lib``), which share the API:
+    ``lib.nn.Sequential(*layers(lib.nn))`` starting from ``weights``, the loss ``lib.nn.<loss>``,
+    SGD; returns the last loss."""
+    model = lib.nn.Sequential(*layers(lib.nn))
+    with lib.no_grad():
+        for p, v in zip(model.parameters(), weights, strict=True):
+            p.copy_(lib.from_numpy(v))
+    opt = lib.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = getattr(lib.nn, loss)()
+    x, y = lib.from_numpy(x), lib.from_numpy(y)
+    value = None
+    for step in range(1, steps + 1):
+        value = loss_fn(model(x), y)
         opt.zero_grad()
-        loss.backward()
+        value.backward()
         opt.step()
-    return float(loss.item())
+        if on_step is not None:
+            on_step(step)
+    return float(value.item())
 
 
-def xor_torch(steps: int) -> float:
-    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 1))
-    with torch.no_grad():
-        for p, v in zip(model.parameters(), xor_init(), strict=True):
-            p.copy_(torch.from_numpy(np.ascontiguousarray(v.T if v.ndim == 2 else v)))
-    opt = torch.optim.SGD(model.parameters(), lr=XOR_LR)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
-    x, y = torch.from_numpy(XOR_X), torch.from_numpy(XOR_Y)
-    loss = None
-    for _ in range(steps):
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return float(loss.item())
+def xor_layers(lib_nn: object) -> list[object]:
+    return [lib_nn.Linear(2, 4), lib_nn.Sigmoid(), lib_nn.Linear(4, 1)]
 
 
-def bench_xor(res: Results, steps: int, repeats: int) -> None:
-    losses = {}
-    impls = [("hand-written NumPy", xor_numpy), ("microtensor", xor_microtensor)]
+def xor_framework(lib: object, steps: int, on_step: Callable[[int], object] | None = None
+                  ) -> float:
+    """The xor workload in microtensor or PyTorch (weights in their (out, in) layout)."""
+    weights = [np.ascontiguousarray(w.T) for w in xor_init()]
+    return train(lib, xor_layers, "BCEWithLogitsLoss", weights, XOR_X, XOR_Y, XOR_LR, steps,
+                 on_step)
+
+
+def bench_training(res: Results, workload: str, numpy_fn: Callable[[int], float],
+                   framework_fn: Callable[[object, int], float], steps: int, repeats: int,
+                   unit: str, scale: float) -> None:
+    """Time a training workload in NumPy, microtensor and PyTorch, interleaved."""
+    impls = {"hand-written NumPy": lambda: numpy_fn(steps),
+             "microtensor": lambda: framework_fn(mt, steps)}
     if torch is not None:
-        impls.append(("PyTorch eager (1 thread)", xor_torch))
-    times = median_times({name: lambda fn=fn, name=name: losses.__setitem__(name, fn(steps))
-                          for name, fn in impls}, repeats)
-    base = times["hand-written NumPy"]
+        impls["PyTorch eager (1 thread)"] = lambda: framework_fn(torch, steps)
+    losses: dict[str, float] = {}
+    times = median_times({name: lambda fn=fn, name=name: losses.__setitem__(name, fn())
+                          for name, fn in impls.items()}, repeats)
+    base = times["hand-written NumPy"] * scale / steps
     for name, t in times.items():
-        res.add(f"xor ({steps} steps)", name, t * 1e6 / steps, "us/step",
-                f"final loss {losses[name]:.5f}", base * 1e6 / steps)
+        res.add(f"{workload} ({steps} steps)", name, t * scale / steps, unit,
+                f"final loss {losses[name]:.5f}", base)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -228,55 +228,15 @@ def mlp_numpy(steps: int) -> float:
     return float(loss)
 
 
-def mlp_microtensor(steps: int) -> float:
-    xa, ya, params = mlp_data()
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                          nn.Linear(128, 10))
-    for p, v in zip(model.parameters(), params, strict=True):
-        p.data[...] = v
-    opt = optim.SGD(model.parameters(), lr=MLP_LR)
-    loss_fn = nn.CrossEntropyLoss()
-    x, y = mt.tensor(xa), mt.tensor(ya)
-    loss = None
-    for _ in range(steps):
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return float(loss.item())
+def mlp_layers(lib_nn: object) -> list[object]:
+    return [lib_nn.Linear(784, 256), lib_nn.ReLU(), lib_nn.Linear(256, 128), lib_nn.ReLU(),
+            lib_nn.Linear(128, 10)]
 
 
-def mlp_torch(steps: int) -> float:
-    xa, ya, params = mlp_data()
-    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                                torch.nn.Linear(256, 128), torch.nn.ReLU(),
-                                torch.nn.Linear(128, 10))
-    with torch.no_grad():
-        for p, v in zip(model.parameters(), params, strict=True):
-            p.copy_(torch.from_numpy(v))
-    opt = torch.optim.SGD(model.parameters(), lr=MLP_LR)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    x, y = torch.from_numpy(xa), torch.from_numpy(ya)
-    loss = None
-    for _ in range(steps):
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return float(loss.item())
-
-
-def bench_mlp(res: Results, steps: int, repeats: int) -> None:
-    losses = {}
-    impls = [("hand-written NumPy", mlp_numpy), ("microtensor", mlp_microtensor)]
-    if torch is not None:
-        impls.append(("PyTorch eager (1 thread)", mlp_torch))
-    times = median_times({name: lambda fn=fn, name=name: losses.__setitem__(name, fn(steps))
-                          for name, fn in impls}, repeats)
-    base = times["hand-written NumPy"]
-    for name, t in times.items():
-        res.add(f"mlp ({steps} steps)", name, t * 1e3 / steps, "ms/step",
-                f"final loss {losses[name]:.5f}", base * 1e3 / steps)
+def mlp_framework(lib: object, steps: int) -> float:
+    """The mlp workload in microtensor or PyTorch."""
+    x, y, params = mlp_data()
+    return train(lib, mlp_layers, "CrossEntropyLoss", params, x, y, MLP_LR, steps)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -370,29 +330,24 @@ def rss_bytes() -> int:
 
 def xor_rss_growth(first: int, last: int) -> tuple[float, float]:
     """RSS and traced-memory growth (bytes) of the xor loop between step ``first`` and ``last``."""
-    model = xor_model_mt()
-    opt = optim.SGD(model.parameters(), lr=XOR_LR)
-    loss_fn = nn.BCEWithLogitsLoss()
-    x, y = mt.tensor(XOR_X), mt.tensor(XOR_Y)
-    tracemalloc.start()
-    rss0 = traced0 = 0
-    for step in range(1, last + 1):
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    start: list[int] = []
+
+    def measure(step: int) -> None:
         if step == first:
             gc.collect()
-            rss0, traced0 = rss_bytes(), tracemalloc.get_traced_memory()[0]
+            start.extend((rss_bytes(), tracemalloc.get_traced_memory()[0]))
+
+    tracemalloc.start()
+    xor_framework(mt, last, measure)
     gc.collect()
-    rss1, traced1 = rss_bytes(), tracemalloc.get_traced_memory()[0]
+    rss, traced = rss_bytes(), tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    return rss1 - rss0, traced1 - traced0
+    return rss - start[0], traced - start[1]
 
 
 def bench_memory(res: Results, mlp_steps: int, xor_steps: tuple[int, int]) -> None:
     base = peak_bytes(lambda: mlp_numpy(mlp_steps))
-    ours = peak_bytes(lambda: mlp_microtensor(mlp_steps))
+    ours = peak_bytes(lambda: mlp_framework(mt, mlp_steps))
     res.add("mlp peak memory", "hand-written NumPy", base / 2**20, "MiB", "tracemalloc peak",
             base / 2**20)
     res.add("mlp peak memory", "microtensor", ours / 2**20, "MiB", "tracemalloc peak",
@@ -437,9 +392,9 @@ def main(argv: list[str] | None = None) -> Results:
     res = Results()
     print(f"machine: {machine()}")
     if "xor" in args.only:
-        bench_xor(res, xor_steps, repeats)
+        bench_training(res, "xor", xor_numpy, xor_framework, xor_steps, repeats, "us/step", 1e6)
     if "mlp" in args.only:
-        bench_mlp(res, mlp_steps, repeats)
+        bench_training(res, "mlp", mlp_numpy, mlp_framework, mlp_steps, repeats, "ms/step", 1e3)
     if "overhead" in args.only:
         bench_overhead(res, 50 if quick else 5_000, repeats)
     if "deep" in args.only:
