@@ -39,7 +39,7 @@ class TensorBase:
     """
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_version", "_hooks",
-                 "_retains_grad", "__weakref__")
+                 "__weakref__")
 
     data: np.ndarray
     requires_grad: bool
