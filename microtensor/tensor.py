@@ -18,6 +18,7 @@ import numpy as np
 
 from . import dtypes, viz
 from .autograd import engine, grad_mode
+from .autograd.engine import format_shape as _fmt
 from .autograd.function import Context, TensorBase
 from .ops.elementwise import (
     Abs,
@@ -51,10 +52,6 @@ from .random import generator
 
 Scalar = int | float | bool
 Shape = tuple[int, ...]
-
-
-def _fmt(shape: Sequence[int]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
+from .autograd.engine import format_shape
 from .autograd.function import Context, TensorBase
 
 __all__ = ["ComputationGraph", "GraphvizNotFoundError", "draw_graph", "save_graph", "to_dot"]
@@ -97,9 +98,7 @@ def _values(arr: np.ndarray, precision: int) -> list[str]:
 
 
 def _shape(shape: tuple[int, ...]) -> str:
-    if not shape:
-        return "scalar"
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+    return format_shape(shape) if shape else "scalar"
 
 
 def _arg(value: Any) -> str:

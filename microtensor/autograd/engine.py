@@ -16,7 +16,8 @@ from . import grad_mode
 from .function import Context, Function, TensorBase
 
 
-def _shape(shape: tuple[int, ...]) -> str:
+def format_shape(shape: tuple[int, ...]) -> str:
+    """A shape as error messages print it: ``(4, 1)``, ``(3,)``, ``()``."""
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
@@ -30,7 +31,8 @@ def unbroadcast(grad: TensorBase, shape: tuple[int, ...], node: Context | None =
     if extra < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[extra:], strict=True)):
         who = node.name() if node is not None else "backward"
         raise RuntimeError(f"Function {who} returned an invalid gradient at index {index} - got "
-                           f"{_shape(gshape)} but expected shape compatible with {_shape(shape)}")
+                           f"{format_shape(gshape)} but expected shape compatible with "
+                           f"{format_shape(shape)}")
     dims = tuple(range(extra)) + tuple(
         i + extra for i, s in enumerate(shape) if s == 1 and gshape[i + extra] != 1)
     if dims:
@@ -79,7 +81,7 @@ def _root_grads(roots: Sequence[TensorBase], grads: Sequence[Any] | None) -> lis
         if g is None:
             if t.data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
-                                   f"(output {i} has shape {_shape(t.data.shape)}); pass "
+                                   f"(output {i} has shape {format_shape(t.data.shape)}); pass "
                                    f"gradient= with the same shape")
             ones = np.empty(t.data.shape, t.data.dtype)
             ones.fill(1)  # (np.ones is a Python-level wrapper: this is several times faster)
@@ -88,8 +90,8 @@ def _root_grads(roots: Sequence[TensorBase], grads: Sequence[Any] | None) -> lis
             g = t._make(np.asarray(g, dtype=t.data.dtype))
         if g.data.shape != t.data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
-                               f"{_shape(g.data.shape)} and output[{i}] has a shape of "
-                               f"{_shape(t.data.shape)}.")
+                               f"{format_shape(g.data.shape)} and output[{i}] has a shape of "
+                               f"{format_shape(t.data.shape)}.")
         out.append(g)
     return out
 
@@ -152,16 +154,13 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
     stack = [t.grad_fn for t in roots if t.grad_fn is not None]
     seen = set(stack)
     while stack:
-        node = stack.pop()
-        for t, need in zip(node.inputs, node.needs_input_grad, strict=True):
-            if need and t.grad_fn is not None:
-                parent = t.grad_fn
-                if parent in seen:
-                    deps[parent] += 1
-                else:
-                    deps[parent] = 1
-                    seen.add(parent)
-                    stack.append(parent)
+        for parent in _edges(stack.pop()):
+            if parent in seen:
+                deps[parent] += 1
+            else:
+                deps[parent] = 1
+                seen.add(parent)
+                stack.append(parent)
 
     for t, g in zip(roots, root_grads, strict=True):
         if t.grad_fn is None:

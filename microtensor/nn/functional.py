@@ -14,16 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.engine import format_shape as _fmt
 from ..dtypes import promote_types
 from ..random import generator
 from ..tensor import Tensor, broadcast_shapes
 from . import fused
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-def _fmt(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -22,13 +22,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import dtypes
+from ..autograd.engine import format_shape as _fmt
 from ..autograd.function import TensorBase, module_scope
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, tensor
-
-
-def _fmt(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 class Parameter(Tensor):
