@@ -44,14 +44,7 @@ class set_grad_enabled:
     def __call__(self, fn: F) -> F:
         # Used as a decorator: the constructor already switched the mode; undo that.
         state.enabled = self.prev
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with _Switch(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
+        return _Switch(self.mode)(fn)
 
 
 class _Switch:
