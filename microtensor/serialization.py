@@ -65,7 +65,7 @@ class _Encoder:
         if isinstance(obj, float):
             return obj if math.isfinite(obj) else {"float": repr(obj)}
         if isinstance(obj, Tensor):
-            return {"tensor": self.array(obj, obj.data), "requires_grad": obj.requires_grad}
+            return {"tensor": self.array(obj, obj.detach().numpy()), "requires_grad": obj.requires_grad}
         if isinstance(obj, np.ndarray):
             return {"ndarray": self.array(obj, obj)}
         if isinstance(obj, list):

@@ -111,7 +111,7 @@ def _size_args(size: tuple[Any, ...], name: str) -> Shape:
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Convert user data to an ndarray with PyTorch's dtype rules (see ``tensor``)."""
     if isinstance(data, TensorBase):
-        arr = data.data.copy()
+        arr = data._data.copy()
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.array(data)
     elif isinstance(data, (str, bytes)) or data is None:
@@ -213,7 +213,8 @@ class Tensor(TensorBase):
     """An n-dimensional array that records operations for automatic differentiation.
 
     Attributes:
-        data: the values, a NumPy ``ndarray``.
+        data: the values, as a Tensor that shares this tensor's memory but is outside the
+            graph (``requires_grad=False``); changes through it are not tracked, as in PyTorch.
         grad: the accumulated gradient (a Tensor) after ``backward()``, or ``None``.
         requires_grad: whether operations on this tensor are recorded.
         grad_fn: the node that created this tensor (``None`` for leaves).
@@ -226,41 +227,90 @@ class Tensor(TensorBase):
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
         arr = _to_array(data, dtype)
         _check_requires_grad(arr.dtype, requires_grad)
-        self.data = arr
-        self.requires_grad = bool(requires_grad)
-        self.grad = None
+        self._data = arr
+        self._requires_grad = bool(requires_grad)
+        self._grad = None
         self.grad_fn = None
-        self._version = 0
+        self._versions = [0]
         self._hooks = None
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool = False,
-              grad_fn: Context | None = None) -> Tensor:
+              grad_fn: Context | None = None, versions: list[int] | None = None) -> Tensor:
         t = object.__new__(Tensor)
-        t.data = data
-        t.requires_grad = requires_grad
-        t.grad = None
+        t._data = data
+        t._requires_grad = requires_grad
+        t._grad = None
         t.grad_fn = grad_fn
-        t._version = 0
+        t._versions = [0] if versions is None else versions
         t._hooks = None
         return t
+
+    # -- data and grad ------------------------------------------------------------------------
+
+    @property
+    def data(self) -> Tensor:
+        """The values as a Tensor outside the graph, sharing this tensor's memory.
+
+        ``p.data -= lr * p.grad`` changes ``p`` in place without recording it; such changes
+        are not seen by the version check (as in PyTorch), so a backward that needs the old
+        values computes with the new ones.
+        """
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got "
+                            f"{type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by ``backward()`` (``None`` until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size "
+                                   f"'{list(value._data.shape)}' to a tensor of size "
+                                   f"'{list(self._data.shape)}'. Please ensure that the gradient "
+                                   f"and the tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype "
+                                   f"'{value._data.dtype}' to a tensor with dtype "
+                                   f"'{self._data.dtype}'. The gradient must match the tensor's "
+                                   f"dtype")
+        self._grad = value
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     # -- attributes and conversions -----------------------------------------------------------
 
     @property
     def shape(self) -> Shape:
         """The size of each dimension, a tuple."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
         """The element type (a NumPy dtype, e.g. ``microtensor.float32``)."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> str:
@@ -279,52 +329,52 @@ class Tensor(TensorBase):
 
     def dim(self) -> int:
         """The number of dimensions (same as ``ndim``)."""
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the size of dimension ``dim``."""
-        return self.data.shape if dim is None else self.data.shape[_dim(dim, self.ndim)]
+        return self._data.shape if dim is None else self._data.shape[_dim(dim, self.ndim)]
 
     def numel(self) -> int:
         """The number of elements."""
-        return self.data.size
+        return self._data.size
 
     def numpy(self) -> np.ndarray:
         """The values as an ndarray (shared, not copied)."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return self.data
+        return self._data
 
     def item(self) -> Scalar:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to "
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
                                f"Scalar (shape {_fmt(self.shape)})")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists."""
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
                                f"(shape {_fmt(self.shape)})")
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -333,9 +383,9 @@ class Tensor(TensorBase):
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.dtype.kind not in "iu" or self.data.size != 1:
+        if self.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.data)
+        return int(self._data)
 
     __hash__ = TensorBase.__hash__
 
@@ -344,7 +394,7 @@ class Tensor(TensorBase):
         d = self.dtype
         if d not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
             extras.append(f"dtype=microtensor.{d}")
-        if self.data.size == 0:
+        if self._data.size == 0:
             # As PyTorch: an empty tensor shows its shape (unless 1-D) and any non-float dtype.
             if self.ndim != 1:
                 extras.insert(0, f"size={_fmt(self.shape)}")
@@ -354,7 +404,7 @@ class Tensor(TensorBase):
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([_format_data(self.data)] + extras) + ")"
+        return "tensor(" + ", ".join([_format_data(self._data)] + extras) + ")"
 
     def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
         """This tensor converted to ``dtype`` (differentiable); ``to("cpu")`` returns it as is."""
@@ -405,17 +455,12 @@ class Tensor(TensorBase):
                         create_graph)
 
     def detach(self) -> Tensor:
-        """A tensor with the same data that is not part of the graph."""
-        return Tensor._make(self.data)
+        """A tensor with the same data (and version counter) that is not part of the graph."""
+        return Tensor._make(self._data, False, None, self._versions)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf and return self."""
-        if self.grad_fn is not None and not requires_grad:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
-                               "want to use a computed variable in a subgraph that doesn't require "
-                               "differentiation use var_no_grad = var.detach().")
-        _check_requires_grad(self.dtype, requires_grad)
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         return self
 
     def retain_grad(self) -> None:
@@ -452,17 +497,17 @@ class Tensor(TensorBase):
         """Bring ``self`` and ``other`` to one dtype (PyTorch's promotion), check broadcasting."""
         if isinstance(other, Tensor):
             a, b = self, other
-            if a.data.dtype != b.data.dtype:
+            if a._data.dtype != b._data.dtype:
                 dt = dtypes.promote_types(a.dtype, a.ndim, b.dtype, b.ndim)
                 a, b = a.to(dt), b.to(dt)
-            if check_broadcast and a.data.shape != b.data.shape:
-                broadcast_shapes(a.data.shape, b.data.shape)
+            if check_broadcast and a._data.shape != b._data.shape:
+                broadcast_shapes(a._data.shape, b._data.shape)
             return a, b
         if isinstance(other, (int, float, bool, np.number, np.bool_)):
-            dt = dtypes.scalar_result_type(self.data.dtype, other)
+            dt = dtypes.scalar_result_type(self._data.dtype, other)
             if isinstance(other, np.generic):
                 other = other.item()
-            return (self if dt == self.data.dtype else self.to(dt)), other
+            return (self if dt == self._data.dtype else self.to(dt)), other
         if isinstance(other, (np.ndarray, list, tuple)):
             return self._operands(Tensor(other), check_broadcast)
         raise TypeError(f"unsupported operand type: Tensor and {type(other).__name__}")
@@ -482,8 +527,8 @@ class Tensor(TensorBase):
 
     def _sub_operands(self, other: Any) -> tuple[Any, Any]:
         """Operands for subtraction, which PyTorch refuses for bools (x - mask is a bug)."""
-        if self.data.dtype == np.bool_ or isinstance(other, (bool, np.bool_)) or (
-                isinstance(other, Tensor) and other.data.dtype == np.bool_):
+        if self._data.dtype == np.bool_ or isinstance(other, (bool, np.bool_)) or (
+                isinstance(other, Tensor) and other._data.dtype == np.bool_):
             raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
                                "supported. If you are trying to invert a mask, use the `~` "
                                "operator instead.")
@@ -579,7 +624,7 @@ class Tensor(TensorBase):
 
     def _floating(self) -> Tensor:
         """Integers become the default float dtype for functions like exp (as in PyTorch)."""
-        return self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+        return self if self._data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
 
     def abs(self) -> Tensor:
         """|x|"""
@@ -653,7 +698,7 @@ class Tensor(TensorBase):
 
     def _compare(self, other: Any, op: Callable[[Any, Any], Any]) -> Tensor:
         a, b = self._operands(other)
-        return Tensor._make(np.asarray(op(a.data, b.data if isinstance(b, Tensor) else b)))
+        return Tensor._make(np.asarray(op(a._data, b._data if isinstance(b, Tensor) else b)))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
@@ -700,58 +745,58 @@ class Tensor(TensorBase):
     def __invert__(self) -> Tensor:
         if self.dtype != dtypes.bool_:
             raise TypeError(f"~ is only defined for bool tensors here, got dtype {self.dtype}")
-        return Tensor._make(~self.data)
+        return Tensor._make(~self._data)
 
     def __and__(self, other: Any) -> Tensor:
-        return Tensor._make(np.logical_and(self.data, Tensor(other).data
-                                           if not isinstance(other, Tensor) else other.data))
+        return Tensor._make(np.logical_and(self._data, Tensor(other)._data
+                                           if not isinstance(other, Tensor) else other._data))
 
     def __or__(self, other: Any) -> Tensor:
-        return Tensor._make(np.logical_or(self.data, Tensor(other).data
-                                          if not isinstance(other, Tensor) else other.data))
+        return Tensor._make(np.logical_or(self._data, Tensor(other)._data
+                                          if not isinstance(other, Tensor) else other._data))
 
     # Piecewise-constant functions: their derivative is 0 wherever it exists, so (as comparisons)
     # they return tensors outside the graph.
 
     def round(self) -> Tensor:
         """x rounded to the nearest integer (halves to even), outside the graph"""
-        return Tensor._make(np.round(self.data))
+        return Tensor._make(np.round(self._data))
 
     def floor(self) -> Tensor:
         """the largest integer <= x, outside the graph"""
-        return Tensor._make(np.floor(self.data))
+        return Tensor._make(np.floor(self._data))
 
     def ceil(self) -> Tensor:
         """the smallest integer >= x, outside the graph"""
-        return Tensor._make(np.ceil(self.data))
+        return Tensor._make(np.ceil(self._data))
 
     def sign(self) -> Tensor:
         """-1, 0 or 1 by the sign of x, outside the graph"""
-        return Tensor._make(np.sign(self.data))
+        return Tensor._make(np.sign(self._data))
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """True where every element (over ``dim``, or all) is nonzero"""
-        return Tensor._make(np.asarray(np.all(self.data, axis=_dims(dim, self.ndim),
+        return Tensor._make(np.asarray(np.all(self._data, axis=_dims(dim, self.ndim),
                                               keepdims=keepdim)))
 
     def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """True where some element (over ``dim``, or all) is nonzero"""
-        return Tensor._make(np.asarray(np.any(self.data, axis=_dims(dim, self.ndim),
+        return Tensor._make(np.asarray(np.any(self._data, axis=_dims(dim, self.ndim),
                                               keepdims=keepdim)))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the largest value (over all elements, flattened, when ``dim`` is None)."""
         if dim is None:
-            return Tensor._make(np.asarray(np.argmax(self.data), dtype=np.int64))
+            return Tensor._make(np.asarray(np.argmax(self._data), dtype=np.int64))
         d = _dim(dim, self.ndim)
-        return Tensor._make(np.argmax(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+        return Tensor._make(np.argmax(self._data, axis=d, keepdims=keepdim).astype(np.int64))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the smallest value (over all elements, flattened, when ``dim`` is None)."""
         if dim is None:
-            return Tensor._make(np.asarray(np.argmin(self.data), dtype=np.int64))
+            return Tensor._make(np.asarray(np.argmin(self._data), dtype=np.int64))
         d = _dim(dim, self.ndim)
-        return Tensor._make(np.argmin(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+        return Tensor._make(np.argmin(self._data, axis=d, keepdims=keepdim).astype(np.int64))
 
     # -- reductions ---------------------------------------------------------------------------
 
@@ -770,7 +815,7 @@ class Tensor(TensorBase):
     def _count(self, dim: int | Sequence[int] | None) -> int:
         dims = _dims(dim, self.ndim)
         if dims is None:
-            return self.data.size
+            return self._data.size
         return math.prod(self.shape[d] for d in dims)
 
     def var(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
@@ -820,7 +865,7 @@ class Tensor(TensorBase):
     def _pick(self, arg: Callable[..., np.ndarray], dim: int, keepdim: bool) -> ValuesIndices:
         d = _dim(dim, self.ndim)
         x = self if self.ndim else self.reshape(1)  # a 0-d tensor is its own max, at index 0
-        idx = arg(x.data, axis=d, keepdims=True).astype(np.int64)
+        idx = arg(x._data, axis=d, keepdims=True).astype(np.int64)
         values = x.take_along_dim(Tensor._make(idx), d)
         if not keepdim or not self.ndim:
             values, idx = values.squeeze(d), idx.squeeze(d)
@@ -832,7 +877,7 @@ class Tensor(TensorBase):
         ``indices`` has as many dims as ``self``; the two broadcast in every other dim. With
         ``dim=None`` both are flattened first.
         """
-        idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+        idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
         if idx.dtype.kind not in "iu":
             raise RuntimeError(f"take_along_dim(): dtype of indices should be an integer type "
                                f"but got {idx.dtype}")
@@ -875,7 +920,7 @@ class Tensor(TensorBase):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         shape = tuple(int(s) for s in shape)
-        n = self.data.size
+        n = self._data.size
         if shape.count(-1) > 1:
             raise RuntimeError("only one dimension can be inferred")
         known = math.prod(s for s in shape if s != -1)
@@ -885,12 +930,12 @@ class Tensor(TensorBase):
                                f"(tensor of shape {_fmt(self.shape)})")
         if -1 in shape:
             shape = tuple(n // known if s == -1 else s for s in shape)
-        if shape == self.data.shape:
+        if shape == self._data.shape:
             return Reshape.apply(self, shape=shape) if self.requires_grad else self._alias()
         return Reshape.apply(self, shape=shape)
 
     def _alias(self) -> Tensor:
-        return Tensor._make(self.data)
+        return Tensor._make(self._data, False, None, self._versions)
 
     view = reshape
 
@@ -979,7 +1024,7 @@ class Tensor(TensorBase):
         entries = []
         for i in index:
             if isinstance(i, Tensor):
-                i = i.data
+                i = i._data
             elif isinstance(i, list):
                 i = np.asarray(i)
             if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
@@ -1011,8 +1056,8 @@ class Tensor(TensorBase):
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace(value)
-        self.data[self._index(index)] = value.data if isinstance(value, Tensor) else value
-        self._version += 1
+        self._data[self._index(index)] = value._data if isinstance(value, Tensor) else value
+        self._bump_version()
 
     def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor,
                                                                                        ...]:
@@ -1061,14 +1106,14 @@ class Tensor(TensorBase):
 
     def _inplace(self, fn: Callable[..., Any], other: Any) -> Tensor:
         self._check_inplace(other)
-        value = other.data if isinstance(other, Tensor) else other
+        value = other._data if isinstance(other, Tensor) else other
         try:
-            fn(self.data, value, out=self.data, casting="same_kind")
+            fn(self._data, value, out=self._data, casting="same_kind")
         except TypeError:  # e.g. int_tensor /= 2: a float result cannot be stored in place
-            kind = fn(self.data, value).dtype
+            kind = fn(self._data, value).dtype
             raise RuntimeError(f"result type {kind} can't be cast to the desired output type "
                                f"{self.dtype} (in-place {fn.__name__})") from None
-        self._version += 1
+        self._bump_version()
         return self
 
     def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
@@ -1099,24 +1144,24 @@ class Tensor(TensorBase):
     def fill_(self, value: Scalar) -> Tensor:
         """Fill with ``value``, in place."""
         self._check_inplace()
-        self.data[...] = value
-        self._version += 1
+        self._data[...] = value
+        self._bump_version()
         return self
 
     def copy_(self, src: Any) -> Tensor:
         """Copy the values of ``src`` (broadcast to this shape) into this tensor, in place."""
         self._check_inplace(src)
-        value = src.data if isinstance(src, Tensor) else np.asarray(src)
+        value = src._data if isinstance(src, Tensor) else np.asarray(src)
         broadcast_shapes(self.shape, value.shape)
-        np.copyto(self.data, np.broadcast_to(value, self.shape), casting="unsafe")
-        self._version += 1
+        np.copyto(self._data, np.broadcast_to(value, self.shape), casting="unsafe")
+        self._bump_version()
         return self
 
     def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
         """Clamp to [min, max], in place."""
         self._check_inplace()
-        np.clip(self.data, min, max, out=self.data)
-        self._version += 1
+        np.clip(self._data, min, max, out=self._data)
+        self._bump_version()
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
@@ -1129,7 +1174,7 @@ class Tensor(TensorBase):
 
 
 def _scaled(other: Any, alpha: Scalar) -> Any:
-    return (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
+    return (other._data if isinstance(other, Tensor) else np.asarray(other)) * alpha
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1306,7 +1351,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     """``input`` where ``condition`` is true, else ``other`` (elementwise, broadcasting)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where expected condition to be a boolean tensor, but got a tensor with "
                         f"dtype {cond.dtype}")

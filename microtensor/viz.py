@@ -320,11 +320,11 @@ class _Drawing:
             kind, title = "named", self.names[id(t)]
         rows = [_row(title, bold=True)]
         if self.show_shapes:
-            rows.append(_row(f"{_shape(t.data.shape)} {t.data.dtype}", color=_DIM_COLOR))
+            rows.append(_row(f"{_shape(t.shape)} {t.dtype}", color=_DIM_COLOR))
         if self.show_data:
-            rows += self._value_rows("data", t.data)
+            rows += self._value_rows("data", np.asarray(t))
         if self.show_grad and t.grad is not None:
-            rows += self._value_rows("grad", t.grad.data, _GRAD_COLOR)
+            rows += self._value_rows("grad", np.asarray(t.grad), _GRAD_COLOR)
         fill, border = _COLORS[kind]
         attrs = _attrs(label=_label(rows), shape="box", style="filled", fillcolor=fill,
                        color=border)
@@ -344,7 +344,7 @@ class _Drawing:
         title = ctx.fn.__name__
         rows = [_row(f"{title} {args}" if args else title, bold=True, align="CENTER")]
         if self.show_shapes:
-            rows.append(_row(f"\u2192 {_shape(out.data.shape)}", color=_DIM_COLOR,
+            rows.append(_row(f"\u2192 {_shape(out.shape)}", color=_DIM_COLOR,
                              align="CENTER"))
         fill, border = _COLORS["op"]
         return _attrs(label=_label(rows), shape="ellipse", style="filled", fillcolor=fill,

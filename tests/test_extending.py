@@ -220,7 +220,7 @@ class SwishNumpy(Swish):
     @staticmethod
     def backward(ctx: Context, grad_output: Any) -> Any:
         (x,) = ctx.saved_tensors
-        x, g = x.data, grad_output.data
+        x, g = x.detach().numpy(), grad_output.detach().numpy()
         s = 0.5 * (1.0 + np.tanh(0.5 * x))
         return g * (s + x * s * (1.0 - s))
 

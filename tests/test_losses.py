@@ -158,7 +158,7 @@ def test_loss_gradgradcheck(case):
 def test_elementwise_losses_match_the_formula(case, reduction):
     name, cls_name, kwargs, x, y = case
     loss = _make_module(mt, cls_name, kwargs, reduction, mt.float64)
-    np.testing.assert_allclose(loss(t64(x), t64(y)).data, _expected(name, x, y, reduction),
+    np.testing.assert_allclose(loss(t64(x), t64(y)).detach().numpy(), _expected(name, x, y, reduction),
                                rtol=1e-12)
 
 
@@ -169,14 +169,14 @@ def test_cross_entropy_and_nll_match_the_formula(reduction):
     logp = log_softmax_np(x, 1)
     rows = np.arange(6)
     per = -logp[rows, y]
-    np.testing.assert_allclose(F.cross_entropy(t64(x), mt.tensor(y), reduction=reduction).data,
+    np.testing.assert_allclose(F.cross_entropy(t64(x), mt.tensor(y), reduction=reduction).detach().numpy(),
                                reduce_np(per, reduction), rtol=1e-12)
-    np.testing.assert_allclose(F.nll_loss(t64(logp), mt.tensor(y), reduction=reduction).data,
+    np.testing.assert_allclose(F.nll_loss(t64(logp), mt.tensor(y), reduction=reduction).detach().numpy(),
                                reduce_np(per, reduction), rtol=1e-12)
     # Class weights, an ignored class: 'mean' divides by the weights of the counted targets.
     w = W3[y] * (y != 1)
     got = F.cross_entropy(t64(x), mt.tensor(y), weight=t64(W3), ignore_index=1,
-                          reduction=reduction).data
+                          reduction=reduction).detach().numpy()
     expected = {"mean": (w * per).sum() / w.sum(), "sum": (w * per).sum(), "none": w * per}
     np.testing.assert_allclose(got, expected[reduction], rtol=1e-12)
     # Label smoothing e: the target is (1 - e) one_hot + e / C.
@@ -185,10 +185,10 @@ def test_cross_entropy_and_nll_match_the_formula(reduction):
     q[rows, y] += 1 - e
     per_smooth = -(q * logp).sum(axis=1)
     np.testing.assert_allclose(
-        F.cross_entropy(t64(x), mt.tensor(y), label_smoothing=e, reduction=reduction).data,
+        F.cross_entropy(t64(x), mt.tensor(y), label_smoothing=e, reduction=reduction).detach().numpy(),
         reduce_np(per_smooth, reduction), rtol=1e-12)
     # Probabilities as the target: the same formula with q given.
-    np.testing.assert_allclose(F.cross_entropy(t64(x), t64(q), reduction=reduction).data,
+    np.testing.assert_allclose(F.cross_entropy(t64(x), t64(q), reduction=reduction).detach().numpy(),
                                reduce_np(per_smooth, reduction), rtol=1e-12)
 
 
@@ -204,13 +204,13 @@ def test_loss_matches_pytorch(torch, case, reduction):
     yt = t64(y, requires_grad=differentiable_target) if differentiable_target else mt.tensor(y)
     ty = torch.tensor(y, requires_grad=differentiable_target)
     out, tout = ours(xt, yt), theirs(tx, ty)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
     g = rng(9).standard_normal(out.shape)
     out.backward(mt.tensor(g))
     tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xt.grad.detach().numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     if differentiable_target:
-        np.testing.assert_allclose(yt.grad.data, ty.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(yt.grad.detach().numpy(), ty.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_float32_losses_stay_float32_and_match_pytorch(torch):
@@ -324,13 +324,13 @@ def test_bce_with_logits_at_plus_minus_1000(no_warnings, dtype):
     x = mt.tensor([-1000.0, -1000.0, 1000.0, 1000.0, 0.0], dtype=dtype, requires_grad=True)
     y = mt.tensor([0.0, 1.0, 0.0, 1.0, 1.0], dtype=dtype)
     loss = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-    np.testing.assert_allclose(loss.data, [0.0, 1000.0, 1000.0, 0.0, np.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(loss.detach().numpy(), [0.0, 1000.0, 1000.0, 0.0, np.log(2)], rtol=1e-6)
     loss.sum().backward()
     # d/dx = sigmoid(x) - y; at x = 0 (where max(x, 0) has a kink) it is 0.5 - y.
-    np.testing.assert_allclose(x.grad.data, [0.0, -1.0, 1.0, 0.0, -0.5], atol=1e-7)
+    np.testing.assert_allclose(x.grad.detach().numpy(), [0.0, -1.0, 1.0, 0.0, -0.5], atol=1e-7)
     x.grad = None
     F.binary_cross_entropy_with_logits(x, y, pos_weight=mt.tensor([2.0], dtype=dtype)).backward()
-    assert np.all(np.isfinite(x.grad.data))
+    assert np.all(np.isfinite(x.grad.detach().numpy()))
 
 
 @pytest.mark.parametrize("dtype", [mt.float32, mt.float64])
@@ -338,11 +338,11 @@ def test_bce_clamps_the_log_at_minus_100(no_warnings, dtype):
     x = mt.tensor([0.0, 1.0, 0.0, 1.0, 1e-30], dtype=dtype, requires_grad=True)
     y = mt.tensor([1.0, 0.0, 0.0, 1.0, 1.0], dtype=dtype)
     loss = F.binary_cross_entropy(x, y, reduction="none")
-    np.testing.assert_allclose(loss.data, [100.0, 100.0, 0.0, 0.0, 30 * np.log(10)], rtol=1e-6)
+    np.testing.assert_allclose(loss.detach().numpy(), [100.0, 100.0, 0.0, 0.0, 30 * np.log(10)], rtol=1e-6)
     loss.sum().backward()
-    assert np.all(np.isfinite(x.grad.data))
+    assert np.all(np.isfinite(x.grad.detach().numpy()))
     # PyTorch's gradient: (x - y) / max(x (1 - x), 1e-12).
-    np.testing.assert_allclose(x.grad.data[:4], [-1e12, 1e12, 0.0, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(x.grad.detach().numpy()[:4], [-1e12, 1e12, 0.0, 0.0], rtol=1e-6)
 
 
 def test_bce_after_a_saturated_sigmoid_has_finite_gradients(no_warnings):
@@ -350,14 +350,14 @@ def test_bce_after_a_saturated_sigmoid_has_finite_gradients(no_warnings):
     target = mt.tensor([1.0, 1.0, 0.0, 0.0])
     loss = nn.BCELoss()(logits.sigmoid(), target)
     loss.backward()
-    assert np.isfinite(loss.item()) and np.all(np.isfinite(logits.grad.data))
+    assert np.isfinite(loss.item()) and np.all(np.isfinite(logits.grad.detach().numpy()))
 
 
 def test_cross_entropy_with_huge_logits(no_warnings):
     x = mt.tensor([[1000.0, -1000.0, 0.0], [-1e4, 1e4, 1e4]], requires_grad=True)
     loss = F.cross_entropy(x, mt.tensor([1, 2]), label_smoothing=0.1)
     loss.backward()
-    assert np.isfinite(loss.item()) and np.all(np.isfinite(x.grad.data))
+    assert np.isfinite(loss.item()) and np.all(np.isfinite(x.grad.detach().numpy()))
 
 
 def test_all_targets_ignored_gives_nan_without_warning(no_warnings):
@@ -373,4 +373,4 @@ def test_create_graph_through_a_loss_gives_a_gradient_penalty():
     y = t64([0.0, 0.0, 1.0])
     (g,) = mt.autograd.grad(F.mse_loss(x, y), x, create_graph=True)
     (g * g).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 8 * (x.data - y.data) / 9, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.detach().numpy(), 8 * (x.detach().numpy() - y.detach().numpy()) / 9, rtol=1e-12)

@@ -130,7 +130,7 @@ def test_updates_use_the_scheduled_lr():
         opt.step()
         sched.step()
     used = [0.4 * 0.5 ** (e // 2) for e in range(7)]
-    np.testing.assert_allclose(w.data, [-sum(used)], rtol=1e-14)
+    np.testing.assert_allclose(w.detach().numpy(), [-sum(used)], rtol=1e-14)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -178,14 +178,14 @@ def test_call_runs_forward_and_records_the_module_scope():
 def test_parameter_shares_data_requires_grad_and_ops_give_tensors():
     t = mt.tensor([1.0, 2.0])
     p = nn.Parameter(t)
-    assert p.requires_grad and p.is_leaf and p.data is t.data
+    assert p.requires_grad and p.is_leaf and p.detach().numpy() is t.detach().numpy()
     t.data[0] = 5.0
-    assert p.data[0] == 5.0
+    assert p.detach().numpy()[0] == 5.0
     y = p * 2
     assert type(y) is mt.Tensor and type(p.detach()) is mt.Tensor
     a = np.zeros(3, dtype=np.float64)
     q = nn.Parameter(a, requires_grad=False)
-    assert q.data is a and not q.requires_grad and q.dtype == mt.float64
+    assert q.detach().numpy() is a and not q.requires_grad and q.dtype == mt.float64
     assert nn.Parameter().shape == (0,)
     with pytest.raises(RuntimeError, match="floating point"):
         nn.Parameter(mt.tensor([1, 2]))
@@ -261,7 +261,7 @@ def test_zero_grad_and_requires_grad_():
     assert all(p.grad is not None for p in model.parameters())
     grad = model[0].weight.grad
     model.zero_grad(set_to_none=False)
-    assert model[0].weight.grad is grad and np.all(grad.data == 0)
+    assert model[0].weight.grad is grad and np.all(grad.detach().numpy() == 0)
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
     assert model.requires_grad_(False) is model
@@ -316,7 +316,7 @@ def test_state_dict_is_ordered_detached_and_shares_memory():
                         "body.2.weight", "body.2.bias"]
     assert not any(t.requires_grad for t in sd.values())
     assert type(sd["scale"]) is mt.Tensor
-    assert sd["body.0.weight"].data is net.body[0].weight.data
+    assert sd["body.0.weight"].detach().numpy() is net.body[0].weight.detach().numpy()
     assert net.state_dict(keep_vars=True)["scale"] is net.scale
 
 
@@ -324,18 +324,18 @@ def test_state_dict_round_trip_reproduces_the_outputs():
     mt.manual_seed(1)
     a, b = Net(), Net()
     x = mt.rand(5, 2)
-    assert not np.allclose(a(x).data, b(x).data)
+    assert not np.allclose(a(x).detach().numpy(), b(x).detach().numpy())
     result = b.load_state_dict(copy.deepcopy(a.state_dict()))
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert repr(result) == "<All keys matched successfully>"
-    np.testing.assert_array_equal(a(x).data, b(x).data)
+    np.testing.assert_array_equal(a(x).detach().numpy(), b(x).detach().numpy())
     assert b.scale.requires_grad and isinstance(b.scale, nn.Parameter)
 
 
 def test_load_state_dict_strict_reports_missing_unexpected_and_size_mismatch():
     model = xor_model()
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
-    sd = {k: v.data.copy() + 1 for k, v in xor_model().state_dict().items()}
+    before = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    sd = {k: v.detach().numpy().copy() + 1 for k, v in xor_model().state_dict().items()}
     del sd["0.bias"]
     sd["5.weight"] = np.ones(1)
     sd["2.weight"] = np.ones((3, 3))
@@ -349,7 +349,7 @@ def test_load_state_dict_strict_reports_missing_unexpected_and_size_mismatch():
             "shape in current model is (1, 4).") in msg
     # Nothing was copied, although 0.weight would have fitted.
     for k, v in model.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(v.detach().numpy(), before[k])
 
     # Non-strict: a size mismatch is still an error...
     with pytest.raises(RuntimeError, match="size mismatch for 2.weight"):
@@ -359,8 +359,8 @@ def test_load_state_dict_strict_reports_missing_unexpected_and_size_mismatch():
     result = model.load_state_dict(sd, strict=False)
     assert result.missing_keys == ["0.bias", "2.weight"]
     assert result.unexpected_keys == ["5.weight"]
-    np.testing.assert_array_equal(model[0].weight.data, sd["0.weight"])
-    np.testing.assert_array_equal(model[0].bias.data, before["0.bias"])
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), sd["0.weight"])
+    np.testing.assert_array_equal(model[0].bias.detach().numpy(), before["0.bias"])
 
 
 def test_load_state_dict_converts_dtype_and_rejects_non_tensors():
@@ -368,7 +368,7 @@ def test_load_state_dict_converts_dtype_and_rejects_non_tensors():
     sd = {k: v.double() for k, v in xor_model().state_dict().items()}
     model.load_state_dict(sd)
     assert model[0].weight.dtype == mt.float32
-    np.testing.assert_allclose(model[0].weight.data, sd["0.weight"].data, rtol=1e-6)
+    np.testing.assert_allclose(model[0].weight.detach().numpy(), sd["0.weight"].detach().numpy(), rtol=1e-6)
     sd["0.bias"] = [1.0, 2.0, 3.0, 4.0]
     with pytest.raises(RuntimeError, match='parameter named "0.bias", expected a Tensor'):
         model.load_state_dict(sd)
@@ -397,7 +397,7 @@ def test_sequential_indexing_slicing_len_iteration_append():
     assert [n for n, _ in model.named_children()] == ["0", "1", "2", "3"]
     x = mt.rand(3, 2)
     expected = model[3](model[2](model[1](model[0](x))))
-    np.testing.assert_array_equal(model(x).data, expected.data)
+    np.testing.assert_array_equal(model(x).detach().numpy(), expected.detach().numpy())
 
 
 def test_sequential_from_ordered_dict_setitem_delitem_insert():
@@ -449,12 +449,12 @@ def test_linear_layout_formula_and_batched_inputs():
     layer = nn.Linear(3, 2)
     assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)
     assert layer.weight.dtype == mt.float32
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
     for shape in [(3,), (5, 3), (4, 5, 3)]:
         x = mt.randn(*shape)
-        np.testing.assert_allclose(layer(x).data, x.data @ w.T + b, rtol=1e-6)
+        np.testing.assert_allclose(layer(x).detach().numpy(), x.detach().numpy() @ w.T + b, rtol=1e-6)
     no_bias = nn.Linear(3, 2, bias=False)
-    np.testing.assert_allclose(no_bias(x).data, x.data @ no_bias.weight.data.T, rtol=1e-6)
+    np.testing.assert_allclose(no_bias(x).detach().numpy(), x.detach().numpy() @ no_bias.weight.detach().numpy().T, rtol=1e-6)
     assert nn.Linear(3, 2, dtype=mt.float64).weight.dtype == mt.float64
     with pytest.raises(RuntimeError, match=r"input of shape \(4, 5, 2\) does not match weight "
                                            r"of shape \(2, 3\)"):
@@ -466,16 +466,16 @@ def test_linear_init_is_pytorchs_and_reproducible():
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
     for p in (layer.weight, layer.bias):
-        assert np.abs(p.data).max() <= bound
-    w = layer.weight.data
+        assert np.abs(p.detach().numpy()).max() <= bound
+    w = layer.weight.detach().numpy()
     assert np.abs(w).max() > 0.99 * bound  # U(-bound, bound) reaches close to the bound
     assert abs(w.mean()) < 0.01 * bound
     assert abs(w.var() - bound**2 / 3) < 0.02 * bound**2 / 3  # variance of U(-b, b) is b^2/3
     mt.manual_seed(0)
     again = nn.Linear(400, 300)
-    np.testing.assert_array_equal(again.weight.data, w)
-    np.testing.assert_array_equal(again.bias.data, layer.bias.data)
-    assert not np.array_equal(nn.Linear(400, 300).weight.data, w)
+    np.testing.assert_array_equal(again.weight.detach().numpy(), w)
+    np.testing.assert_array_equal(again.bias.detach().numpy(), layer.bias.detach().numpy())
+    assert not np.array_equal(nn.Linear(400, 300).weight.detach().numpy(), w)
 
 
 def test_linear_gradients(torch):
@@ -492,30 +492,30 @@ def test_linear_gradients(torch):
 
     tl = torch.nn.Linear(3, 2).double()
     with torch.no_grad():
-        tl.weight.copy_(torch.from_numpy(w.data))
-        tl.bias.copy_(torch.from_numpy(b.data))
-    tx = torch.from_numpy(x.data.copy()).requires_grad_()
+        tl.weight.copy_(torch.from_numpy(w.detach().numpy()))
+        tl.bias.copy_(torch.from_numpy(b.detach().numpy()))
+    tx = torch.from_numpy(x.detach().numpy().copy()).requires_grad_()
     (tl(tx) ** 2).sum().backward()
     (layer(x) ** 2).sum().backward()
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(w.grad.data, tl.weight.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(b.grad.data, tl.bias.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.detach().numpy(), tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.detach().numpy(), tl.weight.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.detach().numpy(), tl.bias.grad.numpy(), rtol=1e-12)
 
 
 def test_linear_mixed_dtypes_promote():
     layer = nn.Linear(2, 1)
     out = layer(mt.tensor([[1, 2]]))  # an int64 input, as PyTorch would need to cast
     assert out.dtype == mt.float32
-    np.testing.assert_allclose(out.data, np.array([[1, 2]]) @ layer.weight.data.T
-                               + layer.bias.data, rtol=1e-6)
+    np.testing.assert_allclose(out.detach().numpy(), np.array([[1, 2]]) @ layer.weight.detach().numpy().T
+                               + layer.bias.detach().numpy(), rtol=1e-6)
 
 
 def test_identity_and_flatten(torch):
     x = mt.randn(2, 3, 4, 5)
     assert nn.Identity(7, foo=1)(x) is x
     for args in [(), (0,), (1, 2), (0, -1), (2, 3)]:
-        expected = torch.nn.Flatten(*args)(torch.from_numpy(x.data)).numpy()
-        np.testing.assert_array_equal(nn.Flatten(*args)(x).data, expected)
+        expected = torch.nn.Flatten(*args)(torch.from_numpy(x.detach().numpy())).numpy()
+        np.testing.assert_array_equal(nn.Flatten(*args)(x).detach().numpy(), expected)
     assert nn.Flatten()(x).shape == (2, 60)
     xd = mt.randn(2, 3, 2, dtype=mt.float64, requires_grad=True)
     assert gradcheck(lambda t: nn.Flatten()(t) * 2, [xd])
@@ -529,7 +529,7 @@ def test_dropout_zeroes_the_expected_fraction_and_scales_the_rest():
     mt.manual_seed(0)
     p, n = 0.3, 200_000
     x = mt.ones(n)
-    y = nn.Dropout(p)(x).data
+    y = nn.Dropout(p)(x).detach().numpy()
     zeroed = np.mean(y == 0)
     assert abs(zeroed - p) < 4 * math.sqrt(p * (1 - p) / n)  # within 4 standard deviations
     np.testing.assert_allclose(y[y != 0], 1 / (1 - p), rtol=1e-6)
@@ -542,19 +542,19 @@ def test_dropout_gradient_is_the_mask_and_eval_is_identity():
     x = mt.randn(1000, requires_grad=True)
     y = drop(x)
     y.sum().backward()
-    mask = y.data / x.data
-    np.testing.assert_allclose(x.grad.data, mask, rtol=1e-5)
+    mask = y.detach().numpy() / x.detach().numpy()
+    np.testing.assert_allclose(x.grad.detach().numpy(), mask, rtol=1e-5)
     assert set(np.round(mask, 5)) == {0.0, 2.0}
     drop.eval()
     assert drop(x) is x
     assert nn.Sequential(nn.Dropout(0.9)).eval()(x) is x
     assert F.dropout(x, 0.5, training=False) is x
     assert F.dropout(x, 0.0) is x
-    assert np.all(F.dropout(x, 1.0).data == 0)
+    assert np.all(F.dropout(x, 1.0).detach().numpy() == 0)
     mt.manual_seed(5)
-    a = F.dropout(x, 0.5).data
+    a = F.dropout(x, 0.5).detach().numpy()
     mt.manual_seed(5)
-    np.testing.assert_array_equal(F.dropout(x, 0.5).data, a)
+    np.testing.assert_array_equal(F.dropout(x, 0.5).detach().numpy(), a)
     for p in (-0.1, 1.5):
         with pytest.raises(ValueError, match="between 0 and 1, but got"):
             nn.Dropout(p)
@@ -600,7 +600,7 @@ def _away_from_kinks(shape: tuple[int, ...]) -> mt.Tensor:
 @pytest.mark.parametrize(("name", "module", "fn"), ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
 def test_activation_gradcheck(name, module, fn):
     x = _away_from_kinks((3, 4))
-    np.testing.assert_array_equal(module(x).data, fn(x).data)
+    np.testing.assert_array_equal(module(x).detach().numpy(), fn(x).detach().numpy())
     assert gradcheck(fn, [x])
     assert gradgradcheck(fn, [x])
 
@@ -616,24 +616,24 @@ def test_activation_matches_pytorch(torch, name, module, fn):
     }[name]
     x = _away_from_kinks((3, 4))
     x.data[0, :3] = [40.0, -40.0, 0.0]  # large values and the kink itself
-    tx = torch.from_numpy(x.data.copy()).requires_grad_()
+    tx = torch.from_numpy(x.detach().numpy().copy()).requires_grad_()
     g = np.random.default_rng(1).standard_normal((3, 4))
     out = module(x)
     out.backward(mt.tensor(g))
     tout = reference(tx)
     tout.backward(torch.from_numpy(g))
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(x.grad.detach().numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
 def test_softmax_without_dim_warns_and_picks_pytorchs_dim():
     x = mt.randn(2, 3)
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
         y = nn.Softmax()(x)
-    np.testing.assert_allclose(y.data.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(y.detach().numpy().sum(axis=1), 1.0, rtol=1e-6)
     with pytest.warns(UserWarning, match="log_softmax"):
         z = F.log_softmax(mt.randn(4))
-    assert abs(np.exp(z.data).sum() - 1) < 1e-6
+    assert abs(np.exp(z.detach().numpy()).sum() - 1) < 1e-6
     assert F.softmax(x, 1, dtype=mt.float64).dtype == mt.float64
 
 
@@ -644,7 +644,7 @@ def test_activations_at_extreme_inputs_give_no_warnings():
         for module in (nn.Sigmoid(), nn.Tanh(), nn.Softplus(), nn.Softmax(0), nn.LogSoftmax(0)):
             out = module(x)
             out.sum().backward()
-            assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(x.grad.data))
+            assert np.all(np.isfinite(out.detach().numpy())) and np.all(np.isfinite(x.grad.detach().numpy()))
             x.grad = None
 
 
@@ -698,7 +698,7 @@ def test_uniform_inits_fill_up_to_the_formula_bound(fn, kwargs, bound):
     w = nn.Parameter(mt.empty(300, 200))
     assert fn(w, **kwargs) is w
     assert w.grad_fn is None and w.requires_grad
-    values = w.data
+    values = w.detach().numpy()
     assert np.abs(values).max() <= bound * (1 + 1e-7)  # float32 rounding
     assert np.abs(values).max() > 0.999 * bound
     assert abs(values.std() - bound / math.sqrt(3)) < 0.01 * bound
@@ -715,13 +715,13 @@ def test_normal_inits_have_the_formula_std(fn, kwargs, std):
     w = nn.Parameter(mt.empty(300, 200))
     assert fn(w, **kwargs) is w
     # The sample std of 60,000 normal values is within 1.5% of the true one.
-    assert abs(w.data.std() - std) < 0.015 * std
-    assert abs(w.data.mean() - kwargs.get("mean", 0.0)) < 0.02 * std
+    assert abs(w.detach().numpy().std() - std) < 0.015 * std
+    assert abs(w.detach().numpy().mean() - kwargs.get("mean", 0.0)) < 0.02 * std
 
 
 def test_constant_inits_and_zero_element_warning():
     w = nn.Parameter(mt.empty(2, 3))
-    assert np.all(init.constant_(w, 0.25).data == 0.25)
-    assert np.all(init.ones_(w).data == 1) and np.all(init.zeros_(w).data == 0)
+    assert np.all(init.constant_(w, 0.25).detach().numpy() == 0.25)
+    assert np.all(init.ones_(w).detach().numpy() == 1) and np.all(init.zeros_(w).detach().numpy() == 0)
     with pytest.warns(UserWarning, match="zero-element"):
         init.kaiming_uniform_(mt.empty(0, 3))

@@ -203,7 +203,7 @@ def run_microtensor(name, opts, p0, grads, dtype=mt.float64):
         for p, g in zip(params, step, strict=True):
             p.grad = None if g is None else mt.tensor(g, dtype=dtype)
         opt.step()
-        history.append([p.data.copy() for p in params])
+        history.append([p.detach().numpy().copy() for p in params])
     return history
 
 
@@ -314,7 +314,7 @@ def test_training_a_quadratic_matches_formula(name, opts):
     for _ in range(10):
         grads_so_far.append(2 * c * (theta - target))
         theta = rule(w0, grads_so_far, **opts)[-1]
-    np.testing.assert_allclose(w.data, theta, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(w.detach().numpy(), theta, rtol=1e-11, atol=1e-13)
     assert losses[-1] < losses[0]
     assert w.grad_fn is None and w.requires_grad and w.is_leaf
 
@@ -338,9 +338,9 @@ def test_param_groups_with_their_own_options_match_pytorch_and_formula(problem, 
         opt.step()
         topt.step()
     for i, (p, q) in enumerate(zip(mine, theirs, strict=True)):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12)
         want = ref_sgd(p0[i], [s[i] for s in grads], **groups_opts[0 if i < 2 else 1])[-1]
-        np.testing.assert_allclose(p.data, want, rtol=1e-12)
+        np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-12)
     assert opt.param_groups[1]["momentum"] == 0 and opt.param_groups[1]["lr"] == 0.01
     assert opt.param_groups[0]["weight_decay"] == 0
 
@@ -356,7 +356,7 @@ def test_add_param_group_fills_defaults():
     b.grad = mt.ones(3)
     opt.step()
     # first Adam step moves by lr * sign(g) (up to eps): m_hat = g, v_hat = g**2
-    np.testing.assert_allclose(b.data, -0.2, rtol=1e-6)
+    np.testing.assert_allclose(b.detach().numpy(), -0.2, rtol=1e-6)
     assert a not in opt.state or not opt.state[a]
 
 
@@ -367,7 +367,7 @@ def test_named_parameters_are_accepted():
     assert opt.param_groups[0]["param_names"] == ["w"]
     w.grad = mt.ones(2)
     opt.step()
-    np.testing.assert_allclose(w.data, 0.5)
+    np.testing.assert_allclose(w.detach().numpy(), 0.5)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -377,14 +377,14 @@ def test_named_parameters_are_accepted():
 def test_step_records_no_graph_and_keeps_dtype_and_identity():
     for name, opts in CONFIGS:
         w = mt.tensor([1.0, -2.0, 3.0], requires_grad=True)
-        data = w.data
+        data = w.detach().numpy()
         opt = getattr(optim, name)([w], **opts)
         for _ in range(2):
             opt.zero_grad()
             (w * w).sum().backward()
             with mt.enable_grad():
                 opt.step()
-        assert w.data is data, name          # updated in place
+        assert w.detach().numpy() is data, name          # updated in place
         assert w.dtype == np.float32 and w.is_leaf and w.requires_grad, name
         assert w.grad_fn is None, name
         for value in opt.state[w].values():
@@ -419,9 +419,9 @@ def test_zero_grad_set_to_none_false_zeros_in_place():
     grad = w.grad
     opt.zero_grad(set_to_none=False)
     assert w.grad is grad
-    np.testing.assert_array_equal(w.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [0.0, 0.0])
     (w * 2).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [2.0, 2.0])
 
 
 def test_zero_grad_detaches_a_gradient_with_a_graph():
@@ -430,7 +430,7 @@ def test_zero_grad_detaches_a_gradient_with_a_graph():
     assert w.grad.requires_grad
     optim.SGD([w]).zero_grad(set_to_none=False)
     assert not w.grad.requires_grad and w.grad.grad_fn is None
-    np.testing.assert_array_equal(w.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [0.0, 0.0])
 
 
 def test_step_with_closure_reevaluates_with_grad_enabled():
@@ -449,7 +449,7 @@ def test_step_with_closure_reevaluates_with_grad_enabled():
         loss = opt.step(closure)
     assert calls == [True]
     assert loss.item() == pytest.approx(2.0)
-    np.testing.assert_allclose(w.data, [0.8, -0.8])
+    np.testing.assert_allclose(w.detach().numpy(), [0.8, -0.8])
     assert opt.step() is None
 
 
@@ -460,7 +460,7 @@ def test_parameters_without_grad_get_no_state():
         opt = getattr(optim, name)([a, b], **opts)
         a.grad, b.grad = mt.ones(2), None
         opt.step()
-        np.testing.assert_array_equal(b.data, [1.0, 1.0])
+        np.testing.assert_array_equal(b.detach().numpy(), [1.0, 1.0])
         assert not opt.state.get(b), name
 
 
@@ -482,7 +482,7 @@ def test_state_dict_round_trip_continues_exactly(name, opts, problem):
     for g_step in grads[:5]:
         step(params, opt, g_step)
     sd = opt.state_dict()
-    params2 = [mt.tensor(p.data.copy(), requires_grad=True) for p in params]
+    params2 = [mt.tensor(p.detach().numpy().copy(), requires_grad=True) for p in params]
     opt2 = getattr(optim, name)(params2, lr=123.0)  # options come from the state dict
     opt2.load_state_dict(sd)
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
@@ -490,7 +490,7 @@ def test_state_dict_round_trip_continues_exactly(name, opts, problem):
         step(params, opt, g_step)
         step(params2, opt2, g_step)
     for p, q in zip(params, params2, strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
         assert q.dtype == np.float32
     # the state dict was a snapshot: the later steps did not change it
     sd_again = opt2.state_dict()
@@ -525,7 +525,7 @@ def test_state_dict_layout_matches_pytorch(problem, torch):
         for k, values in sd["state"].items():
             assert set(values) == set(tsd["state"][k]), name
             for key, value in values.items():
-                np.testing.assert_allclose(np.asarray(value.data if key != "step" else value),
+                np.testing.assert_allclose(np.asarray(value.detach().numpy() if key != "step" else value),
                                            tsd["state"][k][key].numpy(), rtol=1e-6)
 
 
@@ -552,7 +552,7 @@ def test_loads_a_pytorch_state_dict_and_continues_like_pytorch(name, opts, probl
         opt.step()
         topt.step()
     for p, q in zip(params, tparams, strict=True):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_load_state_dict_copies_and_casts_the_state():
@@ -564,12 +564,12 @@ def test_load_state_dict_copies_and_casts_the_state():
     opt.load_state_dict(sd)
     buf = opt.state[w]["momentum_buffer"]
     assert buf.dtype == np.float32
-    assert buf.data is not sd["state"][0]["momentum_buffer"].data
+    assert buf.detach().numpy() is not sd["state"][0]["momentum_buffer"].detach().numpy()
     w.grad = mt.ones(3)
     opt.step()
     # b = 0.9 * b + g, w = w - 0.5 * b
-    np.testing.assert_allclose(w.data, 1 - 0.5 * (0.9 * np.array([1.0, 2.0, 3.0]) + 1), rtol=1e-6)
-    np.testing.assert_array_equal(sd["state"][0]["momentum_buffer"].data, [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(w.detach().numpy(), 1 - 0.5 * (0.9 * np.array([1.0, 2.0, 3.0]) + 1), rtol=1e-6)
+    np.testing.assert_array_equal(sd["state"][0]["momentum_buffer"].detach().numpy(), [1.0, 2.0, 3.0])
 
 
 def test_load_state_dict_errors():
@@ -687,5 +687,5 @@ def test_frozen_parameters_are_accepted_and_skipped():
     opt = optim.SGD([w, frozen], lr=0.5)
     (w * w).sum().backward()
     opt.step()
-    np.testing.assert_allclose(w.data, [0.0, 0.0, 0.0])
-    np.testing.assert_array_equal(frozen.data, [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(w.detach().numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(frozen.detach().numpy(), [1.0, 1.0, 1.0])

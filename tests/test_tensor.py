@@ -232,7 +232,7 @@ def test_float_tensor_to_int_does_not_require_grad() -> None:
 
 def test_attributes() -> None:
     t = mt.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    assert isinstance(t.data, np.ndarray)
+    assert isinstance(t.detach().numpy(), np.ndarray)
     assert t.shape == (2, 3) and t.ndim == 2 and t.dim() == 2
     assert t.dtype == mt.float32
     assert t.size() == (2, 3) and t.size(1) == 3 and t.size(-2) == 2
@@ -243,7 +243,7 @@ def test_attributes() -> None:
 
 def test_numpy_item_tolist() -> None:
     t = mt.tensor([[1.0, 2.0]])
-    assert t.numpy() is t.data  # shared, not copied
+    assert t.numpy() is t.detach().numpy()  # shared, not copied
     assert mt.tensor([3.5]).item() == 3.5 and isinstance(mt.tensor([3.5]).item(), float)
     assert mt.tensor(4).item() == 4 and isinstance(mt.tensor(4).item(), int)
     assert mt.tensor(True).item() is True
@@ -438,12 +438,12 @@ def test_setitem() -> None:
 
 def test_inplace_arithmetic_on_plain_tensor() -> None:
     t = mt.tensor([1.0, 2.0])
-    data = t.data
+    data = t.detach().numpy()
     t += 1
     t *= mt.tensor([2.0, 3.0])
     t -= 0.5
     t /= 2
-    assert t.data is data  # truly in place
+    assert t.detach().numpy() is data  # truly in place
     assert t.tolist() == [1.75, 4.25]
     t.add_(mt.tensor([1.0, 1.0]), alpha=2).sub_(1.0, alpha=0.5).mul_(2.0).div_(4.0)
     np.testing.assert_allclose(t.numpy(), [(1.75 + 2 - 0.5) / 2, (4.25 + 2 - 0.5) / 2])
@@ -510,13 +510,13 @@ def test_piecewise_constant_functions_and_all_any() -> None:
     all/any reduce like PyTorch."""
     data = np.array([[0.5, 1.5, -2.5], [2.7, -0.2, 0.0]])
     x = mt.tensor(data, requires_grad=True)
-    np.testing.assert_array_equal(x.round().data, [[0.0, 2.0, -2.0], [3.0, -0.0, 0.0]])
-    np.testing.assert_array_equal(x.floor().data, np.floor(data))
-    np.testing.assert_array_equal(x.ceil().data, np.ceil(data))
-    np.testing.assert_array_equal(x.sign().data, [[1.0, 1.0, -1.0], [1.0, -1.0, 0.0]])
+    np.testing.assert_array_equal(x.round().detach().numpy(), [[0.0, 2.0, -2.0], [3.0, -0.0, 0.0]])
+    np.testing.assert_array_equal(x.floor().detach().numpy(), np.floor(data))
+    np.testing.assert_array_equal(x.ceil().detach().numpy(), np.ceil(data))
+    np.testing.assert_array_equal(x.sign().detach().numpy(), [[1.0, 1.0, -1.0], [1.0, -1.0, 0.0]])
     assert not x.round().requires_grad and x.round().grad_fn is None
     positive = x > 0
     assert positive.all().item() is False and positive.any().item() is True
-    np.testing.assert_array_equal(positive.all(dim=1).data, [False, False])
-    np.testing.assert_array_equal(positive.any(dim=0).data, [True, True, False])
+    np.testing.assert_array_equal(positive.all(dim=1).detach().numpy(), [False, False])
+    np.testing.assert_array_equal(positive.any(dim=0).detach().numpy(), [True, True, False])
     assert positive.all(dim=1, keepdim=True).shape == (2, 1)

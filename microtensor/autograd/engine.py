@@ -8,11 +8,13 @@ recursion limit. Each node runs once, after every node that feeds gradient into 
 from __future__ import annotations
 
 from collections.abc import Sequence
+import warnings
 from typing import Any
 
 import numpy as np
 
 from . import grad_mode
+from .anomaly_mode import anomaly_mode, forward_traceback
 from .function import Context, Function, TensorBase
 
 
@@ -24,7 +26,7 @@ def format_shape(shape: tuple[int, ...]) -> str:
 def unbroadcast(grad: TensorBase, shape: tuple[int, ...], node: Context | None = None,
                 index: int = 0) -> Any:
     """Sum ``grad`` over the dimensions that broadcasting added or stretched, to get ``shape``."""
-    gshape = grad.data.shape
+    gshape = grad._data.shape
     if gshape == shape:
         return grad
     extra = len(gshape) - len(shape)
@@ -62,12 +64,12 @@ class NumpyBackward(Function):
 def _as_grad(value: Any, like: TensorBase, node: Context, create_graph: bool) -> Any:
     """Turn what a backward returned into a Tensor of the input's dtype."""
     if not isinstance(value, TensorBase):
-        arr = np.asarray(value, dtype=like.data.dtype)
+        arr = np.asarray(value, dtype=like._data.dtype)
         # Recorded as a function of the input, so that differentiating it reaches the error.
         value = NumpyBackward.apply(like, arr, name=node.name()) if create_graph else \
             like._make(arr)
-    if value.data.dtype != like.data.dtype:
-        value = value.to(like.data.dtype)
+    if value._data.dtype != like._data.dtype:
+        value = value.to(like._data.dtype)
     return value
 
 
@@ -79,19 +81,19 @@ def _root_grads(roots: Sequence[TensorBase], grads: Sequence[Any] | None) -> lis
                                f"a grad_fn")
         g = grads[i] if grads is not None else None
         if g is None:
-            if t.data.size != 1:
+            if t._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
-                                   f"(output {i} has shape {format_shape(t.data.shape)}); pass "
+                                   f"(output {i} has shape {format_shape(t._data.shape)}); pass "
                                    f"gradient= with the same shape")
-            ones = np.empty(t.data.shape, t.data.dtype)
+            ones = np.empty(t._data.shape, t._data.dtype)
             ones.fill(1)  # (np.ones is a Python-level wrapper: this is several times faster)
             g = t._make(ones)
         elif not isinstance(g, TensorBase):
-            g = t._make(np.asarray(g, dtype=t.data.dtype))
-        if g.data.shape != t.data.shape:
+            g = t._make(np.asarray(g, dtype=t._data.dtype))
+        if g._data.shape != t._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
-                               f"{format_shape(g.data.shape)} and output[{i}] has a shape of "
-                               f"{format_shape(t.data.shape)}.")
+                               f"{format_shape(g._data.shape)} and output[{i}] has a shape of "
+                               f"{format_shape(t._data.shape)}.")
         out.append(g)
     return out
 
@@ -100,21 +102,38 @@ def _run_hooks(hooks: list[Any] | None, grad: Any) -> Any:
     for hook in hooks or ():
         new = hook(grad)
         if new is not None:
+            if not isinstance(new, TensorBase):
+                raise TypeError(f"hook '{_hook_name(hook)}' returned a {type(new).__name__}; a "
+                                f"hook must return a Tensor or None")
+            if new._data.shape != grad._data.shape:
+                raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value "
+                                   f"(from {format_shape(grad._data.shape)} to "
+                                   f"{format_shape(new._data.shape)})")
+            if new._data.dtype != grad._data.dtype:
+                raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value "
+                                   f"(was {grad._data.dtype} got {new._data.dtype})")
             grad = new
     return grad
 
 
+def _hook_name(hook: Any) -> str:
+    return getattr(hook, "__name__", type(hook).__name__)
+
+
 def _accumulate_leaf(leaf: TensorBase, grad: Any, create_graph: bool, shared: bool) -> None:
-    """leaf.grad += grad; a ``shared`` gradient array is copied so that no two .grad alias."""
+    """leaf.grad += grad (in place, as PyTorch); a ``shared`` gradient array is copied so that
+    no two .grad alias."""
     if leaf._hooks:
         grad = _run_hooks(leaf._hooks, grad)
-    if leaf.grad is None:
+    old = leaf._grad
+    if old is None:
         # (without create_graph, a gradient is a fresh tensor outside any graph: keep it as is)
-        leaf.grad = leaf._make(grad.data.copy()) if shared and not create_graph else grad
-    elif create_graph:
-        leaf.grad = leaf.grad + grad
+        leaf._grad = leaf._make(grad._data.copy()) if shared and not create_graph else grad
+    elif create_graph or old.requires_grad:
+        leaf._grad = old + grad
     else:
-        leaf.grad = leaf._make(leaf.grad.data + grad.data)
+        np.add(old._data, grad._data, out=old._data)
+        old._bump_version()
 
 
 def run_backward(roots: Sequence[TensorBase], grad_roots: Sequence[Any] | None,
@@ -169,6 +188,8 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
         else:
             prev = pending.get(t.grad_fn)
             pending[t.grad_fn] = g if prev is None else prev + g
+    # A root that another root depends on (backward([z, y]) with z computed from y) waits,
+    # like any node, until every node that feeds it has run.
     ready = [n for n in dict.fromkeys(t.grad_fn for t in roots if t.grad_fn is not None)
              if n not in deps]
     # autograd.grad runs only the nodes that lead to one of its inputs (as PyTorch does).
@@ -188,7 +209,10 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
             if wanted_nodes and node in wanted_nodes:
                 wanted_nodes[node] = grad
             if useful is None or node in useful:
-                in_grads = node.fn.backward(node, grad)
+                if anomaly_mode.enabled:
+                    in_grads = _backward_checked(node, grad)
+                else:
+                    in_grads = node.fn.backward(node, grad)
                 if type(in_grads) is not tuple:
                     in_grads = (in_grads,)
                 if len(in_grads) != len(node_inputs):
@@ -204,10 +228,10 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
             parent = t.grad_fn
             g = in_grads[i] if in_grads is not None else None
             if g is not None:
-                if not isinstance(g, TensorBase) or g.data.dtype != t.data.dtype:
+                if not isinstance(g, TensorBase) or g._data.dtype != t._data.dtype:
                     g = _as_grad(g, t, node, create_graph)
-                if g.data.shape != t.data.shape:
-                    g = unbroadcast(g, t.data.shape, node, i)
+                if g._data.shape != t._data.shape:
+                    g = unbroadcast(g, t._data.shape, node, i)
                 if parent is None:
                     if wanted_leaves is None or id(t) in wanted_leaves:
                         _add_leaf_grad(leaf_grads, t, g)
@@ -225,13 +249,13 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
         # NOTE: a gradient array can reach a leaf that others also hold: the root gradient, a
         # retained gradient, a view, a tensor of the graph, or one array sent to two leaves
         # (a + b). Only those are copied; copying every gradient costs time and memory.
-        exposed = {id(g.data) for g in root_grads}
+        exposed = {id(g._data) for g in root_grads}
         for node_grad in retained:
-            exposed.add(id(node_grad.data))
+            exposed.add(id(node_grad._data))
         for leaf, g in leaf_grads.values():
             # (a tensor that requires grad may be a graph's own tensor that backward returned)
-            shared = id(g.data) in exposed or g.data.base is not None or g.requires_grad
-            exposed.add(id(g.data))
+            shared = id(g._data) in exposed or g._data.base is not None or g.requires_grad
+            exposed.add(id(g._data))
             _accumulate_leaf(leaf, g, create_graph, shared)
         return None
     for entry in leaf_grads.values():
@@ -240,12 +264,29 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
             else wanted_nodes[t.grad_fn] for t in inputs]
 
 
+def _backward_checked(node: Context, grad: Any) -> Any:
+    """``node``'s backward in anomaly mode: errors and NaN gradients name the forward code."""
+    where = forward_traceback(node.stack)
+    try:
+        in_grads = node.fn.backward(node, grad)
+    except Exception as e:
+        warnings.warn(f"Error detected in {node.name()}.{where}", stacklevel=4)
+        raise e
+    if anomaly_mode.check_nan:
+        for i, g in enumerate(in_grads if type(in_grads) is tuple else (in_grads,)):
+            arr = g._data if isinstance(g, TensorBase) else g
+            if arr is not None and np.isnan(arr).any():
+                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
+                                   f"output.{where}")
+    return in_grads
+
+
 def _retain(node: Context, grad: Any, create_graph: bool) -> None:
     """Give the tensor that asked for ``retain_grad()`` its gradient."""
     kept = node._retained()
     if kept is not None:
         g = grad if create_graph else grad.detach()
-        kept.grad = g if kept.grad is None else kept.grad + g
+        kept._grad = g if kept._grad is None else kept._grad + g
 
 
 def _add_leaf_grad(leaf_grads: dict[int, Any], leaf: TensorBase, g: Any) -> None:

@@ -16,7 +16,7 @@ An op is a ``Function`` subclass with two static methods side by side::
             (y,) = ctx.saved_tensors
             return grad_output * y
 
-``Exp.apply(t)`` runs ``forward`` on ``t.data`` and, when ``t`` requires grad, records a
+``Exp.apply(t)`` runs ``forward`` on the array that ``t`` holds and, when ``t`` requires grad, records a
 ``Context`` as the output's ``grad_fn``. Because ``backward`` is written with Tensor operations,
 the engine can run it without recording (plain ``backward()``) or while recording
 (``create_graph=True``), which gives higher-order gradients for free.
@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import grad_mode
+from .anomaly_mode import anomaly_mode
 
 
 class TensorBase:
@@ -36,20 +37,32 @@ class TensorBase:
 
     ``microtensor.Tensor`` subclasses it and adds the operations (as ``torch.Tensor`` does
     with its C++ base). The engine only relies on the attributes below and on ``_make``.
+
+    ``_data`` is the NumPy array itself: the internal fast path for ops and the engine. Users
+    see ``Tensor.data``, a Tensor sharing that array (as in PyTorch).
+
+    ``_versions`` is the version counter (PyTorch's): a one-element list ``[n]`` that every
+    in-place change adds 1 to. Tensors that share memory the way PyTorch's views do (an op
+    whose output is a NumPy view of its input, ``detach()``) share the list, so a change
+    through any of them is seen by the graph that saved another.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_version", "_hooks",
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_versions", "_hooks",
                  "__weakref__")
 
-    data: np.ndarray
-    requires_grad: bool
-    grad: Any
+    _data: np.ndarray
+    _requires_grad: bool
+    _grad: Any
     grad_fn: Context | None
+    _versions: list[int]
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool = False,
-              grad_fn: Context | None = None) -> TensorBase:
-        """Wrap an array without copying or checking it (the fast path used by ``apply``)."""
+              grad_fn: Context | None = None, versions: list[int] | None = None) -> TensorBase:
+        """Wrap an array without copying or checking it (the fast path used by ``apply``).
+
+        ``versions`` is the version counter to share (a view's base's); a new one by default.
+        """
         raise TypeError("TensorBase is abstract: use microtensor.Tensor")
 
     @property
@@ -57,14 +70,42 @@ class TensorBase:
         """True for tensors created by the user rather than by an op that records the graph."""
         return self.grad_fn is None
 
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded, so that gradients reach it."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if self.grad_fn is not None and not flag:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
+                               "want to use a computed variable in a subgraph that doesn't require "
+                               "differentiation use var_no_grad = var.detach().")
+        if flag and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
+                               f"(got dtype {self._data.dtype}; convert it first, e.g. with "
+                               f".float())")
+        self._requires_grad = bool(flag)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (as ``torch.Tensor._version``)."""
+        return self._versions[0]
+
+    def _bump_version(self) -> None:
+        """Record an in-place change (every in-place op calls this once)."""
+        self._versions[0] += 1
+
 
 class _SavedOutput:
-    """Marks the op's own output in ``save_for_backward`` (kept as an array to avoid a cycle)."""
+    """Marks the op's own output in ``save_for_backward``: its array and version counter are
+    kept, not the tensor, so that output -> grad_fn -> output is not a reference cycle."""
 
-    __slots__ = ("data",)
+    __slots__ = ("data", "versions")
 
-    def __init__(self, data: np.ndarray) -> None:
+    def __init__(self, data: np.ndarray, versions: list[int]) -> None:
         self.data = data
+        self.versions = versions
 
 
 class ModuleScope:
@@ -107,6 +148,7 @@ class Context:
     _hooks: list[Any] | None = None
     _retained: Any = None
     _tensor_type: Any = None
+    stack: list[str] | None = None        # where the forward ran (anomaly mode only)
 
     def __init__(self, fn: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
         self.fn = fn
@@ -129,45 +171,63 @@ class Context:
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
-        """The values given to ``save_for_backward``, as Tensors (``None`` stays ``None``)."""
+        """The values given to ``save_for_backward``, as Tensors (``None`` stays ``None``).
+
+        Raises:
+            RuntimeError: after the graph was freed by a backward without ``retain_graph``, or
+                when a saved tensor was changed in place since the forward (PyTorch's version
+                check: its gradient would be silently wrong).
+        """
         if self._released:
             raise RuntimeError(_FREED)
         out = []
         for value, version in zip(self._saved or (), self._versions, strict=True):
             if isinstance(value, TensorBase):
-                if value._version != version:
-                    raise RuntimeError(
-                        f"one of the variables needed for gradient computation has been modified "
-                        f"by an inplace operation: a tensor of shape {value.data.shape} is at "
-                        f"version {value._version}; expected version {version} instead "
-                        f"(saved by {self.name()})")
+                if value._versions[0] != version:
+                    self._modified(value._data.shape, value._versions[0], version)
                 out.append(value)
             elif isinstance(value, _SavedOutput):
-                out.append(self._tensor_type._make(value.data, True, self))
-            elif isinstance(value, (np.ndarray, np.generic)):
-                out.append(self._tensor_type._make(np.asarray(value)))
+                if value.versions[0] != version:
+                    self._modified(value.data.shape, value.versions[0], version, "output ")
+                out.append(self._tensor_type._make(value.data, True, self, value.versions))
+            elif isinstance(value, np.ndarray):
+                out.append(self._tensor_type._make(value))
             else:
                 out.append(value)
         return tuple(out)
 
-    def _keep_saved(self, args: tuple[Any, ...], raw: Any, out: np.ndarray) -> None:
-        """Map the arrays given to ``save_for_backward`` back to input tensors or the output."""
+    def _modified(self, shape: tuple[int, ...], now: int, expected: int, what: str = "") -> None:
+        dims = ", ".join(map(str, shape))
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [the {what}tensor of shape [{dims}] saved by {self.name()}] is "
+            f"at version {now}; expected version {expected} instead. Hint: the backward of "
+            f"{self.name()} needs the value it had in the forward pass; change a copy "
+            f"(x.clone()) or do the in-place change after backward().")
+
+    def _keep_saved(self, args: tuple[Any, ...], raw: Any, out: TensorBase) -> None:
+        """Map the arrays given to ``save_for_backward`` back to input tensors or the output,
+        and note their versions; any other array is kept as a constant."""
         saved, versions = [], []
         for value in self._to_save:
-            if value is raw or value is out:
-                value = _SavedOutput(out)
-            else:
-                for a in args:
-                    if isinstance(a, TensorBase) and a.data is value:
-                        value = a
-                        break
+            if value is raw or value is out._data:
+                value = _SavedOutput(out._data, out._versions)
+                versions.append(out._versions[0])
+                saved.append(value)
+                continue
+            if isinstance(value, np.generic):  # a NumPy scalar: keep tensors on arrays
+                value = np.asarray(value)
+            for a in args:
+                if isinstance(a, TensorBase) and a._data is value:
+                    value = a
+                    break
             saved.append(value)
-            versions.append(value._version if isinstance(value, TensorBase) else 0)
+            versions.append(value._versions[0] if isinstance(value, TensorBase) else 0)
         self._saved, self._versions, self._to_save = tuple(saved), tuple(versions), ()
 
     def release(self) -> None:
         """Free the saved values (called by the engine after backward, unless retain_graph)."""
-        if self._saved:
+        if self._saved is not None:
             self._released = True
         self._saved = None
 
@@ -202,10 +262,10 @@ class Function:
         record = False
         for a in args:
             if isinstance(a, TensorBase):
-                arrays.append(a.data)
+                arrays.append(a._data)
                 if like is None:
                     like = a
-                if enabled and a.requires_grad:
+                if enabled and a._requires_grad:
                     record = True
                     needs.append(True)
                     continue
@@ -218,13 +278,25 @@ class Function:
         raw = cls.forward(ctx, *arrays, **kwargs)
         # NumPy returns scalars (not 0-d arrays) from 0-d computations: keep tensors on arrays.
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
+        # An output that is a NumPy view of an input shares its version counter, as a view does
+        # in PyTorch: an in-place change through either is seen by a graph that saved the other.
+        versions = None
+        base = out.base
+        if base is not None:
+            for a in args:
+                if isinstance(a, TensorBase) and (a._data is base or a._data.base is base):
+                    versions = a._versions
+                    break
         if not record:
-            return like._make(out)
+            return like._make(out, False, None, versions)
         ctx.inputs = args
         if kwargs:
             ctx.kwargs = kwargs
         ctx.scope = module_scope.stack
         ctx._tensor_type = type(like)
+        if anomaly_mode.enabled:
+            ctx.stack = anomaly_mode.forward_stack()
+        result = like._make(out, True, ctx, versions)
         if ctx._to_save:
-            ctx._keep_saved(args, raw, out)
-        return like._make(out, True, ctx)
+            ctx._keep_saved(args, raw, result)
+        return result

@@ -1,16 +1,21 @@
-"""Grad mode: whether operations record the graph. ``no_grad`` turns recording off."""
+"""Grad mode: whether operations record the graph. ``no_grad`` turns recording off.
+
+The mode is per thread, as in PyTorch: ``no_grad()`` in one thread leaves the others recording.
+"""
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _State:
-    """Holds the one global switch read on every operation."""
+class _State(threading.local):
+    """Holds the switch read on every operation: one per thread, as in PyTorch (a thread
+    starts with recording on, whatever other threads do)."""
 
     enabled = True
 
@@ -87,3 +92,30 @@ class enable_grad(_Switch):
     """Context manager and decorator: turn graph recording back on inside a ``no_grad`` block."""
 
     mode = True
+
+
+class inference_mode(_Switch):
+    """Context manager and decorator: like ``no_grad`` (nothing inside records the graph).
+
+    ``inference_mode(False)`` leaves recording as it is. Unlike PyTorch, the tensors created
+    inside are ordinary tensors (PyTorch marks them as inference tensors that autograd later
+    refuses).
+    """
+
+    def __init__(self, mode: bool = True) -> None:
+        self.active = bool(mode)
+
+    def __enter__(self) -> None:
+        self.prev = state.enabled
+        if self.active:
+            state.enabled = False
+
+    def __call__(self, fn: F) -> F:
+        active = self.active
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(active):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]

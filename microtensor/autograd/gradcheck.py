@@ -24,8 +24,8 @@ def _check_inputs(inputs: Sequence[Any], name: str) -> list[int]:
     wrt = []
     for i, x in enumerate(inputs):
         if isinstance(x, TensorBase) and x.requires_grad:
-            if x.data.dtype != np.float64:
-                raise TypeError(f"{name}: input {i} has dtype {x.data.dtype}; finite differences "
+            if x._data.dtype != np.float64:
+                raise TypeError(f"{name}: input {i} has dtype {x._data.dtype}; finite differences "
                                 f"need float64 to be accurate. Use .double() on the inputs.")
             wrt.append(i)
     if not wrt:
@@ -36,16 +36,16 @@ def _check_inputs(inputs: Sequence[Any], name: str) -> list[int]:
 def _numerical(fn: Callable[..., Any], inputs: Sequence[Any], i: int, out_index: int,
                eps: float) -> np.ndarray:
     """d out[out_index] / d inputs[i] by central differences: shape out.shape + input.shape."""
-    x = inputs[i].data
-    out_size = _outputs(fn, inputs)[out_index].data.size
+    x = inputs[i]._data
+    out_size = _outputs(fn, inputs)[out_index]._data.size
     jac = np.zeros((out_size, x.size))
     for k in range(x.size):
         at = np.unravel_index(k, x.shape)  # perturb the input's own array, whatever its layout
         orig = x[at]
         x[at] = orig + eps
-        plus = _outputs(fn, inputs)[out_index].data.astype(np.float64).reshape(-1)
+        plus = _outputs(fn, inputs)[out_index]._data.astype(np.float64).reshape(-1)
         x[at] = orig - eps
-        minus = _outputs(fn, inputs)[out_index].data.astype(np.float64).reshape(-1)
+        minus = _outputs(fn, inputs)[out_index]._data.astype(np.float64).reshape(-1)
         x[at] = orig
         jac[:, k] = (plus - minus) / (2 * eps)
     return jac
@@ -55,17 +55,17 @@ def _analytical(fn: Callable[..., Any], inputs: Sequence[Any], wrt: list[int],
                 out_index: int) -> list[np.ndarray]:
     """Rows of the Jacobian, one backward pass per output element."""
     out = _outputs(fn, inputs)[out_index]
-    jacs = [np.zeros((out.data.size, inputs[i].data.size)) for i in wrt]
+    jacs = [np.zeros((out._data.size, inputs[i]._data.size)) for i in wrt]
     if not out.requires_grad:
         return jacs
-    for r in range(out.data.size):
-        g = np.zeros(out.data.size, dtype=out.data.dtype)
+    for r in range(out._data.size):
+        g = np.zeros(out._data.size, dtype=out._data.dtype)
         g[r] = 1
-        grads = grad(out, [inputs[i] for i in wrt], out._make(g.reshape(out.data.shape)),
+        grads = grad(out, [inputs[i] for i in wrt], out._make(g.reshape(out._data.shape)),
                      retain_graph=True, allow_unused=True)
         for jac, gi in zip(jacs, grads, strict=True):
             if gi is not None:
-                jac[r] = gi.data.reshape(-1)
+                jac[r] = gi._data.reshape(-1)
     return jacs
 
 
@@ -87,7 +87,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Any, eps: float = 
     inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
     wrt = _check_inputs(inputs, "gradcheck")
     for o, out in enumerate(_outputs(fn, inputs)):
-        if not isinstance(out, TensorBase) or out.data.dtype.kind != "f":
+        if not isinstance(out, TensorBase) or out._data.dtype.kind != "f":
             continue
         analytical = _analytical(fn, inputs, wrt, o)
         for i, a_jac in zip(wrt, analytical, strict=True):
@@ -95,8 +95,8 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Any, eps: float = 
             bad = np.abs(a_jac - n_jac) > atol + rtol * np.abs(n_jac)
             if bad.any():
                 r, k = np.argwhere(bad)[0]
-                in_el = np.unravel_index(k, inputs[i].data.shape)
-                out_el = np.unravel_index(r, out.data.shape)
+                in_el = np.unravel_index(k, inputs[i]._data.shape)
+                out_el = np.unravel_index(r, out._data.shape)
                 msg = (f"Jacobian mismatch for output {o} with respect to input {i}: "
                        f"d output{tuple(map(int, out_el))} / d input{tuple(map(int, in_el))} is "
                        f"{a_jac[r, k]:.6g} by backward but {n_jac[r, k]:.6g} by finite "
@@ -121,7 +121,7 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Any,
     outs = _outputs(fn, inputs)
     rng = np.random.default_rng(seed)
     if grad_outputs is None:
-        grad_outputs = [o._make(rng.standard_normal(o.data.shape), True) for o in outs]
+        grad_outputs = [o._make(rng.standard_normal(o._data.shape), True) for o in outs]
     else:
         grad_outputs = [v.detach().requires_grad_() for v in grad_outputs]
     n = len(inputs)

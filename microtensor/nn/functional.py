@@ -189,12 +189,12 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     """
     _check_reduction(reduction, "binary_cross_entropy")
     _check_same_shape(input, target, "binary_cross_entropy")
-    x = input.data
+    x = input.detach().numpy()
     if not np.all((x >= 0) & (x <= 1)):
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 "
                            f"and 1 (got values from {x.min()} to {x.max()}); for raw scores "
                            f"(logits) use binary_cross_entropy_with_logits")
-    y = target.data
+    y = target.detach().numpy()
     if not np.all((y >= 0) & (y <= 1)):
         raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 "
                            "and 1")
@@ -276,14 +276,14 @@ def _class_weights(weight: Tensor | None, n_classes: int, name: str) -> np.ndarr
         raise RuntimeError(f"{name}: weight tensor should be defined either for all {n_classes} "
                            f"classes or no classes but got weight tensor of shape: "
                            f"{list(weight.shape)}")
-    return weight.data
+    return weight.detach().numpy()
 
 
 def _target_weights(target: Tensor, weight: np.ndarray | None, ignore_index: int,
                     n_classes: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray | None]:
     """The class indices (ignored ones replaced by 0) and each target's weight (0 if ignored;
     None when every weight is 1)."""
-    idx = target.data
+    idx = target.detach().numpy()
     ignored = idx == ignore_index
     has_ignored = bool(ignored.any())
     if has_ignored:
@@ -385,7 +385,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         return nll
     # The uniform part of the smoothed target: -sum_c weight[c] log p[c] per sample.
     smooth = -(logp if w_bcast is None else logp * w_bcast).sum(class_dim)
-    ignored = target.data == ignore_index
+    ignored = target.detach().numpy() == ignore_index
     if ignored.any():
         smooth = smooth * Tensor._make((~ignored).astype(input.dtype))
     if reduction == "mean":

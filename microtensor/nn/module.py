@@ -25,7 +25,7 @@ from .. import dtypes
 from ..autograd.engine import format_shape as _fmt
 from ..autograd.function import TensorBase, module_scope
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, from_numpy, tensor
 
 
 class Parameter(Tensor):
@@ -39,15 +39,15 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
-            arr = np.empty(0, dtype=dtypes.get_default_dtype())
-        elif isinstance(data, TensorBase):
-            arr = data.data
+            values = tensor(np.empty(0, dtype=dtypes.get_default_dtype()))
+        elif isinstance(data, Tensor):
+            values = data.detach()
         elif isinstance(data, np.ndarray):
-            arr = data
+            values = from_numpy(data)
         else:
-            arr = tensor(data).data
-        super().__init__(np.empty(0, dtype=arr.dtype))  # sets every slot; the data follows
-        self.data = arr
+            values = tensor(data)
+        super().__init__(np.empty(0, dtype=values.dtype))  # sets every slot; the data follows
+        self.data = values  # shares the memory of what it wraps
         self.requires_grad_(requires_grad)
 
     def __repr__(self) -> str:
@@ -311,7 +311,7 @@ class Module:
                 p.grad = None
             else:
                 g = p.grad.detach() if p.grad.requires_grad else p.grad
-                g.data[...] = 0
+                g.zero_()
                 p.grad = g
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
@@ -340,9 +340,11 @@ class Module:
         for module in self.modules():
             for p in module._parameters.values():
                 if p is not None and p.dtype.kind == "f":
-                    p.data = p.data.astype(dtype)
-                    if p.grad is not None:
-                        p.grad = Tensor._make(p.grad.data.astype(dtype))
+                    grad = p.grad
+                    p.grad = None
+                    p.data = p.data.to(dtype)
+                    if grad is not None:
+                        p.grad = grad.detach().to(dtype)
             for name, b in module._buffers.items():
                 if b is not None and b.dtype.kind == "f":
                     module._buffers[name] = b.to(dtype).detach()
@@ -408,8 +410,8 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            if isinstance(value, TensorBase):
-                value = value.data
+            if isinstance(value, Tensor):
+                value = value.detach().numpy()
             if not isinstance(value, np.ndarray):
                 errors.append(f'While copying the parameter named "{key}", expected a Tensor '
                               f'from checkpoint but received {type(value).__name__}')

@@ -106,7 +106,7 @@ class Pow(Function):
         if ctx.needs_input_grad[1]:
             if isinstance(a, TensorBase):
                 # NOTE: d/db 0**b is taken as 0 (as PyTorch does), not 0 * log(0) = nan.
-                log_a = Where.apply(a.data == 0, 1.0, a).log()
+                log_a = Where.apply(a._data == 0, 1.0, a).log()
             else:
                 log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
             db = g * z * log_a
@@ -282,7 +282,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx: Context, g: Any) -> Grad:
         (y,) = ctx.saved_tensors
-        return Mul.apply(g, y.data > 0)  # a bool mask: g where x > 0, else 0
+        return Mul.apply(g, y._data > 0)  # a bool mask: g where x > 0, else 0
 
 
 class LeakyRelu(Function):

@@ -113,7 +113,7 @@ class Prod(Function):
             return g * _expand_back(y, x.shape, dim, keepdim) / x
         # NOTE: with zeros, y / x is 0/0; the product of the others is computed directly, in
         # NumPy, so the engine refuses (with a clear error) to differentiate this gradient again.
-        return g.data * _product_of_others(x.data, dim)
+        return g._data * _product_of_others(x._data, dim)
 
 
 def _product_of_others(x: np.ndarray, dim: Dims) -> np.ndarray:
@@ -149,7 +149,7 @@ class Logsumexp(Function):
         x, y = ctx.saved_tensors
         dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)
         if not keepdim:
-            g = g.reshape(_keep(g.data, x.shape, dim, False).shape)
+            g = g.reshape(_keep(g._data, x.shape, dim, False).shape)
             y = y.reshape(g.shape)
         return g * (x - y).exp()
 

@@ -57,11 +57,11 @@ class Adagrad(Optimizer):
             t = st["step"] = st["step"] + 1
             if weight_decay != 0:
                 g = g + weight_decay * d
-            s = st["sum"].data
+            s = np.asarray(st["sum"])
             s += g * g
             std = np.sqrt(s)
             std += eps
             np.divide(g, std, out=std)
             std *= lr / (1 + (t - 1) * lr_decay)
             d -= std
-            p._version += 1
+            p._bump_version()

@@ -70,7 +70,7 @@ class Adam(Optimizer):
                     d *= 1 - lr * weight_decay
                 else:
                     g = g + weight_decay * d
-            m, v = st["exp_avg"].data, st["exp_avg_sq"].data
+            m, v = np.asarray(st["exp_avg"]), np.asarray(st["exp_avg_sq"])
             m *= beta1
             m += (1 - beta1) * g
             v *= beta2
@@ -79,14 +79,14 @@ class Adam(Optimizer):
                 v_max = st.get("max_exp_avg_sq")
                 if v_max is None:  # amsgrad switched on after the first step
                     v_max = st["max_exp_avg_sq"] = Tensor._make(np.zeros_like(d))
-                v = np.maximum(v_max.data, v, out=v_max.data)
+                v = np.maximum(np.asarray(v_max), v, out=np.asarray(v_max))
             denom = np.sqrt(v)
             denom /= math.sqrt(1 - beta2**t)
             denom += eps
             np.divide(m, denom, out=denom)
             denom *= lr / (1 - beta1**t)
             d -= denom
-            p._version += 1
+            p._bump_version()
 
 
 class AdamW(Adam):

@@ -1,7 +1,7 @@
 """``Optimizer``: the base class that holds parameter groups and per-parameter state.
 
 A subclass validates its options and writes ``_update(group)``, which changes every parameter
-of one group in place from its ``.grad``. The updates work on the NumPy arrays (``p.data``)
+of one group in place from its ``.grad``. The updates work on the NumPy arrays (``np.asarray(p)``)
 directly, so they never record a graph, whatever the grad mode.
 """
 
@@ -73,7 +73,7 @@ class Optimizer:
         maximize = group["maximize"]
         for p in group["params"]:
             if p.grad is not None:
-                yield p, p.data, (-p.grad.data if maximize else p.grad.data)
+                yield p, np.asarray(p), (-np.asarray(p.grad) if maximize else np.asarray(p.grad))
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters (``{"params": [...], option: value, ...}``) to optimize.
@@ -123,8 +123,8 @@ class Optimizer:
                 else:
                     if g.requires_grad:  # a gradient recorded with create_graph=True
                         g = p.grad = g.detach()
-                    g.data.fill(0)
-                    g._version += 1
+                    np.asarray(g).fill(0)
+                    g._bump_version()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update the parameters once from their ``.grad``; parameters without one are skipped.
@@ -237,7 +237,7 @@ def _is_int_like(key: Any) -> bool:
 
 def _snapshot(value: Any) -> Any:
     if isinstance(value, Tensor):
-        return Tensor._make(value.data.copy())
+        return Tensor._make(np.asarray(value).copy())
     return copy.deepcopy(value)
 
 
@@ -247,9 +247,9 @@ def _restore(value: Any, p: Tensor, name: str, key: Any) -> Any:
         # NOTE: PyTorch saves the step count as a 0-d float tensor; we keep a Python int.
         return int(value.item()) if hasattr(value, "item") else int(value)
     if isinstance(value, (Tensor, np.ndarray)):
-        arr = value.data if isinstance(value, Tensor) else value
-        if arr.ndim and arr.shape != p.data.shape:
+        arr = np.asarray(value) if isinstance(value, Tensor) else value
+        if arr.ndim and arr.shape != np.asarray(p).shape:
             raise ValueError(f"loaded state dict has state '{name}' of shape {arr.shape} for "
-                             f"parameter {key}, whose shape is {p.data.shape}")
-        return Tensor._make(np.array(arr, dtype=p.data.dtype))
+                             f"parameter {key}, whose shape is {np.asarray(p).shape}")
+        return Tensor._make(np.array(arr, dtype=np.asarray(p).dtype))
     return copy.deepcopy(value)

@@ -61,7 +61,7 @@ class RMSprop(Optimizer):
             st["step"] += 1
             if weight_decay != 0:
                 g = g + weight_decay * d
-            v = st["square_avg"].data
+            v = np.asarray(st["square_avg"])
             v *= alpha
             v += (1 - alpha) * (g * g)
             if centered:
@@ -82,7 +82,7 @@ class RMSprop(Optimizer):
                 np.divide(g, s, out=s)
                 s *= lr
                 d -= s
-            p._version += 1
+            p._bump_version()
 
 
 def _buffer(st: dict[str, Any], name: str, like: np.ndarray) -> np.ndarray:
@@ -90,4 +90,4 @@ def _buffer(st: dict[str, Any], name: str, like: np.ndarray) -> np.ndarray:
     t = st.get(name)
     if t is None:
         t = st[name] = Tensor._make(np.zeros_like(like))
-    return t.data
+    return np.asarray(t)

@@ -57,7 +57,7 @@ class Rprop(Optimizer):
                 st["prev"] = Tensor._make(np.zeros_like(d))
                 st["step_size"] = Tensor._make(np.full_like(d, group["lr"]))
             st["step"] += 1
-            prev, step = st["prev"].data, st["step_size"].data
+            prev, step = np.asarray(st["prev"]), np.asarray(st["step_size"])
             product = g * prev
             flipped = product < 0
             # NOTE: copyto casts eta to the parameter's dtype, so float32 steps round as PyTorch's.
@@ -70,4 +70,4 @@ class Rprop(Optimizer):
             np.copyto(prev, g)
             np.copyto(prev, 0, where=flipped)
             d -= np.sign(prev) * step
-            p._version += 1
+            p._bump_version()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT, check_nonnegative
 
@@ -56,11 +58,11 @@ class SGD(Optimizer):
                 buf = st.get("momentum_buffer")
                 if buf is None:
                     buf = st["momentum_buffer"] = Tensor._make(g.copy())
-                    b = buf.data
+                    b = np.asarray(buf)
                 else:
-                    b = buf.data
+                    b = np.asarray(buf)
                     b *= momentum
                     b += g if keep == 1 else keep * g
                 g = g + momentum * b if nesterov else b
             d -= lr * g
-            p._version += 1
+            p._bump_version()
