@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
@@ -47,7 +48,7 @@ from .ops.elementwise import (
 )
 from .ops.linalg import Matmul
 from .ops.reduce import Amax, Amin, LogSoftmax, Logsumexp, Mean, Prod, Softmax, Sum
-from .ops.shape import Cat, Expand, Index, Permute, Reshape
+from .ops.shape import ARRAY, Cat, Clone, Expand, Index, Permute, Reshape
 from .random import generator
 
 Scalar = int | float | bool
@@ -135,6 +136,14 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
             data, (np.ndarray, np.generic, TensorBase)):
         arr = arr.astype(np.int64)
     return arr
+
+
+def _is_int(i: Any) -> bool:
+    return isinstance(i, int) and not isinstance(i, bool)
+
+
+def _is_array(i: Any) -> bool:
+    return isinstance(i, (np.ndarray, TensorBase))
 
 
 def _check_requires_grad(dtype: np.dtype, flag: bool) -> None:
@@ -692,7 +701,7 @@ class Tensor(TensorBase):
 
     def clone(self) -> Tensor:
         """A copy of this tensor that stays in the graph (gradient passes through unchanged)."""
-        return Index.apply(self, index=(Ellipsis,))
+        return Clone.apply(self)
 
     # -- comparisons (no gradient) ------------------------------------------------------------
 
@@ -898,8 +907,9 @@ class Tensor(TensorBase):
             else:
                 index.append(np.arange(n if self.shape[k] != 1 else 1).reshape(
                     [-1 if j == k else 1 for j in range(self.ndim)]))
-        out_shape = others[:d] + (idx.shape[d],) + others[d + 1:]
-        return Index.apply(self, index=tuple(np.broadcast_to(i, out_shape) for i in index))
+        # (the index arrays broadcast together to others[:d] + (idx.shape[d],) + others[d + 1:])
+        index[d] = indices if isinstance(indices, Tensor) else idx
+        return Index.apply(self, *index, index=(ARRAY,) * self.ndim)
 
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over ``dim``, computed without overflow"""
@@ -1015,21 +1025,60 @@ class Tensor(TensorBase):
         return self.expand(other.shape)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return Index.apply(self, index=self._index(index))
+        entries = self._index_entries(index)
+        if any(_is_int(i) for i in entries) and any(_is_array(i) for i in entries):
+            # NOTE: PyTorch applies integer indices first (as selections), then the advanced
+            # ones; NumPy would broadcast the ints with the arrays, which moves dimensions
+            # (x[0, :, [0, 2]] on (2, 3, 4, 5) is (3, 2, 5) in PyTorch, (2, 3, 5) in NumPy).
+            first = tuple(slice(None) if _is_array(i) else i for i in entries)
+            rest = tuple(i if _is_array(i) or i is Ellipsis else slice(None)
+                         for i in entries if not _is_int(i))
+            return self._apply_index(first)._apply_index(rest)
+        return self._apply_index(entries)
 
-    def _index(self, index: Any) -> tuple[Any, ...]:
-        """Normalise an index: tensors and lists become arrays, bool masks become int arrays."""
+    def _apply_index(self, entries: tuple[Any, ...]) -> Tensor:
+        arrays = [i for i in entries if _is_array(i)]
+        spec = tuple(ARRAY if _is_array(i) else i for i in entries)
+        return Index.apply(self, *arrays, index=spec)
+
+    def _index_entries(self, index: Any) -> tuple[Any, ...]:
+        """Normalise an index: lists become arrays, bool masks become integer arrays, 0-d
+        integer tensors become ints; integer tensors stay tensors (so the graph saves them)."""
         if not isinstance(index, tuple):
-            index = (index,)
+            if isinstance(index, list) and any(
+                    isinstance(i, (list, tuple, Tensor, slice)) or i is None or i is Ellipsis
+                    for i in index):
+                warnings.warn("Using a non-tuple sequence for multidimensional indexing is "
+                              "deprecated (as in PyTorch); use x[tuple(seq)] instead of x[seq]",
+                              UserWarning, stacklevel=3)
+                index = tuple(index)
+            else:
+                index = (index,)
         entries = []
         for i in index:
             if isinstance(i, Tensor):
-                i = i._data
-            elif isinstance(i, list):
+                if i.dtype.kind not in "iub":
+                    raise IndexError(f"tensors used as indices must be long, int or bool "
+                                     f"tensors, got dtype {i.dtype}")
+                if i.ndim == 0 and i.dtype.kind != "b":
+                    i = int(i.item())
+                elif i.dtype.kind == "b":
+                    i = i._data
+            elif isinstance(i, (list, np.ndarray)):
                 i = np.asarray(i)
-            if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
-                raise IndexError(f"tensors used as indices must be long, int or bool tensors, "
-                                 f"got dtype {i.dtype}")
+                if i.size == 0 and i.dtype.kind == "f":
+                    i = i.astype(np.int64)  # [] is an empty list of indices
+                if i.dtype.kind not in "iub":
+                    raise IndexError(f"tensors used as indices must be long, int or bool "
+                                     f"tensors, got dtype {i.dtype}")
+            elif isinstance(i, (bool, np.bool_)):
+                i = np.asarray(i)
+            elif isinstance(i, np.integer):
+                i = int(i)
+            elif not (isinstance(i, (int, slice)) or i is None or i is Ellipsis):
+                raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long "
+                                 f"or byte Variables are valid indices (got "
+                                 f"{type(i).__name__})")
             entries.append(i)
 
         def width(i: Any) -> int:  # how many input dims an index entry consumes
@@ -1042,7 +1091,7 @@ class Tensor(TensorBase):
         for i in entries:
             if i is Ellipsis:
                 dim += self.ndim - sum(width(j) for j in entries)
-            elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+            elif isinstance(i, np.ndarray) and i.dtype == np.bool_ and i.ndim:
                 if i.shape != self.shape[dim:dim + i.ndim]:
                     raise IndexError(f"The shape of the mask {_fmt(i.shape)} starting at dim "
                                      f"{dim} does not match the shape of the indexed tensor "
@@ -1056,7 +1105,15 @@ class Tensor(TensorBase):
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace(value)
-        self._data[self._index(index)] = value._data if isinstance(value, Tensor) else value
+        entries = tuple(i._data if isinstance(i, Tensor) else i
+                        for i in self._index_entries(index))
+        if any(_is_int(i) for i in entries) and any(_is_array(i) for i in entries):
+            first = tuple(slice(None) if _is_array(i) else i for i in entries)
+            rest = tuple(i if _is_array(i) or i is Ellipsis else slice(None)
+                         for i in entries if not _is_int(i))
+            self._data[first][rest] = value._data if isinstance(value, Tensor) else value
+        else:
+            self._data[entries] = value._data if isinstance(value, Tensor) else value
         self._bump_version()
 
     def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor,

@@ -401,11 +401,15 @@ def test_indexing_with_tensors() -> None:
     assert t[mt.tensor(1)].shape == (3, 4)
 
 
-def test_index_output_does_not_alias_input() -> None:
+def test_basic_index_is_a_view_and_advanced_index_a_copy() -> None:
+    # As in PyTorch: ints and slices give a view (writes reach t), index arrays a copy.
     t = mt.tensor(A)
     row = t[0]
     row.data[0, 0] = -1.0
-    assert t[0, 0, 0].item() == 0.0
+    assert t[0, 0, 0].item() == -1.0
+    picked = t[[0]]
+    picked[0, 0, 0] = 7.0
+    assert t[0, 0, 0].item() == -1.0
 
 
 def test_repeated_indices_accumulate_gradient() -> None:

@@ -52,42 +52,79 @@ class Expand(Function):
         return unbroadcast(g, ctx.shape)
 
 
-def is_basic_index(index: tuple[Any, ...]) -> bool:
-    """True when ``index`` uses only ints, slices, None and Ellipsis (no integer arrays)."""
-    return not any(isinstance(i, np.ndarray) for i in index)
+class _Array:
+    """Stands in an index for an integer array passed to the op as a positional argument."""
+
+    def __repr__(self) -> str:
+        return "[...]"
+
+
+ARRAY = _Array()
+
+
+def fill_index(index: tuple[Any, ...], arrays: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
+    """``index`` with each ``ARRAY`` placeholder replaced by the next of ``arrays``."""
+    if not arrays:
+        return index
+    it = iter(arrays)
+    return tuple(next(it) if i is ARRAY else i for i in index)
 
 
 class Index(Function):
-    """y = x[index];   dx = zeros like x with g added at ``index`` (repeats accumulate)"""
+    """y = x[index];   dx = zeros like x with g added at ``index`` (repeats accumulate)
+
+    Integer index arrays are positional arguments after ``x`` (``index`` holds ``ARRAY`` in
+    their places), so that they are saved like any input: changing an index tensor in place
+    after the forward makes backward raise instead of sending the gradient to the wrong
+    elements. Ints, slices, None and Ellipsis stay in ``index``; with only those, ``y`` is a
+    NumPy view of ``x`` (a view, as in PyTorch).
+    """
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, index: tuple[Any, ...] = ()) -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, *arrays: np.ndarray,
+                index: tuple[Any, ...] = ()) -> np.ndarray:
         ctx.shape = x.shape
-        y = x[index]
-        # A basic index gives a view; copy so that the output never aliases the input.
-        return y.copy() if isinstance(y, np.ndarray) and y.base is not None else y
+        if arrays:
+            ctx.save_for_backward(*arrays)
+        return x[fill_index(index, arrays)]
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
-        return IndexAdd.apply(g, index=ctx.kwargs["index"], shape=ctx.shape)
+        arrays = ctx.saved_tensors
+        dx = IndexAdd.apply(g, *arrays, index=ctx.kwargs["index"], shape=ctx.shape)
+        return (dx,) + (None,) * len(arrays)
 
 
 class IndexAdd(Function):
     """y = zeros(shape) with x added at ``index``;   dx = g[index]   (the adjoint of Index)"""
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, index: tuple[Any, ...] = (),
+    def forward(ctx: Context, x: np.ndarray, *arrays: np.ndarray, index: tuple[Any, ...] = (),
                 shape: tuple[int, ...] = ()) -> np.ndarray:
         y = np.zeros(shape, dtype=x.dtype)
-        if is_basic_index(index):
-            y[index] = x
+        if arrays:
+            ctx.save_for_backward(*arrays)
+            np.add.at(y, fill_index(index, arrays), x)
         else:
-            np.add.at(y, index, x)
+            y[index] = x
         return y
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
-        return Index.apply(g, index=ctx.kwargs["index"])
+        arrays = ctx.saved_tensors
+        return (Index.apply(g, *arrays, index=ctx.kwargs["index"]),) + (None,) * len(arrays)
+
+
+class Clone(Function):
+    """y = a copy of x;   dx = g"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        return g
 
 
 class Cat(Function):
