@@ -25,10 +25,12 @@ from .ops.elementwise import (
     Abs,
     Add,
     Cast,
+    Ceil,
     Clamp,
     Cos,
     Div,
     Exp,
+    Floor,
     LeakyRelu,
     Log,
     Log1p,
@@ -38,16 +40,19 @@ from .ops.elementwise import (
     Neg,
     Pow,
     Relu,
+    Round,
     Sigmoid,
+    Sign,
     Sin,
     Softplus,
     Sqrt,
     Sub,
     Tanh,
+    Trunc,
     Where,
 )
 from .ops.linalg import Matmul
-from .ops.reduce import Amax, Amin, LogSoftmax, Logsumexp, Mean, Prod, Softmax, Sum
+from .ops.reduce import Amax, Amin, LogSoftmax, Logsumexp, Mean, Prod, Softmax, Std, Sum, Var
 from .ops.shape import ARRAY, Cat, Clone, Expand, Index, Permute, Reshape
 from .random import generator
 
@@ -93,6 +98,8 @@ def _dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...] | None:
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if not dims:  # dim=() or dim=[] reduces over every dimension, as in PyTorch
+        return None
     out = tuple(sorted({_dim(d, ndim) for d in dims}))
     if len(out) != len(dims):
         raise RuntimeError(f"dim {tuple(dims)} appears multiple times in the list of dims")
@@ -683,11 +690,23 @@ class Tensor(TensorBase):
         """log(1 + e**(beta x)) / beta, and x where beta x > threshold (no overflow)"""
         return Softplus.apply(self._floating(), beta=beta, threshold=threshold)
 
-    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
-        """min(max(x, min), max); the gradient is 0 where x is clamped"""
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """min(max(x, min), max), with ``max`` winning where min > max; the bounds may be
+        numbers or tensors (broadcasting); each gets the gradient where it was taken"""
         if min is None and max is None:
-            raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-        return Clamp.apply(self, min=min, max=max)
+            raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+        x = self
+        for bound in (min, max):
+            if bound is not None:
+                x, _ = x._operands(bound)  # PyTorch's type promotion with each bound
+        if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+            return Clamp.apply(x, lo=min, hi=max)
+        lo, hi = (b.to(x.dtype) if isinstance(b, Tensor) else b for b in (min, max))
+        shapes = [t.shape for t in (lo, hi) if isinstance(t, Tensor)]
+        if broadcast_shapes(x.shape, *shapes) != x.shape:
+            raise RuntimeError(f"clamp: the bounds of shape(s) {', '.join(map(_fmt, shapes))} "
+                               f"do not broadcast to the input's shape {_fmt(x.shape)}")
+        return Clamp.apply(x, lo, hi)
 
     clip = clamp
 
@@ -751,37 +770,79 @@ class Tensor(TensorBase):
         """self >= other, elementwise (bool)"""
         return self >= other
 
+    # Bitwise ops: on integers bit by bit, on bools logical (as in PyTorch). No gradient.
+
+    def _bitwise(self, other: Any, fn: Callable[..., Any], name: str) -> Tensor:
+        a, b = self._operands(other)
+        for t in (a, b):
+            kind = t._data.dtype.kind if isinstance(t, Tensor) else np.asarray(t).dtype.kind
+            if kind not in "biu":
+                dt = t.dtype if isinstance(t, Tensor) else type(t).__name__
+                raise TypeError(f"{name}: only integer and bool tensors are supported, got "
+                                f"{dt}")
+        return Tensor._make(np.asarray(fn(a._data, b._data if isinstance(b, Tensor) else b)))
+
     def __invert__(self) -> Tensor:
-        if self.dtype != dtypes.bool_:
-            raise TypeError(f"~ is only defined for bool tensors here, got dtype {self.dtype}")
-        return Tensor._make(~self._data)
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"~ (bitwise_not): only integer and bool tensors are supported, got "
+                            f"{self.dtype}")
+        return Tensor._make(np.asarray(np.invert(self._data)))
 
     def __and__(self, other: Any) -> Tensor:
-        return Tensor._make(np.logical_and(self._data, Tensor(other)._data
-                                           if not isinstance(other, Tensor) else other._data))
+        return self._bitwise(other, np.bitwise_and, "& (bitwise_and)")
 
     def __or__(self, other: Any) -> Tensor:
-        return Tensor._make(np.logical_or(self._data, Tensor(other)._data
-                                          if not isinstance(other, Tensor) else other._data))
+        return self._bitwise(other, np.bitwise_or, "| (bitwise_or)")
 
-    # Piecewise-constant functions: their derivative is 0 wherever it exists, so (as comparisons)
-    # they return tensors outside the graph.
+    def __xor__(self, other: Any) -> Tensor:
+        return self._bitwise(other, np.bitwise_xor, "^ (bitwise_xor)")
 
-    def round(self) -> Tensor:
-        """x rounded to the nearest integer (halves to even), outside the graph"""
-        return Tensor._make(np.round(self._data))
+    __rand__ = __and__
+    __ror__ = __or__
+    __rxor__ = __xor__
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        """self & other: bit by bit on integers, logical on bools"""
+        return self & other
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        """self | other: bit by bit on integers, logical on bools"""
+        return self | other
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        """self ^ other: bit by bit on integers, logical on bools"""
+        return self ^ other
+
+    def bitwise_not(self) -> Tensor:
+        """~self: bit by bit on integers, logical on bools"""
+        return ~self
+
+    # Piecewise-constant functions: recorded in the graph (as PyTorch does) with a zero
+    # gradient, their derivative wherever it exists.
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """x rounded to ``decimals`` places (halves to even); zero gradient"""
+        if self.dtype.kind != "f":
+            return self.clone()
+        return Round.apply(self, decimals=decimals) if decimals else Round.apply(self)
 
     def floor(self) -> Tensor:
-        """the largest integer <= x, outside the graph"""
-        return Tensor._make(np.floor(self._data))
+        """the largest integer <= x; zero gradient"""
+        return Floor.apply(self) if self.dtype.kind == "f" else self.clone()
 
     def ceil(self) -> Tensor:
-        """the smallest integer >= x, outside the graph"""
-        return Tensor._make(np.ceil(self._data))
+        """the smallest integer >= x; zero gradient"""
+        return Ceil.apply(self) if self.dtype.kind == "f" else self.clone()
+
+    def trunc(self) -> Tensor:
+        """x rounded toward 0; zero gradient"""
+        return Trunc.apply(self) if self.dtype.kind == "f" else self.clone()
+
+    fix = trunc
 
     def sign(self) -> Tensor:
-        """-1, 0 or 1 by the sign of x, outside the graph"""
-        return Tensor._make(np.sign(self._data))
+        """-1, 0 or 1 by the sign of x (a bool stays itself); zero gradient"""
+        return Sign.apply(self) if self.dtype.kind != "b" else self.clone()
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """True where every element (over ``dim``, or all) is nonzero"""
@@ -827,19 +888,33 @@ class Tensor(TensorBase):
             return self._data.size
         return math.prod(self.shape[d] for d in dims)
 
-    def var(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
-            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
-        """sum((x - mean)**2) / (n - correction); correction is 1 (unbiased) unless changed"""
+    def _correction(self, unbiased: bool | None, correction: float | None, name: str) -> float:
         if correction is None:
             correction = 0 if unbiased is False else 1
-        centered = self - self.mean(dim, keepdim=True)
-        return (centered * centered).sum(dim, keepdim) / builtins.max(
-            self._count(dim) - correction, 0)
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"{name}(): input dtype should be a floating point dtype, got "
+                               f"{self.dtype}")
+        return correction
+
+    def _warn_dof(self, dim: Any, correction: float, name: str) -> None:
+        if self._count(dim) - correction <= 0:
+            warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
+                          f"less than the reduction factor (input numel divided by output "
+                          f"numel).", UserWarning, stacklevel=3)
+
+    def var(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
+            keepdim: bool = False, *, correction: float | None = None) -> Tensor:
+        """sum((x - mean)**2) / (n - correction); correction is 1 (unbiased) unless changed"""
+        c = self._correction(unbiased, correction, "var")
+        self._warn_dof(dim, c, "var")
+        return Var.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, correction=c)
 
     def std(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
-            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
-        """sqrt(var(x))"""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+            keepdim: bool = False, *, correction: float | None = None) -> Tensor:
+        """sqrt(var(x)); its gradient is 0 where the std is 0 (constant data)"""
+        c = self._correction(unbiased, correction, "std")
+        self._warn_dof(dim, c, "std")
+        return Std.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, correction=c)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Product over ``dim`` (None for all elements); correct gradient with zeros"""
@@ -1420,7 +1495,8 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
         b, a = other._operands(input)
     shapes = [cond.shape] + [t.shape for t in (a, b) if isinstance(t, Tensor)]
     broadcast_shapes(*shapes)
-    return Where.apply(cond, a, b)
+    # A condition tensor goes in as itself, so that the graph saves it (and version-checks it).
+    return Where.apply(condition if isinstance(condition, Tensor) else cond, a, b)
 
 
 def maximum(input: Tensor, other: Any) -> Tensor:  # noqa: A002

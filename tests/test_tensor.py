@@ -510,15 +510,20 @@ def test_inplace_bumps_version_of_saved_tensor() -> None:
 
 
 def test_piecewise_constant_functions_and_all_any() -> None:
-    """round/floor/ceil/sign follow NumPy (halves to even, as PyTorch) and stay out of the graph;
-    all/any reduce like PyTorch."""
+    """round/floor/ceil/sign follow NumPy (halves to even, as PyTorch) and are recorded with a
+    zero gradient (as PyTorch); all/any reduce like PyTorch."""
     data = np.array([[0.5, 1.5, -2.5], [2.7, -0.2, 0.0]])
     x = mt.tensor(data, requires_grad=True)
     np.testing.assert_array_equal(x.round().detach().numpy(), [[0.0, 2.0, -2.0], [3.0, -0.0, 0.0]])
     np.testing.assert_array_equal(x.floor().detach().numpy(), np.floor(data))
     np.testing.assert_array_equal(x.ceil().detach().numpy(), np.ceil(data))
     np.testing.assert_array_equal(x.sign().detach().numpy(), [[1.0, 1.0, -1.0], [1.0, -1.0, 0.0]])
-    assert not x.round().requires_grad and x.round().grad_fn is None
+    for f in (mt.Tensor.round, mt.Tensor.floor, mt.Tensor.ceil, mt.Tensor.sign,
+              mt.Tensor.trunc):
+        y = f(x)
+        assert y.requires_grad and y.grad_fn is not None
+        (g,) = mt.autograd.grad(y.sum(), x)
+        np.testing.assert_array_equal(g.numpy(), np.zeros_like(data))
     positive = x > 0
     assert positive.all().item() is False and positive.any().item() is True
     np.testing.assert_array_equal(positive.all(dim=1).detach().numpy(), [False, False])

@@ -86,7 +86,8 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """z = a ** b;   da = g * b * a**(b - 1),  db = g * z * log(a)  (0 where a == 0)"""
+    """z = a ** b;   da = g * b * a**(b - 1)  (0 where b == 0),
+    db = g * z * log(a)  (0 where a == 0 and b >= 0)"""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -100,13 +101,21 @@ class Pow(Function):
         da = db = None
         if ctx.needs_input_grad[0]:
             if isinstance(b, TensorBase):
-                da = g * b * a ** (b - 1)
+                # NOTE: as PyTorch, 0 where b == 0 (not 0 * a**-1, which is nan at a == 0).
+                zero = b._data == 0
+                if zero.any():
+                    safe_b = Where.apply(zero, 1.0, b)
+                    da = Where.apply(zero, 0.0, g * safe_b * a ** (safe_b - 1))
+                else:
+                    da = g * b * a ** (b - 1)
             else:
                 da = g * 0.0 if b == 0 else g * b * a ** (b - 1)
         if ctx.needs_input_grad[1]:
             if isinstance(a, TensorBase):
-                # NOTE: d/db 0**b is taken as 0 (as PyTorch does), not 0 * log(0) = nan.
-                log_a = Where.apply(a._data == 0, 1.0, a).log()
+                # NOTE: d/db 0**b is taken as 0 where b >= 0 (as PyTorch), not 0 * log(0) = nan.
+                at_zero = (a._data == 0) & (np.asarray(b._data if isinstance(b, TensorBase)
+                                                       else b) >= 0)
+                log_a = Where.apply(at_zero, 1.0, a).log() if at_zero.any() else a.log()
             else:
                 log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
             db = g * z * log_a
@@ -290,12 +299,13 @@ class LeakyRelu(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
-        ctx.slope = np.where(x > 0, 1.0, negative_slope).astype(x.dtype)
+        ctx.save_for_backward(np.where(x > 0, 1.0, negative_slope).astype(x.dtype))
         return np.where(x > 0, x, x * negative_slope)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Grad:
-        return g * ctx.slope
+        (slope,) = ctx.saved_tensors
+        return g * slope
 
 
 class Softplus(Function):
@@ -306,17 +316,17 @@ class Softplus(Function):
     def forward(ctx: Context, x: np.ndarray, beta: float = 1.0,
                 threshold: float = 20.0) -> np.ndarray:
         bx = x * beta
-        ctx.save_for_backward(x)
-        ctx.linear = bx > threshold
+        linear = bx > threshold
+        ctx.save_for_backward(x, linear)
         # logaddexp(0, t) = log(1 + exp(t)) without overflow.
-        return np.where(ctx.linear, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+        return np.where(linear, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Grad:
-        (x,) = ctx.saved_tensors
+        x, linear = ctx.saved_tensors
         s = (x * ctx.kwargs.get("beta", 1.0)).sigmoid()
-        if ctx.linear.any():
-            s = Where.apply(ctx.linear, 1.0, s)
+        if linear._data.any():
+            s = Where.apply(linear, 1.0, s)
         return g * s
 
 
@@ -325,31 +335,42 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        ctx.sign = np.sign(x)
+        ctx.save_for_backward(np.sign(x))
         return np.abs(x)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Grad:
-        return g * ctx.sign
+        (sign,) = ctx.saved_tensors
+        return g * sign
 
 
 class Clamp(Function):
-    """y = min(max(x, min), max);   dx = g where min <= x <= max, else 0"""
+    """y = min(max(x, lo), hi);   dx = g where lo <= x <= hi, else 0;
+    dlo = g where x < lo,  dhi = g where x > hi (the bound that was taken, hi winning ties)"""
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, min: float | None = None,  # noqa: A002
-                max: float | None = None) -> np.ndarray:  # noqa: A002
-        inside = np.ones(x.shape, dtype=bool)
-        if min is not None:
-            inside &= x >= min
-        if max is not None:
-            inside &= x <= max
-        ctx.inside = inside.astype(x.dtype)
-        return np.clip(x, min, max).astype(x.dtype, copy=False)
+    def forward(ctx: Context, x: np.ndarray, lo: Any = None, hi: Any = None) -> np.ndarray:
+        # NOTE: PyTorch's order: max with lo first, then min with hi (hi wins when lo > hi).
+        y = x if lo is None else np.maximum(x, lo)
+        if hi is not None:
+            y = np.minimum(y, hi)
+        took_lo = np.zeros(x.shape, bool) if lo is None else x < lo
+        took_hi = np.zeros(x.shape, bool) if hi is None else y >= hi
+        if hi is not None:
+            took_hi &= (x > hi) | took_lo
+            took_lo &= ~took_hi
+        ctx.save_for_backward(took_lo, took_hi)
+        return np.asarray(y, dtype=x.dtype)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
-        return g * ctx.inside
+    def backward(ctx: Context, g: Any) -> tuple[Grad, ...]:
+        took_lo, took_hi = ctx.saved_tensors
+        needs = ctx.needs_input_grad + (False, False)  # (bounds given as keywords: no grads)
+        inside = ~(took_lo._data | took_hi._data)
+        grads = (Where.apply(inside, g, 0.0) if needs[0] else None,
+                 Where.apply(took_lo, g, 0.0) if needs[1] else None,
+                 Where.apply(took_hi, g, 0.0) if needs[2] else None)
+        return grads[:len(ctx.needs_input_grad)]
 
 
 class Maximum(Function):
@@ -357,12 +378,14 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        ctx.share_a = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(np.result_type(a, b))
+        share_a = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(np.result_type(a, b))
+        ctx.save_for_backward(share_a)
         return np.maximum(a, b)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
-        return g * ctx.share_a, g * (1.0 - ctx.share_a)
+        (share_a,) = ctx.saved_tensors
+        return g * share_a, g * (1.0 - share_a)
 
 
 class Minimum(Function):
@@ -370,12 +393,14 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        ctx.share_a = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(np.result_type(a, b))
+        share_a = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(np.result_type(a, b))
+        ctx.save_for_backward(share_a)
         return np.minimum(a, b)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
-        return g * ctx.share_a, g * (1.0 - ctx.share_a)
+        (share_a,) = ctx.saved_tensors
+        return g * share_a, g * (1.0 - share_a)
 
 
 class Where(Function):
@@ -383,15 +408,16 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx: Context, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        ctx.cond = cond
+        ctx.save_for_backward(cond)  # (a tensor condition is version-checked like any input)
         dtype = np.result_type(a, b)
         return np.where(cond, a, b).astype(dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple[None, Grad, Grad]:
+        (cond,) = ctx.saved_tensors
         _, da, db = ctx.needs_input_grad
-        return (None, Where.apply(ctx.cond, g, 0.0) if da else None,
-                Where.apply(ctx.cond, 0.0, g) if db else None)
+        return (None, Where.apply(cond, g, 0.0) if da else None,
+                Where.apply(cond, 0.0, g) if db else None)
 
 
 class Cast(Function):
@@ -405,3 +431,52 @@ class Cast(Function):
     @staticmethod
     def backward(ctx: Context, g: Any) -> Grad:
         return g.to(ctx.src)
+
+
+class PiecewiseConstant(Function):
+    """The base of ops whose derivative is 0 wherever it exists: dx = 0 (as PyTorch takes it,
+    also at the jumps). Subclasses define ``forward``."""
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        return g._make(np.zeros_like(g._data))
+
+
+class Floor(PiecewiseConstant):
+    """y = the largest integer <= x;   dx = 0"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.floor(x)
+
+
+class Ceil(PiecewiseConstant):
+    """y = the smallest integer >= x;   dx = 0"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.ceil(x)
+
+
+class Round(PiecewiseConstant):
+    """y = x rounded to ``decimals`` places (halves to even);   dx = 0"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, decimals: int = 0) -> np.ndarray:
+        return np.round(x, decimals)
+
+
+class Trunc(PiecewiseConstant):
+    """y = x rounded toward 0;   dx = 0"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.trunc(x)
+
+
+class Sign(PiecewiseConstant):
+    """y = -1, 0 or 1 by the sign of x;   dx = 0"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.sign(x)

@@ -3,12 +3,13 @@ non-negative ints; the Tensor methods check and normalise what the user passed."
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ..autograd.function import Context, Function
-from .elementwise import Div
+from .elementwise import Div, Where
 from .shape import Expand, Reshape
 
 Dims = tuple[int, ...] | None
@@ -67,14 +68,15 @@ class Amax(Function):
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
         y = x.max(axis=dim, keepdims=keepdim)
         hit = x == _keep(y, x.shape, dim, keepdim)
-        ctx.share = (hit / np.sum(hit, axis=dim, keepdims=True)).astype(x.dtype)
+        ctx.save_for_backward((hit / np.sum(hit, axis=dim, keepdims=True)).astype(x.dtype))
         ctx.shape = x.shape
         return y
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
+        (share,) = ctx.saved_tensors
         kw = ctx.kwargs
-        return _expand_back(g, ctx.shape, kw.get("dim"), kw.get("keepdim", False)) * ctx.share
+        return _expand_back(g, ctx.shape, kw.get("dim"), kw.get("keepdim", False)) * share
 
 
 class Amin(Function):
@@ -84,14 +86,15 @@ class Amin(Function):
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
         y = x.min(axis=dim, keepdims=keepdim)
         hit = x == _keep(y, x.shape, dim, keepdim)
-        ctx.share = (hit / np.sum(hit, axis=dim, keepdims=True)).astype(x.dtype)
+        ctx.save_for_backward((hit / np.sum(hit, axis=dim, keepdims=True)).astype(x.dtype))
         ctx.shape = x.shape
         return y
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
+        (share,) = ctx.saved_tensors
         kw = ctx.kwargs
-        return _expand_back(g, ctx.shape, kw.get("dim"), kw.get("keepdim", False)) * ctx.share
+        return _expand_back(g, ctx.shape, kw.get("dim"), kw.get("keepdim", False)) * share
 
 
 class Prod(Function):
@@ -186,3 +189,67 @@ class LogSoftmax(Function):
     def backward(ctx: Context, g: Any) -> Any:
         (y,) = ctx.saved_tensors
         return g - y.exp() * g.sum(dim=ctx.kwargs["dim"], keepdim=True)
+
+
+def _count(shape: tuple[int, ...], dim: Dims) -> int:
+    """How many elements each reduction over ``dim`` combines."""
+    return math.prod(shape if dim is None else (shape[d] for d in dim))
+
+
+def _var_backward(x: Any, g: Any, dim: Dims, keepdim: bool, correction: float) -> Any:
+    """dx = g * 2 (x - mean) / (n - correction), for the variance of x (also used by Std)."""
+    dof = _count(x.shape, dim) - correction
+    centered = x - x.mean(dim=dim, keepdim=True)
+    g = _expand_back(g, x.shape, dim, keepdim)
+    if dof > 0:
+        return g * centered * (2.0 / dof)
+    # As PyTorch: 2 / 0 is inf, so the gradient is nan where x == mean and inf elsewhere.
+    with np.errstate(invalid="ignore"):
+        return g * centered * math.inf
+
+
+class Var(Function):
+    """y = sum((x - mean)**2) / (n - correction) over ``dim``;
+    dx = g * 2 (x - mean) / (n - correction)"""
+
+    # NOTE: a primitive, so that n - correction <= 0 gives PyTorch's nan/inf without warnings.
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False,
+                correction: float = 1) -> np.ndarray:
+        ctx.save_for_backward(x)
+        centered = x - x.mean(axis=dim, keepdims=True)
+        squares = np.sum(centered * centered, axis=dim, keepdims=keepdim)
+        dof = _count(x.shape, dim) - correction
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 is nan, as in PyTorch
+            return squares / max(dof, 0)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        kw = ctx.kwargs
+        return _var_backward(x, g, kw.get("dim"), kw.get("keepdim", False),
+                             kw.get("correction", 1))
+
+
+class Std(Function):
+    """y = sqrt(var(x)) over ``dim``;   dx = var's dx for g / (2 y), taken as 0 where y == 0
+    (so constant data has a zero gradient, as in PyTorch)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False,
+                correction: float = 1) -> np.ndarray:
+        y = np.sqrt(Var.forward(ctx, x, dim, keepdim, correction))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        x, y = ctx.saved_tensors
+        zero = y._data == 0
+        if zero.any():
+            g = Where.apply(zero, 0.0, g / Where.apply(zero, 1.0, y * 2.0))
+        else:
+            g = g / (y * 2.0)
+        kw = ctx.kwargs
+        return _var_backward(x, g, kw.get("dim"), kw.get("keepdim", False),
+                             kw.get("correction", 1))
