@@ -12,7 +12,7 @@ from .function import TensorBase
 
 
 class GradcheckError(RuntimeError):
-    """Raised when an analytical gradient disagrees with the numerical one."""
+    """Raised when an analytical gradient disagrees with the numerical one or is not finite."""
 
 
 def _outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> list[Any]:
@@ -39,21 +39,31 @@ def _numerical(fn: Callable[..., Any], inputs: Sequence[Any], i: int, out_index:
     x = inputs[i]._data
     out_size = _outputs(fn, inputs)[out_index]._data.size
     jac = np.zeros((out_size, x.size))
-    for k in range(x.size):
-        at = np.unravel_index(k, x.shape)  # perturb the input's own array, whatever its layout
-        orig = x[at]
-        x[at] = orig + eps
-        plus = _outputs(fn, inputs)[out_index]._data.astype(np.float64).reshape(-1)
-        x[at] = orig - eps
-        minus = _outputs(fn, inputs)[out_index]._data.astype(np.float64).reshape(-1)
-        x[at] = orig
-        jac[:, k] = (plus - minus) / (2 * eps)
+    # A point eps away may leave the function's domain or overflow (sqrt near 0): the NaN or inf
+    # it gives is reported as a non-finite Jacobian, so NumPy's warning about it is only noise.
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for k in range(x.size):
+            at = np.unravel_index(k, x.shape)  # perturb the input's own array, whatever its layout
+            orig = x[at]
+            x[at] = orig + eps
+            plus = _outputs(fn, inputs)[out_index]._data.astype(np.float64).reshape(-1)
+            x[at] = orig - eps
+            minus = _outputs(fn, inputs)[out_index]._data.astype(np.float64).reshape(-1)
+            x[at] = orig
+            jac[:, k] = (plus - minus) / (2 * eps)
     return jac
 
 
 def _analytical(fn: Callable[..., Any], inputs: Sequence[Any], wrt: list[int],
                 out_index: int) -> list[np.ndarray]:
     """Rows of the Jacobian, one backward pass per output element."""
+    # NOTE: a backward may return a gradient whose shape only broadcasts to its input's, e.g.
+    # (1, 3) or (2, 3) for an input of shape (3,); the engine sums it to (3,). That is
+    # Function's documented contract (the built-in ops rely on it) and PyTorch's rule for custom
+    # Functions too (its gradcheck returns True for such a backward, checked with 2.13). So this
+    # pass goes through the engine like any user's backward() does and compares the gradient
+    # after that sum: a wrong value is a mismatch, a shape that does not broadcast is the
+    # engine's error. Flagging a broadcast shape here would fail backwards PyTorch accepts.
     out = _outputs(fn, inputs)[out_index]
     jacs = [np.zeros((out._data.size, inputs[i]._data.size)) for i in wrt]
     if not out.requires_grad:
@@ -69,20 +79,61 @@ def _analytical(fn: Callable[..., Any], inputs: Sequence[Any], wrt: list[int],
     return jacs
 
 
+def _failure(a_jac: np.ndarray, n_jac: np.ndarray, atol: float, rtol: float, pair: str,
+             out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> str | None:
+    """Why the analytical and numerical Jacobians of ``pair`` ("output 0 with respect to input
+    1") disagree, naming the first bad element in row-major order; None when they agree."""
+
+    def element(r: int, k: int) -> str:
+        out_el = tuple(int(n) for n in np.unravel_index(r, out_shape))
+        in_el = tuple(int(n) for n in np.unravel_index(k, in_shape))
+        return f"{pair}: d output{out_el} / d input{in_el}"
+
+    # NOTE: NaN compares False with everything, so without this check a NaN on either side was
+    # never "too far apart", and an infinite numerical entry made the tolerance infinite.
+    a_bad, n_bad = ~np.isfinite(a_jac), ~np.isfinite(n_jac)
+    nonfinite = a_bad | n_bad
+    if nonfinite.any():
+        r, k = np.argwhere(nonfinite)[0]
+        side = ("backward and finite differences" if a_bad[r, k] and n_bad[r, k]
+                else "backward" if a_bad[r, k] else "finite differences")
+        hint = ("" if not n_bad[r, k] else "; the function is not finite or not differentiable "
+                "within eps of the input (e.g. sqrt or log at 0), so nothing can be checked there")
+        return (f"Non-finite Jacobian from {side} for {element(r, k)} is {a_jac[r, k]:.6g} by "
+                f"backward and {n_jac[r, k]:.6g} by finite differences ({int(a_bad.sum())} of "
+                f"{a_bad.size} entries are not finite by backward, {int(n_bad.sum())} by finite "
+                f"differences){hint}")
+    bad = np.abs(a_jac - n_jac) > atol + rtol * np.abs(n_jac)
+    if not bad.any():
+        return None
+    r, k = np.argwhere(bad)[0]
+    return (f"Jacobian mismatch for {element(r, k)} is {a_jac[r, k]:.6g} by backward but "
+            f"{n_jac[r, k]:.6g} by finite differences (difference "
+            f"{abs(a_jac[r, k] - n_jac[r, k]):.3g}; {int(bad.sum())} of {bad.size} entries "
+            f"disagree)")
+
+
 def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Any, eps: float = 1e-6,
               atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True) -> bool:
     """Compare the gradients that backward computes with central finite differences.
+
+    A Jacobian entry that is NaN or infinite, by backward or by finite differences, fails the
+    check. PyTorch's gradcheck also fails on NaN on either side, even NaN on both sides at the
+    same element (a function returning NaN checks nothing); it accepts the same infinity on
+    both sides, which we fail too: an infinite finite difference means the function overflows
+    within ``eps`` of the input, so nothing was checked there.
 
     Args:
         fn: a function of ``inputs`` returning a tensor or a tuple of tensors.
         inputs: the arguments; those with ``requires_grad=True`` (float64) are checked.
         eps: the finite-difference step.
         atol, rtol: the tolerance: ``|analytical - numerical| <= atol + rtol * |numerical|``.
-        raise_exception: raise ``GradcheckError`` naming the input, output and element that
-            disagree (otherwise return False).
+        raise_exception: raise ``GradcheckError`` naming the output, input and element that
+            disagree or are not finite, and which side (backward or finite differences) is not
+            finite (otherwise return False).
 
     Returns:
-        True when every gradient matches.
+        True when every gradient is finite and matches.
     """
     inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
     wrt = _check_inputs(inputs, "gradcheck")
@@ -92,16 +143,9 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Any, eps: float = 
         analytical = _analytical(fn, inputs, wrt, o)
         for i, a_jac in zip(wrt, analytical, strict=True):
             n_jac = _numerical(fn, inputs, i, o, eps)
-            bad = np.abs(a_jac - n_jac) > atol + rtol * np.abs(n_jac)
-            if bad.any():
-                r, k = np.argwhere(bad)[0]
-                in_el = np.unravel_index(k, inputs[i]._data.shape)
-                out_el = np.unravel_index(r, out._data.shape)
-                msg = (f"Jacobian mismatch for output {o} with respect to input {i}: "
-                       f"d output{tuple(map(int, out_el))} / d input{tuple(map(int, in_el))} is "
-                       f"{a_jac[r, k]:.6g} by backward but {n_jac[r, k]:.6g} by finite "
-                       f"differences (difference {abs(a_jac[r, k] - n_jac[r, k]):.3g}; "
-                       f"{int(bad.sum())} of {bad.size} entries disagree)")
+            msg = _failure(a_jac, n_jac, atol, rtol, f"output {o} with respect to input {i}",
+                           out._data.shape, inputs[i]._data.shape)
+            if msg is not None:
                 if raise_exception:
                     raise GradcheckError(msg)
                 return False
@@ -114,7 +158,9 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Any,
                   seed: int = 0) -> bool:
     """Check second derivatives: gradcheck of ``inputs -> grad(fn(inputs), inputs, v)``.
 
-    ``v`` (``grad_outputs``) is random unless given, and is itself checked as an input.
+    ``v`` (``grad_outputs``) is random unless given, and is itself checked as an input. A NaN or
+    infinite second derivative fails, as in ``gradcheck``. In messages, output ``j`` is the
+    gradient of the ``j``-th input that requires grad, and inputs after ``fn``'s own are ``v``.
     """
     inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
     wrt = _check_inputs(inputs, "gradgradcheck")
