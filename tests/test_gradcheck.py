@@ -90,7 +90,8 @@ class DoubleLeadingOne(Function):
 
 
 class DoubleExpandedWrong(Function):
-    """y = 2x, backward returns 2g expanded to (2, 3): it sums to 4g, twice the gradient."""
+    """y = 2x for x of shape (1, 3), backward returns 2g expanded to (2, 3): it sums to 4g,
+    twice the gradient."""
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -176,21 +177,34 @@ def test_the_first_derivative_of_the_nan_second_derivative_cases_is_fine() -> No
 
 def test_a_finite_mismatch_still_reports_a_mismatch() -> None:
     with pytest.raises(GradcheckError, match=r"^Jacobian mismatch for output 0 with respect to "
-                                             r"input 0: d output\(0,\) / d input\(0,\) is 4 by "
-                                             r"backward but 2 by finite differences"):
-        gradcheck(DoubleExpandedWrong.apply, [f64([0.5, -1.0, 2.0])])
+                                             r"input 0: d output\(0, 0\) / d input\(0, 0\) is 4 "
+                                             r"by backward but 2 by finite differences"):
+        gradcheck(DoubleExpandedWrong.apply, [f64([[0.5, -1.0, 2.0]])])
 
 
 # -- gradients in a broadcast shape: judged by value, as PyTorch judges them ---------------------
 
-def test_a_correct_gradient_with_an_extra_leading_one_passes_as_in_pytorch() -> None:
-    # The engine sums (1, 3) to (3,), as PyTorch's engine does for a custom Function; the values
-    # are those of the right gradient, so there is nothing wrong to report.
-    assert gradcheck(DoubleLeadingOne.apply, [f64([0.5, -1.0, 2.0])])
+def test_a_gradient_with_an_extra_leading_one_fails_although_its_values_are_right() -> None:
+    # The engine sums (1, 3) to (3,), as PyTorch's engine does for a custom Function, so a
+    # plain backward works; but no broadcast gives a (1, 3) gradient for (3,) -> (3,): the
+    # backward has a shape mistake, which gradcheck reports (PyTorch's lets it pass).
+    x = f64([0.5, -1.0, 2.0])
+    DoubleLeadingOne.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 2.0])
+    with pytest.raises(GradcheckError, match=r"DoubleLeadingOneBackward returned an invalid "
+                                             r"gradient at index 0 - got \(1, 3\) for an input "
+                                             r"of shape \(3,\)"):
+        gradcheck(DoubleLeadingOne.apply, [x])
+    assert gradcheck(DoubleLeadingOne.apply, [x], raise_exception=False) is False
+
+
+def test_a_gradient_in_the_broadcast_shape_of_the_op_passes() -> None:
+    # x (3,) + y (2, 3): a backward may return (2, 3) for x; the engine sums it.
+    assert gradcheck(lambda a, b: a + b, [f64([0.5, -1.0, 2.0]), f64(np.ones((2, 3)))])
 
 
 def test_a_broadcast_shaped_gradient_with_wrong_values_fails() -> None:
-    x = f64([0.5, -1.0, 2.0])
+    x = f64([[0.5, -1.0, 2.0]])
     with pytest.raises(GradcheckError, match="Jacobian mismatch"):
         gradcheck(DoubleExpandedWrong.apply, [x])
     assert gradcheck(DoubleExpandedWrong.apply, [x], raise_exception=False) is False
@@ -226,7 +240,7 @@ def test_pytorch_judges_broadcast_shaped_gradients_the_same_way() -> None:
             return (grad_output * 2).expand(2, 3)
 
     x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(TorchLeadingOne.apply, (x,))
+    assert torch.autograd.gradcheck(TorchLeadingOne.apply, (x,))  # (where we are stricter)
     assert not torch.autograd.gradcheck(TorchExpandedWrong.apply, (x,), raise_exception=False)
 
 

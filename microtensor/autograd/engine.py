@@ -8,6 +8,7 @@ recursion limit. Each node runs once, after every node that feeds gradient into 
 from __future__ import annotations
 
 from collections.abc import Sequence
+import builtins
 import warnings
 from typing import Any
 
@@ -21,6 +22,23 @@ from .function import Context, Function, TensorBase
 def format_shape(shape: tuple[int, ...]) -> str:
     """A shape as error messages print it: ``(4, 1)``, ``(3,)``, ``()``."""
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+class ShapeChecks:
+    """Switch for a stricter check of the gradient shapes that backwards return (gradcheck
+    turns it on). Off, a gradient only has to broadcast to its input's shape (Function's
+    contract, and PyTorch's); on, a gradient with more dimensions than both its input and the
+    op's output is refused too: no broadcast produces it, so it is a mistake in the backward
+    (e.g. an extra leading dimension of size 1) that summing would hide."""
+
+    strict = False
+
+
+shape_checks = ShapeChecks()
+
+
+class GradientShapeError(RuntimeError):
+    """A backward returned a gradient of a shape that the strict check refuses."""
 
 
 def unbroadcast(grad: TensorBase, shape: tuple[int, ...], node: Context | None = None,
@@ -233,6 +251,14 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
                 if not isinstance(g, TensorBase) or g._data.dtype != t._data.dtype:
                     g = _as_grad(g, t, node, create_graph)
                 if g._data.shape != t._data.shape:
+                    if shape_checks.strict and g._data.ndim > builtins.max(t._data.ndim,
+                                                                          grad._data.ndim):
+                        raise GradientShapeError(
+                            f"Function {node.name()} returned an invalid gradient at index {i} "
+                            f"- got {format_shape(g._data.shape)} for an input of shape "
+                            f"{format_shape(t._data.shape)} and an output of shape "
+                            f"{format_shape(grad._data.shape)}: it has more dimensions than "
+                            f"both (return the input's shape)")
                     g = unbroadcast(g, t._data.shape, node, i)
                 if parent is None:
                     if wanted_leaves is None or id(t) in wanted_leaves:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import grad
+from .engine import GradientShapeError, grad, shape_checks
 from .function import TensorBase
 
 
@@ -57,13 +57,12 @@ def _numerical(fn: Callable[..., Any], inputs: Sequence[Any], i: int, out_index:
 def _analytical(fn: Callable[..., Any], inputs: Sequence[Any], wrt: list[int],
                 out_index: int) -> list[np.ndarray]:
     """Rows of the Jacobian, one backward pass per output element."""
-    # NOTE: a backward may return a gradient whose shape only broadcasts to its input's, e.g.
-    # (1, 3) or (2, 3) for an input of shape (3,); the engine sums it to (3,). That is
-    # Function's documented contract (the built-in ops rely on it) and PyTorch's rule for custom
-    # Functions too (its gradcheck returns True for such a backward, checked with 2.13). So this
-    # pass goes through the engine like any user's backward() does and compares the gradient
-    # after that sum: a wrong value is a mismatch, a shape that does not broadcast is the
-    # engine's error. Flagging a broadcast shape here would fail backwards PyTorch accepts.
+    # NOTE: a backward may return a gradient in the broadcast shape of its op, e.g. (2, 3) for
+    # an input of shape (3,) added to a (2, 3); the engine sums it to (3,) (Function's contract,
+    # and PyTorch's). This pass goes through the engine like any backward() and compares values
+    # after that sum, with the engine's strict shape check on: a gradient with more dimensions
+    # than both its input and the op's output, e.g. (1, 3) for (3,) -> (3,), is a mistake that
+    # the sum would hide, so it fails here (PyTorch's gradcheck lets it pass).
     out = _outputs(fn, inputs)[out_index]
     jacs = [np.zeros((out._data.size, inputs[i]._data.size)) for i in wrt]
     if not out.requires_grad:
@@ -71,8 +70,14 @@ def _analytical(fn: Callable[..., Any], inputs: Sequence[Any], wrt: list[int],
     for r in range(out._data.size):
         g = np.zeros(out._data.size, dtype=out._data.dtype)
         g[r] = 1
-        grads = grad(out, [inputs[i] for i in wrt], out._make(g.reshape(out._data.shape)),
-                     retain_graph=True, allow_unused=True)
+        previous, shape_checks.strict = shape_checks.strict, True
+        try:
+            grads = grad(out, [inputs[i] for i in wrt], out._make(g.reshape(out._data.shape)),
+                         retain_graph=True, allow_unused=True)
+        except GradientShapeError as e:
+            raise GradcheckError(str(e)) from None
+        finally:
+            shape_checks.strict = previous
         for jac, gi in zip(jacs, grads, strict=True):
             if gi is not None:
                 jac[r] = gi._data.reshape(-1)
@@ -123,6 +128,10 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Any, eps: float = 
     both sides, which we fail too: an infinite finite difference means the function overflows
     within ``eps`` of the input, so nothing was checked there.
 
+    A backward that returns a gradient with more dimensions than both its input and its op's
+    output (e.g. an extra leading dimension of size 1) fails too, although the engine would sum
+    it to the right shape: PyTorch's gradcheck lets it pass.
+
     Args:
         fn: a function of ``inputs`` returning a tensor or a tuple of tensors.
         inputs: the arguments; those with ``requires_grad=True`` (float64) are checked.
@@ -140,7 +149,12 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Any, eps: float = 
     for o, out in enumerate(_outputs(fn, inputs)):
         if not isinstance(out, TensorBase) or out._data.dtype.kind != "f":
             continue
-        analytical = _analytical(fn, inputs, wrt, o)
+        try:
+            analytical = _analytical(fn, inputs, wrt, o)
+        except GradcheckError:
+            if raise_exception:
+                raise
+            return False
         for i, a_jac in zip(wrt, analytical, strict=True):
             n_jac = _numerical(fn, inputs, i, o, eps)
             msg = _failure(a_jac, n_jac, atol, rtol, f"output {o} with respect to input {i}",
