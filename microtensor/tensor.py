@@ -1004,6 +1004,10 @@ class Tensor(TensorBase):
         """The same elements in a new shape; one dimension may be -1 (inferred)."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        for i, s in enumerate(shape):
+            if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+                raise TypeError(f"reshape(): argument 'shape' must be a tuple of ints, but found "
+                                f"element of type {type(s).__name__} at pos {i}")
         shape = tuple(int(s) for s in shape)
         n = self._data.size
         if shape.count(-1) > 1:
@@ -1056,7 +1060,8 @@ class Tensor(TensorBase):
         """Swap dimensions ``dim0`` and ``dim1``."""
         d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
         dims = list(range(self.ndim))
-        dims[d0], dims[d1] = dims[d1], dims[d0]
+        if self.ndim:  # (a 0-d tensor accepts dims 0 and -1, and stays as it is)
+            dims[d0], dims[d1] = dims[d1], dims[d0]
         return Permute.apply(self, dims=tuple(dims))
 
     def t(self) -> Tensor:
@@ -1086,7 +1091,15 @@ class Tensor(TensorBase):
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
                                f"greater or equal to the number of dimensions in the tensor "
                                f"({len(shape)})")
-        full = (1,) * (len(sizes) - len(shape)) + shape
+        new = len(sizes) - len(shape)
+        for i, s in enumerate(sizes):
+            if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+                raise TypeError(f"expand(): argument 'size' must be a tuple of ints, but found "
+                                f"element of type {type(s).__name__} at pos {i}")
+            if s == -1 and i < new:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
+        full = (1,) * new + shape
         target = tuple(f if s == -1 else int(s) for s, f in zip(sizes, full, strict=True))
         for i, (f, s) in enumerate(zip(full, target, strict=True)):
             if f != s and f != 1:
@@ -1199,11 +1212,19 @@ class Tensor(TensorBase):
         n = self.shape[d]
         if isinstance(split_size_or_sections, (int, np.integer)):
             step = int(split_size_or_sections)
-            if step <= 0:
-                raise RuntimeError(f"split_size must be positive, got {step}")
-            sizes = [builtins.min(step, n - s) for s in range(0, n, step)] or [0]
+            if step < 0:
+                raise RuntimeError(f"split expects split_size be non-negative, but got "
+                                   f"split_size={step}")
+            if step == 0 and n:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                                   f"dimension size of {n}")
+            sizes = [builtins.min(step, n - s) for s in range(0, n, step)] if step else [0]
+            sizes = sizes or [0]
         else:
-            sizes = list(split_size_or_sections)
+            sizes = [int(s) for s in split_size_or_sections]
+            if any(s < 0 for s in sizes):
+                raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                                   f"entries, but got split_sizes={sizes}")
             if sum(sizes) != n:
                 raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                                    f"(input tensor's size at dimension {d}), but got "

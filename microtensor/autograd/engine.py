@@ -189,13 +189,14 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
     wanted_nodes = {t.grad_fn: None for t in inputs if t.grad_fn is not None} if inputs else {}
 
     # Count, for every node reachable from the roots, how many edges lead into it.
+    # (Roots count too: in backward([z, y]) with z computed from y, y waits for z.)
     deps: dict[Context, int] = {}
-    stack = [t.grad_fn for t in roots if t.grad_fn is not None]
+    stack = list(dict.fromkeys(t.grad_fn for t in roots if t.grad_fn is not None))
     seen = set(stack)
     while stack:
         for parent in _edges(stack.pop()):
             if parent in seen:
-                deps[parent] += 1
+                deps[parent] = deps.get(parent, 0) + 1
             else:
                 deps[parent] = 1
                 seen.add(parent)
@@ -208,8 +209,6 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
         else:
             prev = pending.get(t.grad_fn)
             pending[t.grad_fn] = g if prev is None else prev + g
-    # A root that another root depends on (backward([z, y]) with z computed from y) waits,
-    # like any node, until every node that feeds it has run.
     ready = [n for n in dict.fromkeys(t.grad_fn for t in roots if t.grad_fn is not None)
              if n not in deps]
     # autograd.grad runs only the nodes that lead to one of its inputs (as PyTorch does).

@@ -138,7 +138,7 @@ class Logsumexp(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
-        m = np.max(x, axis=dim, keepdims=True)
+        m = np.max(x, axis=dim, keepdims=True, initial=-np.inf)  # (-inf over no elements)
         m = np.where(np.isfinite(m), m, 0)
         with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf, as in PyTorch
             y = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
@@ -162,7 +162,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: int = -1) -> np.ndarray:
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        e = np.exp(x - x.max(axis=dim, keepdims=True, initial=-np.inf))
         y = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(y)
         return y
@@ -180,7 +180,10 @@ class LogSoftmax(Function):
     # NOTE: fused (not log(softmax(x))) so that large inputs give finite values and gradients.
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: int = -1) -> np.ndarray:
-        shifted = x - x.max(axis=dim, keepdims=True)
+        if x.size == 0:  # (no log of an empty sum)
+            ctx.save_for_backward(x)
+            return x.copy()
+        shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)
         y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         return y
