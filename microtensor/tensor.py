@@ -52,7 +52,19 @@ from .ops.elementwise import (
     Where,
 )
 from .ops.linalg import Matmul
-from .ops.reduce import Amax, Amin, LogSoftmax, Logsumexp, Mean, Prod, Softmax, Std, Sum, Var
+from .ops.reduce import (
+    Amax,
+    Amin,
+    LogSoftmax,
+    Logsumexp,
+    Mean,
+    Norm,
+    Prod,
+    Softmax,
+    Std,
+    Sum,
+    Var,
+)
 from .ops.shape import ARRAY, Cat, Clone, Expand, Index, Permute, Reshape
 from .random import generator
 
@@ -915,6 +927,28 @@ class Tensor(TensorBase):
         c = self._correction(unbiased, correction, "std")
         self._warn_dof(dim, c, "std")
         return Std.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, correction=c)
+
+    def norm(self, p: float | str | None = "fro", dim: int | Sequence[int] | None = None,
+             keepdim: bool = False) -> Tensor:
+        """The p-norm over ``dim`` (all elements by default): (sum |x|**p)**(1/p); ``"fro"``
+        and 2 are the square root of the sum of squares (gradient 0 at the zero vector)."""
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"norm(): input dtype should be a floating point dtype, got "
+                               f"{self.dtype}")
+        dims = _dims(dim, self.ndim)
+        if p in ("fro", 2, 2.0, None):
+            return Norm.apply(self, dim=dims, keepdim=keepdim)  # (shown without p=)
+        if isinstance(p, str):
+            raise RuntimeError(f"norm(): p={p!r} is not supported; use a number, 'fro' or inf")
+        if p == math.inf:
+            return self.abs().amax(dims, keepdim)
+        if p == -math.inf:
+            return self.abs().amin(dims, keepdim)
+        if p == 0:  # the number of nonzero elements (a zero gradient, as PyTorch)
+            return self.abs().sign().sum(dims, keepdim)
+        if p == 1:
+            return self.abs().sum(dims, keepdim)
+        return Norm.apply(self, p=float(p), dim=dims, keepdim=keepdim)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Product over ``dim`` (None for all elements); correct gradient with zeros"""

@@ -256,3 +256,38 @@ class Std(Function):
         kw = ctx.kwargs
         return _var_backward(x, g, kw.get("dim"), kw.get("keepdim", False),
                              kw.get("correction", 1))
+
+
+class Norm(Function):
+    """y = (sum of |x|**p)**(1/p) over ``dim``;   dx = g * sign(x) * |x|**(p-1) / y**(p-1)
+    (g * x / y for p = 2), taken as 0 where y == 0 (as PyTorch: no nan at the zero vector)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, p: float = 2.0, dim: Dims = None,
+                keepdim: bool = False) -> np.ndarray:
+        if p == 2:
+            y = np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim))
+        else:
+            y = np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        x, y = ctx.saved_tensors
+        p = ctx.kwargs.get("p", 2.0)
+        dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)
+        zero = y._data == 0
+        y_pow = y if p == 2 else y ** (p - 1)
+        if zero.any():
+            scale = Where.apply(zero, 0.0, g / Where.apply(zero, 1.0, y_pow))
+        else:
+            scale = g / y_pow
+        if p == 2:
+            x_pow = x
+        elif p < 1 and (x._data == 0).any():  # |x|**(p - 1) is inf at 0: take 0 there
+            xz = x._data == 0
+            x_pow = Where.apply(xz, 0.0, x.sign() * Where.apply(xz, 1.0, x.abs()) ** (p - 1))
+        else:
+            x_pow = x.sign() * x.abs() ** (p - 1)
+        return _expand_back(scale, x.shape, dim, keepdim) * x_pow
