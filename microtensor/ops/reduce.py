@@ -278,11 +278,11 @@ class Norm(Function):
         p = ctx.kwargs.get("p", 2.0)
         dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)
         zero = y._data == 0
-        y_pow = y if p == 2 else y ** (p - 1)
         if zero.any():
-            scale = Where.apply(zero, 0.0, g / Where.apply(zero, 1.0, y_pow))
-        else:
-            scale = g / y_pow
+            y = Where.apply(zero, 1.0, y)  # (a stand-in: these entries are set to 0 below)
+        scale = g / (y if p == 2 else y ** (p - 1))
+        if zero.any():
+            scale = Where.apply(zero, 0.0, scale)
         if p == 2:
             x_pow = x
         elif p < 1 and (x._data == 0).any():  # |x|**(p - 1) is inf at 0: take 0 there
