@@ -8,7 +8,7 @@ tensor([2., 4., 6.])
 """
 
 from . import autograd, nn, optim, viz
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import bool_, float32, float64, get_default_dtype, int32, int64, set_default_dtype
 from .random import manual_seed
 from .serialization import load, save
@@ -93,6 +93,17 @@ flatten = Tensor.flatten
 split = Tensor.split
 chunk = Tensor.chunk
 take_along_dim = Tensor.take_along_dim
+norm = Tensor.norm
+trunc = Tensor.trunc
+fix = Tensor.fix
+floor = Tensor.floor
+ceil = Tensor.ceil
+round = Tensor.round  # noqa: A001
+sign = Tensor.sign
+bitwise_and = Tensor.bitwise_and
+bitwise_or = Tensor.bitwise_or
+bitwise_xor = Tensor.bitwise_xor
+bitwise_not = Tensor.bitwise_not
 clone = Tensor.clone
 detach = Tensor.detach
 eq = Tensor.eq
@@ -118,7 +129,8 @@ __all__ = [
     "bool_", "broadcast_shapes", "cat", "chunk", "clamp", "clip", "clone", "cos", "detach",
     "div", "double", "empty", "enable_grad", "eq", "exp", "eye", "flatten", "float", "float32",
     "float64", "from_numpy", "full", "full_like", "ge", "get_default_dtype", "gt", "int",
-    "int32", "int64", "is_grad_enabled", "le", "leaky_relu", "linspace", "log", "log1p",
+    "inference_mode", "int32", "int64", "is_grad_enabled", "le", "leaky_relu", "linspace", "log",
+    "log1p",
     "log_softmax", "logsumexp", "long", "lt", "manual_seed", "matmul", "max", "maximum", "mean",
     "min", "minimum", "mul", "ne", "neg", "no_grad", "ones", "ones_like", "optim", "permute", "pow",
     "prod", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "relu",
@@ -126,5 +138,7 @@ __all__ = [
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "take_along_dim",
     "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
     "draw_graph", "save_graph", "to_dot", "viz",
+    "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "ceil", "fix", "floor", "norm",
+    "round", "sign", "trunc",
     "load", "nn", "save",
 ]

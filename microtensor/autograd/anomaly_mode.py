@@ -24,10 +24,11 @@ class _AnomalyMode:
 
     @staticmethod
     def forward_stack() -> list[str]:
-        """The calling code's stack, without microtensor's own frames (what the user wrote)."""
-        frames = [f for f in traceback.extract_stack()
+        """The innermost frames of the calling code, without microtensor's own (the lines the
+        user wrote that led to the op)."""
+        frames = [f for f in traceback.extract_stack(limit=40)
                   if "/microtensor/" not in f.filename.replace("\\", "/")]
-        return traceback.format_list(frames)
+        return traceback.format_list(frames[-6:])
 
 
 anomaly_mode = _AnomalyMode()

@@ -7,9 +7,9 @@ recursion limit. Each node runs once, after every node that feeds gradient into 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import builtins
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np

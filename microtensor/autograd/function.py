@@ -16,7 +16,8 @@ An op is a ``Function`` subclass with two static methods side by side::
             (y,) = ctx.saved_tensors
             return grad_output * y
 
-``Exp.apply(t)`` runs ``forward`` on the array that ``t`` holds and, when ``t`` requires grad, records a
+``Exp.apply(t)`` runs ``forward`` on the array that ``t`` holds and, when ``t`` requires grad,
+records a
 ``Context`` as the output's ``grad_fn``. Because ``backward`` is written with Tensor operations,
 the engine can run it without recording (plain ``backward()``) or while recording
 (``create_graph=True``), which gives higher-order gradients for free.
@@ -89,7 +90,7 @@ class TensorBase:
 
     @property
     def _version(self) -> int:
-        """How many in-place changes this tensor's memory has seen (as ``torch.Tensor._version``)."""
+        """How many in-place changes this tensor's memory has seen (``torch.Tensor._version``)."""
         return self._versions[0]
 
     def _bump_version(self) -> None:

@@ -86,7 +86,9 @@ class Index(Function):
         ctx.shape = x.shape
         if arrays:
             ctx.save_for_backward(*arrays)
-        return x[fill_index(index, arrays)]
+            return x[fill_index(index, arrays)]
+        # NOTE: x[0] of a 1-D array is a NumPy scalar, a copy; x[0, ...] is a 0-d view of x.
+        return x[index] if any(i is Ellipsis for i in index) else x[index + (Ellipsis,)]
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
