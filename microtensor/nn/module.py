@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.engine import format_shape as _fmt
-from ..autograd.function import TensorBase, module_scope
+from ..autograd.function import module_scope
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, from_numpy, tensor
 
