@@ -368,7 +368,8 @@ def test_load_state_dict_converts_dtype_and_rejects_non_tensors():
     sd = {k: v.double() for k, v in xor_model().state_dict().items()}
     model.load_state_dict(sd)
     assert model[0].weight.dtype == mt.float32
-    np.testing.assert_allclose(model[0].weight.detach().numpy(), sd["0.weight"].detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(model[0].weight.detach().numpy(), sd["0.weight"].detach().numpy(),
+                               rtol=1e-6)
     sd["0.bias"] = [1.0, 2.0, 3.0, 4.0]
     with pytest.raises(RuntimeError, match='parameter named "0.bias", expected a Tensor'):
         model.load_state_dict(sd)
@@ -452,9 +453,11 @@ def test_linear_layout_formula_and_batched_inputs():
     w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
     for shape in [(3,), (5, 3), (4, 5, 3)]:
         x = mt.randn(*shape)
-        np.testing.assert_allclose(layer(x).detach().numpy(), x.detach().numpy() @ w.T + b, rtol=1e-6)
+        np.testing.assert_allclose(layer(x).detach().numpy(), x.detach().numpy() @ w.T + b,
+                                   rtol=1e-6)
     no_bias = nn.Linear(3, 2, bias=False)
-    np.testing.assert_allclose(no_bias(x).detach().numpy(), x.detach().numpy() @ no_bias.weight.detach().numpy().T, rtol=1e-6)
+    np.testing.assert_allclose(no_bias(x).detach().numpy(),
+                               x.detach().numpy() @ no_bias.weight.detach().numpy().T, rtol=1e-6)
     assert nn.Linear(3, 2, dtype=mt.float64).weight.dtype == mt.float64
     with pytest.raises(RuntimeError, match=r"input of shape \(4, 5, 2\) does not match weight "
                                            r"of shape \(2, 3\)"):
@@ -502,12 +505,14 @@ def test_linear_gradients(torch):
     np.testing.assert_allclose(b.grad.detach().numpy(), tl.bias.grad.numpy(), rtol=1e-12)
 
 
-def test_linear_mixed_dtypes_promote():
+def test_linear_refuses_mixed_dtypes_as_pytorch():
     layer = nn.Linear(2, 1)
-    out = layer(mt.tensor([[1, 2]]))  # an int64 input, as PyTorch would need to cast
-    assert out.dtype == mt.float32
-    np.testing.assert_allclose(out.detach().numpy(), np.array([[1, 2]]) @ layer.weight.detach().numpy().T
-                               + layer.bias.detach().numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 must have the same dtype, but got Long "
+                                           r"and Float.*input.float\(\)"):
+        layer(mt.tensor([[1, 2]]))  # an int64 input: PyTorch refuses it, and so do we
+    out = layer(mt.tensor([[1, 2]]).float())
+    expected = np.array([[1, 2]]) @ layer.weight.detach().numpy().T + layer.bias.detach().numpy()
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-6)
 
 
 def test_identity_and_flatten(torch):
@@ -644,7 +649,8 @@ def test_activations_at_extreme_inputs_give_no_warnings():
         for module in (nn.Sigmoid(), nn.Tanh(), nn.Softplus(), nn.Softmax(0), nn.LogSoftmax(0)):
             out = module(x)
             out.sum().backward()
-            assert np.all(np.isfinite(out.detach().numpy())) and np.all(np.isfinite(x.grad.detach().numpy()))
+            assert np.all(np.isfinite(out.detach().numpy()))
+            assert np.all(np.isfinite(x.grad.detach().numpy()))
             x.grad = None
 
 
@@ -722,6 +728,7 @@ def test_normal_inits_have_the_formula_std(fn, kwargs, std):
 def test_constant_inits_and_zero_element_warning():
     w = nn.Parameter(mt.empty(2, 3))
     assert np.all(init.constant_(w, 0.25).detach().numpy() == 0.25)
-    assert np.all(init.ones_(w).detach().numpy() == 1) and np.all(init.zeros_(w).detach().numpy() == 0)
+    assert np.all(init.ones_(w).detach().numpy() == 1)
+    assert np.all(init.zeros_(w).detach().numpy() == 0)
     with pytest.warns(UserWarning, match="zero-element"):
         init.kaiming_uniform_(mt.empty(0, 3))

@@ -1,5 +1,6 @@
 """Activation functions as modules: ``Sigmoid``, ``Tanh``, ``ReLU``, ``LeakyReLU``,
-``Softplus``, ``Softmax``, ``LogSoftmax``."""
+``Softplus``, ``Softmax``, ``LogSoftmax``. Each calls its function in ``nn.functional`` (which
+checks its argument)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ class Sigmoid(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """sigmoid(input)"""
-        return input.sigmoid()
+        return F.sigmoid(input)
 
 
 class Tanh(Module):
@@ -21,7 +22,7 @@ class Tanh(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """tanh(input)"""
-        return input.tanh()
+        return F.tanh(input)
 
 
 class ReLU(Module):
@@ -33,7 +34,7 @@ class ReLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """relu(input)"""
-        return input.relu()
+        return F.relu(input)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -49,7 +50,7 @@ class LeakyReLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """leaky_relu(input, negative_slope)"""
-        return input.leaky_relu(self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -65,7 +66,7 @@ class Softplus(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """softplus(input, beta, threshold)"""
-        return input.softplus(self.beta, self.threshold)
+        return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"

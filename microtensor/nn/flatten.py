@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..tensor import Tensor
+from . import functional as F
 from .module import Module
 
 
@@ -17,6 +18,7 @@ class Flatten(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """input.flatten(start_dim, end_dim)"""
+        F._check_tensor(input, "flatten", "input", 1)
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:

@@ -22,13 +22,62 @@ from . import fused
 
 _REDUCTIONS = ("mean", "sum", "none")
 
+# PyTorch's names of the dtypes, for error messages worded as PyTorch's.
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+_CONVERSIONS = {"float32": ".float()", "float64": ".double()", "int64": ".long()",
+                "int32": ".int()", "bool": ".bool()"}
+
+
+# ----------------------------------------------------------------------------------------------
+# Argument checks shared by every function (and so by every module, which calls one of them)
+# ----------------------------------------------------------------------------------------------
+
+def _torch_name(dtype: np.dtype) -> str:
+    return _TORCH_NAMES.get(str(dtype), str(dtype))
+
+
+def _conversion(dtype: np.dtype) -> str:
+    return _CONVERSIONS.get(str(dtype), f".to(mt.{dtype})")
+
+
+def _type_name(value: Any) -> str:
+    cls = type(value)  # as PyTorch names it: "list", "numpy.ndarray"
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _check_tensor(value: Any, fn: str, arg: str, position: int) -> None:
+    """PyTorch's TypeError for an argument that is not a Tensor (a NumPy array, a list, ...)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
+                        f"{_type_name(value)} (wrap it with mt.tensor(...))")
+
+
+def _check_floating(t: Tensor, fn: str, arg: str = "input") -> None:
+    """PyTorch's NotImplementedError (a RuntimeError) for an integer or bool tensor where its
+    kernels only take floating point ones."""
+    if t.dtype.kind != "f":
+        raise NotImplementedError(f'"{fn}" not implemented for \'{_torch_name(t.dtype)}\': the '
+                                  f"{arg} has dtype {t.dtype}, not a floating point dtype; "
+                                  f"convert it with {arg}.float()")
+
 
 # ----------------------------------------------------------------------------------------------
 # Layers
 # ----------------------------------------------------------------------------------------------
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
-    """y = input @ weight^T + bias, with ``weight`` of shape (out_features, in_features)."""
+    """y = input @ weight^T + bias, with ``weight`` of shape (out_features, in_features).
+
+    As in PyTorch, input, weight and bias must have one dtype (an int64 input to a float32
+    layer is an error, not a silent conversion).
+    """
+    _check_tensor(input, "linear", "input", 1)
+    _check_tensor(weight, "linear", "weight", 2)
+    if bias is not None:
+        _check_tensor(bias, "linear", "bias", 3)
     if weight.ndim != 2:
         raise RuntimeError(f"linear: weight must have 2 dimensions (out_features, in_features), "
                            f"got shape {_fmt(weight.shape)}")
@@ -40,9 +89,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                            f"shape {_fmt(weight.shape)} (out_features, in_features): the input's "
                            f"last dimension must be in_features = {weight.shape[-1]}")
     if input.dtype != weight.dtype:
-        dtype = promote_types(input.dtype, input.ndim, weight.dtype, weight.ndim)
-        input, weight = input.to(dtype), weight.to(dtype)  # noqa: A001
-        bias = None if bias is None else bias.to(dtype)
+        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got "
+                           f"{_torch_name(input.dtype)} and {_torch_name(weight.dtype)} (the "
+                           f"input is {input.dtype}, the weight {weight.dtype}); convert the "
+                           f"input with input{_conversion(weight.dtype)}")
+    if bias is not None and bias.dtype != weight.dtype:
+        raise RuntimeError(f"linear: self and mat2 must have the same dtype, but got "
+                           f"{_torch_name(bias.dtype)} and {_torch_name(weight.dtype)} (the bias "
+                           f"is {bias.dtype}, the weight {weight.dtype}); convert the bias with "
+                           f"bias{_conversion(weight.dtype)}")
     return fused.Linear.apply(input, weight, bias)
 
 
@@ -53,12 +108,18 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
 
     ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor.
     """
+    _check_tensor(input, "dropout", "input", 1)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return input * False  # NOTE: False, not 0.0, keeps the dtype (int and bool too)
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"dropout: result type Float can't be cast to the desired output type "
+                           f"{_torch_name(input.dtype)}: the scaled output of dropout needs a "
+                           f"floating point input, got {input.dtype}; convert it with "
+                           f"input.float()")
     keep = generator().random(input.shape) >= p
     mask = np.where(keep, 1.0 / (1.0 - p), 0.0).astype(input.dtype)
     return input * Tensor._make(mask)
@@ -70,27 +131,36 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """1 / (1 + exp(-x))"""
+    _check_tensor(input, "sigmoid", "input", 1)
     return input.sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
     """(exp(x) - exp(-x)) / (exp(x) + exp(-x))"""
+    _check_tensor(input, "tanh", "input", 1)
     return input.tanh()
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(x, 0) (``inplace`` is accepted; the result is always a new tensor)"""
+    _check_tensor(input, "relu", "input", 1)
+    if input.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return input.relu()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
     """x if x > 0 else negative_slope * x"""
+    _check_tensor(input, "leaky_relu", "input", 1)
+    _check_floating(input, "leaky_relu")
     return input.leaky_relu(negative_slope)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """log(1 + exp(beta x)) / beta, and x where beta x > threshold"""
+    _check_tensor(input, "softplus", "input", 1)
+    _check_floating(input, "softplus")
     return input.softplus(beta, threshold)
 
 
@@ -102,15 +172,19 @@ def _softmax_dim(name: str, ndim: int) -> int:
 
 def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """exp(x) / sum(exp(x)) along ``dim``"""
+    _check_tensor(input, "softmax", "input", 1)
     if dtype is not None:
         input = input.to(dtype)  # noqa: A001
+    _check_floating(input, "softmax")
     return input.softmax(_softmax_dim("softmax", input.ndim) if dim is None else dim)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """x - log(sum(exp(x))) along ``dim``"""
+    _check_tensor(input, "log_softmax", "input", 1)
     if dtype is not None:
         input = input.to(dtype)  # noqa: A001
+    _check_floating(input, "log_softmax")
     return input.log_softmax(_softmax_dim("log_softmax", input.ndim) if dim is None else dim)
 
 
@@ -124,9 +198,12 @@ def _check_reduction(reduction: str, name: str) -> None:
                          f"'mean', 'sum' or 'none'")
 
 
-def _check_same_shape(input: Tensor, target: Any, name: str) -> None:  # noqa: A002
-    if not isinstance(target, Tensor):
-        raise TypeError(f"{name}: target must be a Tensor, got {type(target).__name__}")
+def _check_input_and_target(input: Any, target: Any, name: str) -> None:  # noqa: A002
+    _check_tensor(input, name, "input", 1)
+    _check_tensor(target, name, "target", 2)
+
+
+def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:  # noqa: A002
     if target.shape != input.shape:
         hint = (f"; if the values line up, use target.reshape{_fmt(input.shape)}"
                 if target.numel() == input.numel() else "")
@@ -159,14 +236,22 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
     """(input - target)**2, averaged (``mean``), summed (``sum``) or kept (``none``)."""
+    _check_input_and_target(input, target, "mse_loss")
     _check_reduction(reduction, "mse_loss")
     _check_same_shape(input, target, "mse_loss")
-    d = input - target
+    dtype = promote_types(input.dtype, input.ndim, target.dtype, target.ndim)
+    if dtype.kind != "f":
+        raise NotImplementedError(f'"mse_loss" not implemented for \'{_torch_name(dtype)}\': '
+                                  f"the input ({input.dtype}) or the target ({target.dtype}) "
+                                  f"must be floating point; convert them with .float()")
+    # A bool operand is allowed (as in PyTorch), but `-` refuses bool tensors: convert it first.
+    d = input.to(dtype) - target.to(dtype)
     return _reduce(d * d, reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
     """|input - target|, averaged (``mean``), summed (``sum``) or kept (``none``)."""
+    _check_input_and_target(input, target, "l1_loss")
     _check_reduction(reduction, "l1_loss")
     _check_same_shape(input, target, "l1_loss")
     return _reduce((input - target).abs(), reduction)
@@ -187,8 +272,18 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         weight: rescales each element's loss (broadcast to ``input``'s shape).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
     """
-    _check_reduction(reduction, "binary_cross_entropy")
-    _check_same_shape(input, target, "binary_cross_entropy")
+    name = "binary_cross_entropy"
+    _check_input_and_target(input, target, name)
+    if weight is not None:
+        _check_tensor(weight, name, "weight", 3)
+    _check_reduction(reduction, name)
+    _check_same_shape(input, target, name)
+    _check_floating(input, name)
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"{name}: Found dtype {_torch_name(target.dtype)} but expected "
+                           f"{_torch_name(input.dtype)}: the target ({target.dtype}) must have "
+                           f"the input's dtype ({input.dtype}); convert it with "
+                           f"target{_conversion(input.dtype)}")
     x = input.detach().numpy()
     if not np.all((x >= 0) & (x <= 1)):
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 "
@@ -198,12 +293,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if not np.all((y >= 0) & (y <= 1)):
         raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 "
                            "and 1")
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
     loss = fused.BinaryCrossEntropy.apply(input, target)
     if weight is not None:
-        _check_broadcasts_to(weight, input.shape, "weight", "binary_cross_entropy")
-        loss = loss * weight
+        _check_broadcasts_to(weight, input.shape, "weight", name)
+        loss = loss * weight.to(input.dtype)  # the loss keeps the input's dtype, as in PyTorch
     return _reduce(loss, reduction)
 
 
@@ -226,10 +319,21 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
             dimension).
     """
     name = "binary_cross_entropy_with_logits"
+    _check_input_and_target(input, target, name)
+    if weight is not None:
+        _check_tensor(weight, name, "weight", 3)
+    if pos_weight is not None:
+        _check_tensor(pos_weight, name, "pos_weight", 5)
     _check_reduction(reduction, name)
     _check_same_shape(input, target, name)
+    _check_floating(input, name)
+    if target.dtype.kind != "f":
+        raise RuntimeError(f"{name}: result type Float can't be cast to the desired output type "
+                           f"{_torch_name(target.dtype)}: the target must be a floating point "
+                           f"tensor, got {target.dtype}; convert it with target.float()")
     if pos_weight is None:
-        loss = fused.BinaryCrossEntropyWithLogits.apply(*input._operands(target))
+        dtype = promote_types(input.dtype, input.ndim, target.dtype, target.ndim)
+        loss = fused.BinaryCrossEntropyWithLogits.apply(input.to(dtype), target.to(dtype))
     else:
         _check_broadcasts_to(pos_weight, input.shape, "pos_weight", name)
         # softplus by logaddexp is exact and finite for every x (threshold=inf: no cut-off).
@@ -252,30 +356,46 @@ def _class_dim(input: Tensor, name: str) -> int:  # noqa: A002
     return 0 if input.ndim == 1 else 1
 
 
-def _check_class_target(input: Tensor, target: Any, name: str,  # noqa: A002
+def _check_class_target(input: Tensor, target: Tensor, name: str,  # noqa: A002
                         probabilities_allowed: bool = False) -> None:
-    if not isinstance(target, Tensor):
-        raise TypeError(f"{name}: target must be a Tensor, got {type(target).__name__}")
     expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    if probabilities_allowed and target.shape == input.shape and target.dtype.kind != "f":
+        raise RuntimeError(f"{name}: Expected floating point type for target with class "
+                           f"probabilities, got {_torch_name(target.dtype)} (a target of the "
+                           f"input's shape {_fmt(input.shape)} holds probabilities: convert it "
+                           f"with target.float(); class indices have shape {_fmt(expected)})")
     if target.dtype.kind not in "iu":
         also = (f", or class probabilities: a floating tensor of the input's shape "
                 f"{_fmt(input.shape)}") if probabilities_allowed else ""
         raise RuntimeError(f"{name}: target of dtype {target.dtype} and shape "
                            f"{_fmt(target.shape)} is not valid; expected class indices: an "
                            f"integer tensor (e.g. int64) of shape {_fmt(expected)}{also}")
+    if target.dtype not in (np.dtype(np.int64), np.dtype(np.uint8)):
+        raise RuntimeError(f"{name}: expected target dtype to be Long or Byte, but got "
+                           f"{_torch_name(target.dtype)} (class indices must be int64 or uint8; "
+                           f"convert them with target.long())")
     if target.shape != expected:
         raise ValueError(f"{name}: input of shape {_fmt(input.shape)} (batch, classes, ...) needs "
                          f"a target of class indices of shape {_fmt(expected)}, got "
                          f"{_fmt(target.shape)}")
 
 
-def _class_weights(weight: Tensor | None, n_classes: int, name: str) -> np.ndarray | None:
-    if weight is None:
-        return None
-    if weight.shape != (n_classes,):
+def _check_class_weights(weight: Tensor | None, n_classes: int, name: str) -> None:
+    if weight is not None and weight.shape != (n_classes,):
         raise RuntimeError(f"{name}: weight tensor should be defined either for all {n_classes} "
                            f"classes or no classes but got weight tensor of shape: "
                            f"{list(weight.shape)}")
+
+
+def _index_weights(weight: Tensor | None, input: Tensor, name: str) -> np.ndarray | None:  # noqa: A002
+    """The class weights as an array, for class-index targets: PyTorch wants the input's dtype."""
+    if weight is None:
+        return None
+    if weight.dtype != input.dtype:
+        raise RuntimeError(f"{name}: expected scalar type {_torch_name(input.dtype)} but found "
+                           f"{_torch_name(weight.dtype)}: the class weights ({weight.dtype}) must "
+                           f"have the input's dtype ({input.dtype}); convert them with "
+                           f"weight{_conversion(input.dtype)}")
     return weight.detach().numpy()
 
 
@@ -302,8 +422,10 @@ def _target_weights(target: Tensor, weight: np.ndarray | None, ignore_index: int
 
 def _mean_over_weights(loss_sum: Tensor, w: np.ndarray | None, count: int) -> Tensor:
     total = count if w is None else float(w.sum())
-    if total == 0:  # every target ignored: 0 / 0, as in PyTorch, but without a warning
-        return loss_sum * math.nan
+    if total == 0:
+        # NOTE: every target ignored (or none at all): the loss is PyTorch's 0 / 0 = nan, but
+        # its gradient is 0, as in PyTorch, not nan (dividing by 0 would give 0 * inf = nan).
+        return loss_sum * 0.0 + math.nan
     return loss_sum / total
 
 
@@ -331,11 +453,18 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
         ignore_index: targets equal to it contribute nothing (and do not count in the mean).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
     """
-    _check_reduction(reduction, "nll_loss")
-    class_dim = _class_dim(input, "nll_loss")
-    _check_class_target(input, target, "nll_loss")
+    name = "nll_loss"
+    _check_tensor(input, "nll_loss_nd", "input", 1)  # PyTorch's wording names its nll_loss_nd
+    _check_tensor(target, "nll_loss_nd", "target", 2)
+    if weight is not None:
+        _check_tensor(weight, "nll_loss_nd", "weight", 3)
+    _check_reduction(reduction, name)
+    class_dim = _class_dim(input, name)
+    _check_floating(input, name)
+    _check_class_target(input, target, name)
     n_classes = input.shape[class_dim]
-    w_class = _class_weights(weight, n_classes, "nll_loss")
+    _check_class_weights(weight, n_classes, name)
+    w_class = _index_weights(weight, input, name)
     idx, w = _target_weights(target, w_class, ignore_index, n_classes, input.dtype)
     return _nll(input, idx, w, class_dim, reduction)
 
@@ -360,25 +489,31 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         label_smoothing: e in [0, 1].
     """
     name = "cross_entropy"
+    _check_tensor(input, "cross_entropy_loss", "input", 1)  # PyTorch's wording names its kernel
+    _check_tensor(target, "cross_entropy_loss", "target", 2)
+    if weight is not None:
+        _check_tensor(weight, "cross_entropy_loss", "weight", 3)
     _check_reduction(reduction, name)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0. Got: "
                          f"{label_smoothing}")
     class_dim = _class_dim(input, name)
+    _check_floating(input, name)
     n_classes = input.shape[class_dim]
-    w_class = _class_weights(weight, n_classes, name)
+    _check_class_weights(weight, n_classes, name)
     w_shape = tuple(n_classes if d == class_dim else 1 for d in range(input.ndim))
-    w_bcast = None if w_class is None else Tensor._make(w_class.astype(input.dtype)
-                                                        .reshape(w_shape))
+    w_bcast = None if weight is None else weight.detach().reshape(w_shape)
     logp = input.log_softmax(class_dim)
 
-    if isinstance(target, Tensor) and target.dtype.kind == "f" and target.shape == input.shape:
+    if target.dtype.kind == "f" and target.shape == input.shape:
+        # Probabilities: the weight takes part in PyTorch's type promotion (no dtype check).
         q = target if label_smoothing == 0 else (
             target * (1.0 - label_smoothing) + label_smoothing / n_classes)
         terms = logp * q if w_bcast is None else logp * q * w_bcast
         return _reduce(-terms.sum(class_dim), reduction)
 
     _check_class_target(input, target, name, probabilities_allowed=True)
+    w_class = _index_weights(weight, input, name)
     idx, w = _target_weights(target, w_class, ignore_index, n_classes, input.dtype)
     nll = _nll(logp, idx, w, class_dim, reduction)
     if label_smoothing == 0:

@@ -4,6 +4,7 @@ side, and its backward uses Tensor operations (so higher-order gradients work)."
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -39,9 +40,10 @@ class Linear(Function):
         dw = db = None
         if needs_w or needs_b:
             out_features, in_features = w.shape
-            if g.ndim != 2:  # batch dims as one
-                g = Reshape.apply(g, shape=(-1, out_features))
-                x = Reshape.apply(x, shape=(-1, in_features))
+            if g.ndim != 2:  # batch dims as one (counted: -1 is ambiguous when a size is 0)
+                batch = math.prod(g.shape[:-1])
+                g = Reshape.apply(g, shape=(batch, out_features))
+                x = Reshape.apply(x, shape=(batch, in_features))
             if needs_w:
                 dw = Matmul.apply(Permute.apply(g, dims=(1, 0)), x)
             if needs_b:
