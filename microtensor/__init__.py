@@ -9,7 +9,19 @@ tensor([2., 4., 6.])
 
 from . import autograd, nn, optim, viz
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .dtypes import bool_, float32, float64, get_default_dtype, int32, int64, set_default_dtype
+from .dtypes import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
 from .random import manual_seed
 from .serialization import load, save
 from .tensor import (
@@ -49,6 +61,8 @@ double = float64
 long = int64
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
+half = float16
+short = int16
 
 # Tensor methods that are also top-level functions, as in PyTorch: microtensor.exp(x).
 abs = Tensor.abs  # noqa: A001
@@ -138,6 +152,7 @@ __all__ = [
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "take_along_dim",
     "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
     "draw_graph", "save_graph", "to_dot", "viz",
+    "float16", "half", "int8", "int16", "short", "uint8",
     "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "ceil", "fix", "floor", "norm",
     "round", "sign", "trunc",
     "load", "nn", "save",

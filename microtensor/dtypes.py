@@ -14,9 +14,12 @@ float64 = np.dtype(np.float64)
 int64 = np.dtype(np.int64)
 int32 = np.dtype(np.int32)
 bool_ = np.dtype(np.bool_)
+float16 = np.dtype(np.float16)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+uint8 = np.dtype(np.uint8)
 
-_SUPPORTED = (float32, float64, int64, int32, bool_, np.dtype(np.float16), np.dtype(np.int8),
-              np.dtype(np.int16), np.dtype(np.uint8))
+_SUPPORTED = (float32, float64, int64, int32, bool_, float16, int8, int16, uint8)
 
 _default_dtype = float32
 

@@ -654,8 +654,16 @@ class Tensor(TensorBase):
         """Integers become the default float dtype for functions like exp (as in PyTorch)."""
         return self if self._data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
 
+    def _require_float(self, name: str) -> None:
+        """Raise PyTorch's refusal of integer and bool input for ``name``."""
+        if self.dtype.kind != "f":
+            raise NotImplementedError(f"{name} is not implemented for dtype {self.dtype}: "
+                                      f"convert to floating point first (e.g. .float())")
+
     def abs(self) -> Tensor:
         """|x|"""
+        if self.dtype.kind == "b":
+            raise NotImplementedError("abs is not implemented for dtype bool")
         return Abs.apply(self)
 
     def exp(self) -> Tensor:
@@ -692,15 +700,19 @@ class Tensor(TensorBase):
 
     def relu(self) -> Tensor:
         """max(x, 0); its derivative at 0 is 0"""
+        if self.dtype.kind == "b":
+            raise RuntimeError("Boolean inputs not supported for relu")
         return Relu.apply(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         """x if x > 0 else negative_slope * x"""
+        self._require_float("leaky_relu")
         return LeakyRelu.apply(self, negative_slope=negative_slope)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
         """log(1 + e**(beta x)) / beta, and x where beta x > threshold (no overflow)"""
-        return Softplus.apply(self._floating(), beta=beta, threshold=threshold)
+        self._require_float("softplus")
+        return Softplus.apply(self, beta=beta, threshold=threshold)
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         """min(max(x, min), max), with ``max`` winning where min > max; the bounds may be
@@ -1026,11 +1038,13 @@ class Tensor(TensorBase):
 
     def softmax(self, dim: int) -> Tensor:
         """exp(x) / sum(exp(x)) over ``dim``, computed without overflow"""
-        return Softmax.apply(self._floating(), dim=_dim(dim, self.ndim))
+        self._require_float("softmax")
+        return Softmax.apply(self, dim=_dim(dim, self.ndim))
 
     def log_softmax(self, dim: int) -> Tensor:
         """x - logsumexp(x) over ``dim``, computed without overflow"""
-        return LogSoftmax.apply(self._floating(), dim=_dim(dim, self.ndim))
+        self._require_float("log_softmax")
+        return LogSoftmax.apply(self, dim=_dim(dim, self.ndim))
 
     # -- shape --------------------------------------------------------------------------------
 

@@ -592,3 +592,19 @@ def test_the_expected_values_above_are_pytorchs() -> None:
     torch.autograd.backward([y * y, y])
     assert w.grad.tolist() == [57.0, 57.0]
     assert f"{torch.tensor(0.693147):.4f}" == "0.6931" and f"{torch.tensor(1.5)}" == "1.5"
+
+
+def test_activations_refuse_the_dtypes_pytorch_refuses() -> None:
+    ints, bools = mt.tensor([1, 2]), mt.tensor([True, False])
+    assert ints.relu().dtype == mt.int64  # relu keeps integers, as PyTorch
+    with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
+        bools.relu()
+    refused = [("leaky_relu", lambda t: t.leaky_relu()), ("softplus", lambda t: t.softplus()),
+               ("softmax", lambda t: t.softmax(0)), ("log_softmax", lambda t: t.log_softmax(0))]
+    for name, call in refused:
+        for t in (ints, bools):
+            with pytest.raises(NotImplementedError, match=f"{name} is not implemented for dtype"):
+                call(t)
+    with pytest.raises(NotImplementedError, match="abs is not implemented for dtype bool"):
+        bools.abs()
+    assert ints.sigmoid().dtype == mt.float32 and bools.sqrt().dtype == mt.float32
