@@ -17,8 +17,8 @@ An op is a ``Function`` subclass with two static methods side by side::
             return grad_output * y
 
 ``Exp.apply(t)`` runs ``forward`` on the array that ``t`` holds and, when ``t`` requires grad,
-records a ``Context`` as the output's ``grad_fn``. Because ``backward`` is written with Tensor operations,
-the engine can run it without recording (plain ``backward()``) or while recording
+records a ``Context`` as the output's ``grad_fn``. Because ``backward`` is written with Tensor
+operations, the engine can run it without recording (plain ``backward()``) or while recording
 (``create_graph=True``), which gives higher-order gradients for free.
 """
 
