@@ -118,18 +118,40 @@ def _dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...] | None:
     return out if ndim else None
 
 
-def _size_args(size: tuple[Any, ...], name: str) -> Shape:
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+def _size_args(size: tuple[Any, ...], name: str, *, packed: bool = False,
+               position: int | None = 1) -> Shape:
+    """Check a size given as ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])``, with PyTorch's errors.
+
+    Args:
+        size: the positional arguments holding the size.
+        name: the function, for the messages.
+        packed: the size must be one tuple or list (``full``, ``randint``), not loose ints.
+        position: the argument's position, for the messages (None: not stated).
+    """
+    where = f" (position {position})" if position is not None else ""
+    if not size:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0:
-            raise TypeError(f"{name}: size must be non-negative ints, got {size}")
-    return tuple(int(s) for s in size)
+    elif packed or (len(size) == 1 and not _is_int(size[0])):
+        raise TypeError(f"{name}(): argument 'size'{where} must be tuple of ints, not "
+                        f"{_type_name(size[0])}")
+    for i, s in enumerate(size):
+        if not _is_int(s):
+            raise TypeError(f"{name}(): argument 'size'{where} must be tuple of ints, but found "
+                            f"element of type {_type_name(s)} at pos {i}")
+    shape = tuple(int(s) for s in size)
+    negative = [s for s in shape if s < 0]
+    if negative:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: "
+                           f"{list(shape)}")
+    return shape
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Convert user data to an ndarray with PyTorch's dtype rules (see ``tensor``)."""
+    target = dtypes.as_dtype(dtype) if dtype is not None else None
+    from_python = not isinstance(data, (TensorBase, np.ndarray, np.generic))
     if isinstance(data, TensorBase):
         arr = data._data.copy()
     elif isinstance(data, (np.ndarray, np.generic)):
@@ -137,24 +159,28 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     elif isinstance(data, (str, bytes)) or data is None:
         raise TypeError(f"tensor(): data of type {type(data).__name__} is not numeric")
     else:
-        try:
-            arr = np.array(data)
-        except ValueError as e:
-            raise ValueError(f"tensor(): could not build a tensor from ragged nested sequences "
-                             f"(every sub-list must have the same length): {e}") from None
-        if dtype is None and arr.dtype.kind == "f" and arr.dtype != dtypes.get_default_dtype():
-            # Python floats take the default dtype (with an explicit dtype, no float32 detour).
-            arr = arr.astype(dtypes.get_default_dtype())
+        arr = _from_python(data, target)
+    if arr.dtype.kind == "c":
+        dtypes.as_dtype(arr.dtype)  # says complex is not supported
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"tensor(): data must be numeric (bool, int or float), got elements of "
                         f"dtype {arr.dtype}" + (f" from {type(data).__name__}"
                                                  if not isinstance(data, np.ndarray) else ""))
-    if dtype is not None:
-        arr = arr.astype(dtypes.as_dtype(dtype), copy=False)
-    elif arr.dtype.kind in "iu" and arr.dtype.itemsize < 8 and not isinstance(
-            data, (np.ndarray, np.generic, TensorBase)):
-        arr = arr.astype(np.int64)
-    return arr
+    if not arr.dtype.isnative:
+        raise ValueError(_BYTE_ORDER_MESSAGE)
+    if target is None:
+        if from_python and arr.dtype.kind == "f":
+            return arr.astype(dtypes.get_default_dtype(), copy=False)  # Python floats
+        if from_python and arr.dtype.kind in "iu":
+            return arr.astype(np.int64, copy=False)  # Python ints
+        dtypes.as_dtype(arr.dtype)  # a clear error for uint64, longdouble, ...
+        return arr
+    if not isinstance(data, (TensorBase, np.ndarray)) and target.kind in "iu" and _overflows(
+            arr, target):
+        # Numbers are checked as PyTorch does; arrays and tensors wrap around, as in PyTorch.
+        raise RuntimeError(f"value cannot be converted to type {target} without overflow")
+    with np.errstate(over="ignore"):  # floats too large for the dtype become inf, as in PyTorch
+        return arr.astype(target, copy=False)
 
 
 def _is_int(i: Any) -> bool:
@@ -1382,130 +1408,437 @@ def _scaled(other: Any, alpha: Scalar) -> Any:
 # Creation
 # ----------------------------------------------------------------------------------------------
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_BYTE_ORDER_MESSAGE = ("given numpy array has byte order different from the native byte order. "
+                       "Conversion between byte orders is currently not supported.")
+
+
+def _is_int(value: Any) -> bool:
+    """An int for a size or a count: Python or NumPy ints, not bools (as PyTorch)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _type_name(value: Any) -> str:
+    """A type's name as PyTorch's argument errors print it: ``float``, ``numpy.float64``."""
+    kind = type(value)
+    if kind.__module__ == "builtins" or isinstance(value, TensorBase):
+        return kind.__name__
+    return f"{kind.__module__.split('.')[0]}.{kind.__name__}"
+
+
+def _number(value: Any, name: str, arg: str, position: int) -> bool | int | float:
+    """Check a Number argument (``fill_value``, ``start``...) and return it as a Python number.
+
+    NumPy bools count as floats, as in PyTorch's argument parser; a 0-d tensor gives its item.
+    """
+    if isinstance(value, TensorBase) and value._data.ndim == 0:
+        value = value._data.item()
+    if isinstance(value, np.bool_):
+        return float(value)
+    if isinstance(value, np.generic) and value.dtype.kind in "iuf":
+        value = value.item()
+    if not isinstance(value, (bool, int, float)):
+        raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Number, not "
+                        f"{_type_name(value)}")
+    if isinstance(value, int) and not _INT64_MIN <= value < 2**64:
+        raise OverflowError(f"int too big to convert: {name}(): argument '{arg}' = {value} is "
+                            f"outside [-2**63, 2**64)")
+    return value
+
+
+def _overflows(values: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether PyTorch's checked conversion of these numbers to ``dtype`` overflows.
+
+    As c10 does: floats may be inf or nan but not beyond the largest finite value; integer
+    dtypes take no nan or inf and no value out of range, except that ints may be negative down
+    to ``-max`` for unsigned dtypes (they wrap around: ``tensor(-1, dtype=uint8)`` is 255).
+    """
+    if dtype.kind == "b" or values.size == 0:
+        return False
+    info = np.iinfo(dtype) if dtype.kind in "iu" else np.finfo(dtype)
+    if values.dtype.kind == "f" and dtype.kind == "f":
+        finite = values[np.isfinite(values)]
+        return bool(finite.size) and bool(np.abs(finite).max() > info.max)
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        return True
+    lowest = -int(info.max) if dtype.kind == "u" and values.dtype.kind in "iub" else info.min
+    return bool(values.min() < lowest or values.max() > info.max)
+
+
+def _check_fits(value: bool | int | float, dtype: np.dtype) -> None:
+    """A clear error where PyTorch refuses to convert a number to ``dtype`` (full, linspace)."""
+    if _overflows(np.array(value), dtype):
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow "
+                           f"(got {value})")
+
+
+def _python_ints(data: Any) -> tuple[int | None, bool]:
+    """In nested lists and tuples: the first Python int outside int64, and whether a float occurs.
+
+    NumPy turns such ints into uint64, float64 or object arrays; PyTorch refuses them unless the
+    result is a float (or bool) tensor.
+    """
+    big, has_float, stack = None, False, [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif isinstance(item, float):
+            has_float = True
+        elif (big is None and isinstance(item, int)
+              and not _INT64_MIN <= item <= _INT64_MAX):
+            big = item
+    return big, has_float
+
+
+def _from_python(data: Any, target: np.dtype | None) -> np.ndarray:
+    """Python numbers or nested sequences to an ndarray; Python ints must fit in int64."""
+    if isinstance(data, (bool, float)) or (isinstance(data, int)
+                                           and _INT64_MIN <= data <= _INT64_MAX):
+        return np.array(data)  # the common case, kept fast
+    try:
+        arr = np.array(data)
+    except ValueError as e:
+        raise ValueError(f"tensor(): could not build a tensor from ragged nested sequences "
+                         f"(every sub-list must have the same length): {e}") from None
+    # NumPy gives uint64 or object for such ints, or float64 next to negative ints; a nan there
+    # came from a Python float, and with a float no int overflows.
+    maybe_big = arr.dtype.kind in "uO" or (arr.dtype.kind == "f" and arr.size > 0 and (
+        arr.max() >= 2.0**63 or arr.min() < -(2.0**63)))
+    if not maybe_big:
+        return arr
+    big, has_float = _python_ints(data)
+    if big is None:
+        return arr
+    if has_float or (target is not None and target.kind in "fb"):
+        return np.array(data, dtype=np.float64)
+    raise ValueError(f"Overflow when unpacking long long: {big} does not fit in int64, the dtype "
+                     f"of Python ints (microtensor has no uint64; pass dtype=microtensor.float64 "
+                     f"for a float tensor)")
+
+
+def _torch_name(dtype: np.dtype) -> str:
+    """PyTorch's internal name of a dtype (``Long``), as in its "not implemented for" errors."""
+    return {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+            "int64": "Long", "float16": "Half", "float32": "Float",
+            "float64": "Double"}[dtype.name]
+
+
+def _not_implemented(name: str, dtype: np.dtype) -> NotImplementedError:
+    return NotImplementedError(f'"{name}" not implemented for \'{_torch_name(dtype)}\' '
+                               f"(dtype {dtype})")
+
+
+def _result_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` checked, or the default float dtype."""
+    return dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+
+
+def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    _check_requires_grad(arr.dtype, requires_grad)
+    return Tensor._make(arr, bool(requires_grad))
+
+
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a scalar, nested lists, or an ndarray).
 
-    Python floats give the default dtype (float32), Python ints int64, bools bool; NumPy
-    arrays keep their dtype.
+    Python floats give the default dtype (float32), Python ints int64 (they must fit: there is
+    no uint64), bools bool; NumPy arrays keep their dtype. With ``dtype``, Python numbers that
+    do not fit raise an error (as in PyTorch) while arrays and tensors wrap around.
     """
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing memory with ``array`` (and keeping its dtype)."""
+    """A tensor sharing memory with ``array`` (and keeping its dtype); 0-d arrays too.
+
+    Raises:
+        TypeError: ``array`` is not an ndarray, or its dtype is not one microtensor supports.
+        ValueError: ``array`` is not in the machine's byte order.
+    """
     if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy expected an np.ndarray, got {type(array).__name__}")
-    _to_array(array[:0].reshape(-1))  # dtype check
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    if array.dtype not in dtypes._SUPPORTED:
+        if array.dtype.kind in "biuf" and not array.dtype.isnative:
+            raise ValueError(_BYTE_ORDER_MESSAGE)
+        names = ", ".join(map(str, dtypes._SUPPORTED))
+        raise TypeError(f"can't convert np.ndarray of type numpy.{array.dtype.type.__name__}. "
+                        f"The only supported types are: {names} (microtensor has no uint16, "
+                        f"uint32, uint64 or complex dtypes)")
     return Tensor._make(array)
 
 
-def _new(arr: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
-    arr = arr.astype(dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype(),
-                     copy=False)
-    _check_requires_grad(arr.dtype, requires_grad)
-    return Tensor._make(arr, requires_grad)
+def _filled(size: tuple[Any, ...], name: str, value: float, dtype: Any,
+            requires_grad: bool) -> Tensor:
+    return _leaf(np.full(_size_args(size, name), value, dtype=_result_dtype(dtype)),
+                 requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros of the given size."""
-    return _new(np.zeros(_size_args(size, "zeros")), dtype, requires_grad)
+    """A tensor of zeros of the given size (``zeros(2, 3)`` or ``zeros((2, 3))``)."""
+    return _filled(size, "zeros", 0, dtype, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of the given size."""
-    return _new(np.ones(_size_args(size, "ones")), dtype, requires_grad)
+    return _filled(size, "ones", 1, dtype, requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of the given size (filled with zeros: NumPy's empty would show garbage)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    return _filled(size, "empty", 0, dtype, requires_grad)
 
 
-def full(size: Sequence[int], fill_value: Scalar, dtype: Any = None,
+def full(size: Sequence[int], fill_value: Scalar, *, dtype: Any = None,
          requires_grad: bool = False) -> Tensor:
-    """A tensor of the given size filled with ``fill_value`` (its dtype follows the value)."""
-    if dtype is None:
-        dtype = _to_array(fill_value).dtype
-    return _new(np.full(_size_args((size,), "full"), fill_value), dtype, requires_grad)
+    """A tensor of the given size filled with ``fill_value``.
+
+    Without ``dtype``, a bool gives bool, an int int64 and a float the default dtype. A value
+    that does not fit the dtype raises an error, as in PyTorch (a float is truncated to an int).
+    """
+    shape = _size_args((size,), "full", packed=True)
+    value = _number(fill_value, "full", "fill_value", 2)
+    if dtype is not None:
+        result = dtypes.as_dtype(dtype)
+    elif isinstance(value, bool):
+        result = dtypes.bool_
+    else:
+        result = dtypes.int64 if isinstance(value, int) else dtypes.get_default_dtype()
+    _check_fits(value, result)
+    return _leaf(np.full(shape, np.array(value).astype(result), dtype=result), requires_grad)
 
 
-def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
-    """Values from ``start`` to ``end`` (excluded) by ``step``; int64 if all are ints."""
+def arange(start: Scalar | None = None, end: Scalar | None = None, step: Scalar = 1, *,
+           dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` to ``end`` (excluded) by ``step``: ``arange(end)`` starts at 0.
+
+    The dtype is int64 if all arguments are ints, else the default dtype. The length is
+    ``ceil((end - start) / step)`` and value ``i`` is ``start + i * step``, computed as PyTorch
+    does: in float64 for float32/float64 tensors, and on the arguments truncated to ints for
+    integer tensors (for int64 the length is also computed from the truncated arguments).
+    """
+    if end is None:  # arange(end)
+        start, end = None, start
     if end is None:
-        start, end = 0, start
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
-    if dtype is None and all(isinstance(v, (int, np.integer)) for v in (start, end, step)):
-        dtype = dtypes.int64
-    return _new(np.arange(start, end, step), dtype, requires_grad)
+        raise TypeError("arange() missing 1 required positional argument: 'end'")
+    end_position = 1 if start is None else 2
+    first = _number(0 if start is None else start, "arange", "start", 1)
+    last = _number(end, "arange", "end", end_position)
+    by = _number(step, "arange", "step", end_position + 1)
+    if dtype is not None:
+        result = dtypes.as_dtype(dtype)
+    elif any(isinstance(v, float) for v in (first, last, by)):
+        result = dtypes.get_default_dtype()
+    else:
+        result = dtypes.int64
+    if result.kind == "b":
+        raise _not_implemented("arange_cpu", result)
+    if not (by > 0 or by < 0):
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(first) and math.isfinite(last)):
+        raise RuntimeError(f"unsupported range: {first:g} -> {last:g}")
+    if (by > 0 and last < first) or (by < 0 and last > first):
+        raise RuntimeError(f"upper bound and lower bound inconsistent with step sign (start "
+                           f"{first}, end {last}, step {by})")
+    if result.kind == "f":
+        n = _arange_length(first, last, by)
+        acc = np.float32 if result == np.float16 else np.float64
+        values = acc(first) + np.arange(n, dtype=acc) * acc(by)
+    else:
+        for v in (first, last, by):
+            _check_fits(v, dtypes.int64)
+        a, b, s = int(first), int(last), int(by)  # truncated toward zero, as C++ casts
+        if result == dtypes.int64:
+            if s == 0:
+                raise ValueError(f"step must be nonzero (step {by} truncated to an int is 0)")
+            n = (b - a + s - (1 if s > 0 else -1)) // s
+        else:
+            n = _arange_length(first, last, by)
+        values = a + np.arange(n, dtype=np.int64) * s
+    with np.errstate(over="ignore"):  # float16 beyond 65504 is inf, silently as in PyTorch
+        return _leaf(values.astype(result), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None,
+def _arange_length(start: float, end: float, step: float) -> int:
+    """``ceil((end - start) / step)`` in float64, as PyTorch computes it."""
+    size = (float(end) - float(start)) / float(step)
+    if not size <= _INT64_MAX:  # also catches inf
+        raise RuntimeError(f"invalid size, possible overflow? (arange({start}, {end}, {step}))")
+    return math.ceil(size)
+
+
+def linspace(start: Scalar, end: Scalar, steps: int, *, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` (both included)."""
-    return _new(np.linspace(start, end, steps), dtype, requires_grad)
+    """``steps`` evenly spaced values from ``start`` to ``end`` (both included).
+
+    Computed as PyTorch does, in the result dtype: ``step = (end - start) / (steps - 1)``, the
+    first half ``start + i * step`` and the second half ``end - (steps - 1 - i) * step``. For
+    integer dtypes ``start`` and ``end`` are truncated to ints, the step is a float64 and the
+    values are truncated. The dtype is the default float dtype unless given.
+    """
+    first = _number(start, "linspace", "start", 1)
+    last = _number(end, "linspace", "end", 2)
+    if not _is_int(steps):
+        raise TypeError(f"linspace(): argument 'steps' (position 3) must be int, not "
+                        f"{_type_name(steps)}")
+    if steps < 0:
+        raise RuntimeError(f"number of steps must be non-negative (got {steps})")
+    result = _result_dtype(dtype)
+    if result.kind == "b":
+        raise _not_implemented("linspace_cpu", result)
+    _check_fits(first, result)
+    _check_fits(last, result)
+    a, b = np.array(first).astype(result), np.array(last).astype(result)
+    if steps <= 1:
+        return _leaf(np.full(steps, a, dtype=result), requires_grad)
+    work = result if result.kind == "f" else np.dtype(np.float64)
+    a, b = a.astype(work), b.astype(work)
+    i = np.arange(steps)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and nan as PyTorch gives them
+        step = (b - a) / work.type(steps - 1)
+        values = np.where(i < steps // 2, a + step * i.astype(work),
+                          b - step * (steps - 1 - i).astype(work))
+    return _leaf(values.astype(result), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """An n x m matrix with ones on the diagonal."""
-    return _new(np.eye(n, m), dtype, requires_grad)
+def eye(n: int, m: int | None = None, *, dtype: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """An n x m matrix (n x n without ``m``) with ones on the diagonal."""
+    for value, arg, position in ((n, "n", 1), (m, "m", 2)):
+        if value is None and arg == "m":
+            continue
+        if not _is_int(value):
+            raise TypeError(f"eye(): argument '{arg}' (position {position}) must be int, not "
+                            f"{_type_name(value)}")
+        if value < 0:
+            raise RuntimeError(f"{arg} must be greater or equal to 0, got {value}")
+    return _leaf(np.eye(n, m, dtype=_result_dtype(dtype)), requires_grad)
+
+
+def _random_dtype(dtype: Any, kernel: str) -> np.dtype:
+    result = _result_dtype(dtype)
+    if result.kind != "f":
+        raise _not_implemented(kernel, result)
+    return result
 
 
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Samples from U(0, 1) (reproducible after ``manual_seed``)."""
-    return _new(generator().random(_size_args(size, "rand")), dtype, requires_grad)
+    """Samples from U(0, 1) (reproducible after ``manual_seed``); floating dtypes only."""
+    shape = _size_args(size, "rand")
+    result = _random_dtype(dtype, "check_uniform_bounds")
+    return _leaf(generator().random(shape).astype(result), requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Samples from N(0, 1) (reproducible after ``manual_seed``)."""
-    return _new(generator().standard_normal(_size_args(size, "randn")), dtype, requires_grad)
+    """Samples from N(0, 1) (reproducible after ``manual_seed``); floating dtypes only."""
+    shape = _size_args(size, "randn")
+    result = _random_dtype(dtype, "normal_kernel_cpu")
+    return _leaf(generator().standard_normal(shape).astype(result), requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] = (),
-            dtype: Any = None) -> Tensor:
-    """Random integers in [low, high) (``randint(high, size)`` means low = 0)."""
-    if high is None or isinstance(high, (tuple, list)):
-        low, high, size = 0, low, (high if high is not None else size)
-    return _new(generator().integers(low, high, _size_args((size,), "randint")),
-                dtype or dtypes.int64, False)
+def _bound(value: Any, arg: str) -> int:
+    """A ``randint`` bound: an int that fits in int64 (PyTorch's errors)."""
+    if not _is_int(value):
+        raise TypeError(f"randint(): argument '{arg}' must be int, not {_type_name(value)}")
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValueError(f"Overflow when unpacking long long: randint(): {arg}={value} does not "
+                         f"fit in int64")
+    return int(value)
 
 
-def randperm(n: int, dtype: Any = None) -> Tensor:
-    """A random permutation of 0 .. n-1."""
-    return _new(generator().permutation(n), dtype or dtypes.int64, False)
+def randint(low: int | None = None, high: Any = None, size: Sequence[int] | None = None, *,
+            dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Random integers in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``.
+
+    The dtype is int64 unless given; for integer and bool dtypes the bounds must fit in it.
+    Only floating dtypes can require gradients.
+    """
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = None, low, high
+    if high is None:  # randint(high, size=size)
+        low, high = None, low
+    if high is None:
+        raise TypeError("randint() missing 1 required argument: 'high'")
+    if size is None:
+        raise TypeError("randint() missing 1 required argument: 'size' (a tuple of ints)")
+    lo = 0 if low is None else _bound(low, "low")
+    hi = _bound(high, "high")
+    shape = _size_args((size,), "randint", packed=True, position=None)
+    result = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
+    if lo >= hi:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= "
+                           f"to={hi}")
+    if result.kind in "biu":
+        limits = (0, 1) if result.kind == "b" else (np.iinfo(result).min, np.iinfo(result).max)
+        if lo < limits[0]:
+            raise RuntimeError(f"from is out of bounds for {result} (from={lo})")
+        if hi - 1 > limits[1]:
+            raise RuntimeError(f"to - 1 is out of bounds for {result} (to={hi})")
+    values = generator().integers(lo, hi, shape, dtype=np.int64)
+    return _leaf(values.astype(result), requires_grad)
 
 
-def _like(fn: Callable[..., Tensor], other: Tensor, dtype: Any, requires_grad: bool) -> Tensor:
-    return fn(other.shape, dtype=dtype if dtype is not None else other.dtype,
-              requires_grad=requires_grad)
+def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1 (int64 unless ``dtype`` is given)."""
+    if not _is_int(n):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
+                        f"{_type_name(n)}")
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    result = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
+    if result.kind == "b":
+        raise _not_implemented("randperm", result)
+    if n > 0:
+        _check_fits(n - 1, result)
+    if result.kind == "f":
+        digits = np.finfo(result).nmant + 1  # the ints a float holds exactly: up to 2**digits
+        if n > 2**digits + 1:
+            raise RuntimeError(f"n cannot be greater than 2^{digits}+1 for "
+                               f"{_torch_name(result)} type (dtype {result}, n={n}).")
+    return _leaf(generator().permutation(int(n)).astype(result), requires_grad)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def _like(name: str, input: Any, dtype: Any) -> tuple[Shape, np.dtype]:  # noqa: A002
+    """The shape of ``input`` and the dtype to use (``input``'s unless given)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{_type_name(input)}")
+    return input.shape, dtypes.as_dtype(dtype) if dtype is not None else input.dtype
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None,  # noqa: A002
+               requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype) of ``input``."""
-    return _like(zeros, input, dtype, requires_grad)
+    shape, result = _like("zeros_like", input, dtype)
+    return zeros(shape, dtype=result, requires_grad=requires_grad)
 
 
-def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def ones_like(input: Tensor, *, dtype: Any = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype) of ``input``."""
-    return _like(ones, input, dtype, requires_grad)
+    shape, result = _like("ones_like", input, dtype)
+    return ones(shape, dtype=result, requires_grad=requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Scalar, dtype: Any = None,  # noqa: A002
+def full_like(input: Tensor, fill_value: Scalar, *, dtype: Any = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
     """``fill_value`` with the shape (and dtype) of ``input``."""
-    return full(input.shape, fill_value, dtype=dtype if dtype is not None else input.dtype,
-                requires_grad=requires_grad)
+    shape, result = _like("full_like", input, dtype)
+    return full(shape, fill_value, dtype=result, requires_grad=requires_grad)
 
 
-def rand_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def rand_like(input: Tensor, *, dtype: Any = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
     """U(0, 1) samples with the shape (and dtype) of ``input``."""
-    return _like(rand, input, dtype, requires_grad)
+    shape, result = _like("rand_like", input, dtype)
+    return rand(shape, dtype=result, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def randn_like(input: Tensor, *, dtype: Any = None,  # noqa: A002
+               requires_grad: bool = False) -> Tensor:
     """N(0, 1) samples with the shape (and dtype) of ``input``."""
-    return _like(randn, input, dtype, requires_grad)
+    shape, result = _like("randn_like", input, dtype)
+    return randn(shape, dtype=result, requires_grad=requires_grad)
 
 
 # ----------------------------------------------------------------------------------------------
