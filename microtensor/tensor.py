@@ -379,7 +379,10 @@ class Tensor(TensorBase):
     @property
     def mT(self) -> Tensor:
         """The transpose of the last two dimensions (a batch of matrices transposed)."""
-        return self.transpose(-2, -1)
+        if self.ndim == 1:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               "Got 1-D tensor.")
+        return self.transpose(-2, -1) if self.ndim else self.transpose(0, 0)
 
     def dim(self) -> int:
         """The number of dimensions (same as ``ndim``)."""
@@ -468,7 +471,12 @@ class Tensor(TensorBase):
         if dtype is None:
             return self
         dtype = dtypes.as_dtype(dtype)
-        return self if dtype == self.dtype else Cast.apply(self, dtype=dtype)
+        if dtype == self.dtype:
+            return self
+        if not dtypes.is_floating(dtype) and self.requires_grad:
+            # As PyTorch: an integer or bool result is cut from the graph (no gradient flows).
+            return Cast.apply(self.detach(), dtype=dtype)
+        return Cast.apply(self, dtype=dtype)
 
     def float(self) -> Tensor:
         """This tensor as float32."""
@@ -627,7 +635,7 @@ class Tensor(TensorBase):
         return self.matmul(other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return Tensor(other).matmul(self)
+        return _as_tensor(other).matmul(self)
 
     def add(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """self + alpha * other"""
@@ -661,6 +669,8 @@ class Tensor(TensorBase):
         if a.ndim == 0 or b.ndim == 0:
             raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                                f"{a.ndim}D and {b.ndim}D")
+        if a.dtype == dtypes.bool_:
+            raise NotImplementedError("matmul is not implemented for bool tensors")
         k_a = a.shape[-1]
         k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
         if k_a != k_b:
@@ -906,6 +916,8 @@ class Tensor(TensorBase):
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the largest value (over all elements, flattened, when ``dim`` is None)."""
+        if self.dtype == dtypes.bool_:
+            raise RuntimeError("argmax(): does not support bool input")
         if dim is None:
             return Tensor._make(np.asarray(np.argmax(self._data), dtype=np.int64))
         d = _dim(dim, self.ndim)
@@ -913,6 +925,8 @@ class Tensor(TensorBase):
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the smallest value (over all elements, flattened, when ``dim`` is None)."""
+        if self.dtype == dtypes.bool_:
+            raise RuntimeError("argmin(): does not support bool input")
         if dim is None:
             return Tensor._make(np.asarray(np.argmin(self._data), dtype=np.int64))
         d = _dim(dim, self.ndim)
@@ -1314,6 +1328,8 @@ class Tensor(TensorBase):
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         n = self.shape[_dim(dim, self.ndim)]
+        if n == 0:  # as PyTorch: `chunks` empty pieces
+            return self.split([0] * chunks, dim)
         return self.split(builtins.max(1, -(-n // chunks)), dim)
 
     # -- in place (for optimizers and initialisation; never recorded in the graph) ------------
@@ -1386,6 +1402,8 @@ class Tensor(TensorBase):
 
     def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
         """Clamp to [min, max], in place."""
+        if min is None and max is None:
+            raise RuntimeError("clamp_: At least one of 'min' or 'max' must not be None")
         self._check_inplace()
         np.clip(self._data, min, max, out=self._data)
         self._bump_version()
@@ -1854,6 +1872,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     ts = [_as_tensor(t) for t in tensors]
     if not ts:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    if any(t.ndim != 1 or t.shape[0] for t in ts):
+        # As PyTorch: 1-D empty tensors (the legacy "empty" tensor) are skipped beside others.
+        ts = [t for t in ts if t.ndim != 1 or t.shape[0]]
     d = _dim(dim, ts[0].ndim)
     for i, t in enumerate(ts):
         if t.ndim != ts[0].ndim:

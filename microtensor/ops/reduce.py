@@ -57,6 +57,8 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
+        if ctx.n == 0:  # the mean of nothing: there is no element to send a gradient to
+            return g._make(np.zeros(ctx.shape, g._data.dtype))
         g = Div.apply(g, ctx.n)  # on the reduced gradient, before it is expanded
         return _expand_back(g, ctx.shape, ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False))
 
