@@ -608,3 +608,26 @@ def test_activations_refuse_the_dtypes_pytorch_refuses() -> None:
     with pytest.raises(NotImplementedError, match="abs is not implemented for dtype bool"):
         bools.abs()
     assert ints.sigmoid().dtype == mt.float32 and bools.sqrt().dtype == mt.float32
+
+
+def test_cases_found_by_the_fuzz_suite() -> None:
+    # Each as PyTorch 2.13 does it.
+    assert not mt.ones(2, requires_grad=True).long().requires_grad
+    assert mt.ones(2, requires_grad=True).double().requires_grad
+    a, b = f64([1.0, 2.0]), f64([3.0, 4.0])
+    b.__rmatmul__(a).backward()
+    close(a.grad, [3.0, 4.0])
+    assert mt.tensor(1.0).mT.item() == 1.0
+    with pytest.raises(RuntimeError, match="only supported on matrices"):
+        mt.ones(3).mT  # noqa: B018
+    assert [p.shape for p in mt.zeros(0).chunk(2)] == [(0,), (0,)]
+    assert mt.cat([mt.zeros(0), mt.ones(2, 2)], dim=1).shape == (2, 2)
+    with pytest.raises(RuntimeError, match="At least one of 'min' or 'max'"):
+        mt.ones(2).clamp_()
+    with pytest.raises(RuntimeError, match="does not support bool input"):
+        mt.tensor([True, False]).argmax()
+    with pytest.raises(NotImplementedError, match="bool"):
+        mt.tensor([[True]]) @ mt.tensor([[True]])
+    x = mt.zeros(2, 0, dtype=mt.float64, requires_grad=True)
+    x.mean(-1).sum().backward()  # no warning, a gradient of the input's shape
+    assert x.grad.shape == (2, 0)
