@@ -880,23 +880,29 @@ class Tensor(TensorBase):
     # Piecewise-constant functions: recorded in the graph (as PyTorch does) with a zero
     # gradient, their derivative wherever it exists.
 
+    def _integer_piecewise(self, name: str) -> Tensor:
+        """round/floor/ceil/trunc of integers: a copy; of bools: PyTorch's refusal."""
+        if self.dtype.kind == "b":
+            raise NotImplementedError(f"{name} is not implemented for dtype bool")
+        return self.clone()
+
     def round(self, decimals: int = 0) -> Tensor:
         """x rounded to ``decimals`` places (halves to even); zero gradient"""
         if self.dtype.kind != "f":
-            return self.clone()
+            return self._integer_piecewise("round")
         return Round.apply(self, decimals=decimals) if decimals else Round.apply(self)
 
     def floor(self) -> Tensor:
         """the largest integer <= x; zero gradient"""
-        return Floor.apply(self) if self.dtype.kind == "f" else self.clone()
+        return Floor.apply(self) if self.dtype.kind == "f" else self._integer_piecewise("floor")
 
     def ceil(self) -> Tensor:
         """the smallest integer >= x; zero gradient"""
-        return Ceil.apply(self) if self.dtype.kind == "f" else self.clone()
+        return Ceil.apply(self) if self.dtype.kind == "f" else self._integer_piecewise("ceil")
 
     def trunc(self) -> Tensor:
         """x rounded toward 0; zero gradient"""
-        return Trunc.apply(self) if self.dtype.kind == "f" else self.clone()
+        return Trunc.apply(self) if self.dtype.kind == "f" else self._integer_piecewise("trunc")
 
     fix = trunc
 
