@@ -826,9 +826,7 @@ ROWS: list[Row] = [
         lambda m, a: (a.var(), a.std(), a.var(correction=0)), True, rtol=1e-8),
     Row("var_too_few_elements", ("Tensor.var", "Tensor.std"), unary(max_dims=2, max_side=1),
         lambda m, a: (a.detach().var(), a.detach().std(), a.detach().var(correction=0)),
-        grad=False,
-        marks=xfail("var/std of <= 1 element (correction=1): 0/0 emits a NumPy RuntimeWarning "
-                    "(an error under pytest); PyTorch returns NaN (with a UserWarning)")),
+        grad=False),
     Row("prod", ("mt.prod", "Tensor.prod"),
         reduction(st.one_of(floats(-2, -0.1), floats(0.1, 2)), allow_tuple=False),
         lambda m, a, dim, keepdim: (a.prod(dim, keepdim=keepdim), m.prod(a, dim, keepdim))
@@ -1093,19 +1091,13 @@ ROWS: list[Row] = [
     Row("cross_entropy_probs_weight_grad", ("F.cross_entropy",),
         class_args(probs_target=True).filter(lambda d: d[1]["w"] is not None).map(
             lambda d: (d[0] + [d[1]["w"]], {"reduction": d[1]["reduction"]})),
-        lambda m, x, y, w, reduction: nnf(m).cross_entropy(x, y, weight=w, reduction=reduction),
-        marks=xfail("cross_entropy with probability targets: no gradient for a weight that "
-                    "requires grad (microtensor detaches it); PyTorch differentiates it")),
+        lambda m, x, y, w, reduction: nnf(m).cross_entropy(x, y, weight=w, reduction=reduction)),
     Row("cross_entropy_probs_ignore_index", ("F.cross_entropy",),
         class_args(probs_target=True),
-        lambda m, x, *r, **p: _class_loss(m, x, *r, which="ce", **{**p, "ignore_index": 0}),
-        marks=xfail("cross_entropy with probability targets ignores ignore_index; PyTorch "
-                    "raises (not supported for floating point target)")),
+        lambda m, x, *r, **p: _class_loss(m, x, *r, which="ce", **{**p, "ignore_index": 0})),
     Row("loss_weight_requires_grad", ("F.cross_entropy", "F.nll_loss"),
         class_args().filter(lambda d: d[1]["w"] is not None),
-        lambda m, x, *r, **p: _class_loss(m, x, *r, which="ce", w_grad=True, **p),
-        marks=xfail("cross_entropy/nll_loss accept a class weight that requires grad; PyTorch "
-                    "raises (not differentiable with respect to weight)")),
+        lambda m, x, *r, **p: _class_loss(m, x, *r, which="ce", w_grad=True, **p)),
 ]
 
 

@@ -441,6 +441,12 @@ def _nll(logp: Tensor, idx: np.ndarray, w: np.ndarray | None, class_dim: int,
     return _mean_over_weights(losses.sum(), w, idx.size)
 
 
+def _check_weight_not_differentiable(weight: Tensor | None, fn: str) -> None:
+    if weight is not None and weight.requires_grad:
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
+                           f"'weight'. This input cannot have requires_grad True.")
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
              ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """-weight[y] * input[y] for log-probabilities ``input`` and class indices y, then reduced
@@ -464,6 +470,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
     _check_class_target(input, target, name)
     n_classes = input.shape[class_dim]
     _check_class_weights(weight, n_classes, name)
+    _check_weight_not_differentiable(weight, "nll_loss_forward")
     w_class = _index_weights(weight, input, name)
     idx, w = _target_weights(target, w_class, ignore_index, n_classes, input.dtype)
     return _nll(input, idx, w, class_dim, reduction)
@@ -502,10 +509,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
     n_classes = input.shape[class_dim]
     _check_class_weights(weight, n_classes, name)
     w_shape = tuple(n_classes if d == class_dim else 1 for d in range(input.ndim))
-    w_bcast = None if weight is None else weight.detach().reshape(w_shape)
+    # (with probabilities the weight is differentiable, as in PyTorch; with indices it is not)
+    w_bcast = None if weight is None else weight.reshape(w_shape)
     logp = input.log_softmax(class_dim)
 
     if target.dtype.kind == "f" and target.shape == input.shape:
+        if ignore_index != -100:
+            raise RuntimeError("ignore_index is not supported for floating point target")
         # Probabilities: the weight takes part in PyTorch's type promotion (no dtype check).
         q = target if label_smoothing == 0 else (
             target * (1.0 - label_smoothing) + label_smoothing / n_classes)
@@ -513,6 +523,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         return _reduce(-terms.sum(class_dim), reduction)
 
     _check_class_target(input, target, name, probabilities_allowed=True)
+    _check_weight_not_differentiable(weight, "nll_loss_forward")
+    w_bcast = None if w_bcast is None else w_bcast.detach()
     w_class = _index_weights(weight, input, name)
     idx, w = _target_weights(target, w_class, ignore_index, n_classes, input.dtype)
     nll = _nll(logp, idx, w, class_dim, reduction)

@@ -222,11 +222,11 @@ class Var(Function):
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False,
                 correction: float = 1) -> np.ndarray:
         ctx.save_for_backward(x)
-        centered = x - x.mean(axis=dim, keepdims=True)
-        squares = np.sum(centered * centered, axis=dim, keepdims=keepdim)
-        dof = _count(x.shape, dim) - correction
+        n = _count(x.shape, dim)
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 is nan, as in PyTorch
-            return squares / max(dof, 0)
+            centered = x - np.sum(x, axis=dim, keepdims=True) / n
+            squares = np.sum(centered * centered, axis=dim, keepdims=keepdim)
+            return squares / max(n - correction, 0)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
