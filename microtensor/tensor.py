@@ -1096,6 +1096,8 @@ class Tensor(TensorBase):
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same elements in a new shape; one dimension may be -1 (inferred)."""
+        if not shape:
+            raise TypeError('reshape() missing 1 required positional arguments: "shape"')
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         for i, s in enumerate(shape):
@@ -1138,6 +1140,8 @@ class Tensor(TensorBase):
 
     def permute(self, *dims: Any) -> Tensor:
         """The dimensions reordered: output dim i is input dim ``dims[i]``."""
+        if not dims:
+            raise TypeError('permute() missing 1 required positional arguments: "dims"')
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         if len(dims) != self.ndim:
@@ -1177,7 +1181,10 @@ class Tensor(TensorBase):
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def expand(self, *sizes: Any) -> Tensor:
-        """Broadcast to ``sizes`` without copying (-1 keeps a dimension's size)."""
+        """Broadcast to ``sizes`` (-1 keeps a dimension's size): a copy, where PyTorch gives a
+        view."""
+        if not sizes:
+            raise TypeError('expand() missing 1 required positional arguments: "size"')
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = tuple(sizes[0])
         shape = self.shape

@@ -882,9 +882,9 @@ ROWS: list[Row] = [
     Row("reshape", ("mt.reshape", "Tensor.reshape", "Tensor.view"), reshape_args(),
         lambda m, a, shape: (a.reshape(shape), m.reshape(a, shape), a.view(shape),
                              a.reshape(*shape) if shape else a.reshape(shape))),
-    Row("empty_varargs", ("Tensor.reshape",), unary(max_dims=0), lambda m, a: a.reshape(),
-        marks=xfail("x.reshape() / x.permute() / x.expand() / zeros() with no sizes: PyTorch "
-                    "raises TypeError, microtensor returns a 0-d result")),
+    Row("empty_varargs", ("Tensor.reshape",), unary(max_dims=0), lambda m, a: a.reshape()),
+    Row("empty_varargs_permute", ("Tensor.permute",), unary(max_dims=0), lambda m, a: a.permute()),
+    Row("empty_varargs_expand", ("Tensor.expand",), unary(max_dims=0), lambda m, a: a.expand()),
     Row("view_as_expand_as", ("Tensor.view_as", "Tensor.expand_as"), binary(),
         lambda m, a, b: (a.reshape(-1).view_as(a), a.expand_as(a + b))),
     Row("flatten", ("mt.flatten", "Tensor.flatten"), flatten_args(),

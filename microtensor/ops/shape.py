@@ -32,7 +32,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
-        return g.permute(*np.argsort(ctx.kwargs["dims"]).tolist())
+        return Permute.apply(g, dims=tuple(np.argsort(ctx.kwargs["dims"]).tolist()))
 
 
 class Expand(Function):
