@@ -1430,6 +1430,85 @@ class Tensor(TensorBase):
         """Fill with samples from N(mean, std**2), in place."""
         return self.copy_(generator().normal(mean, std, self.shape))
 
+    # -- in place, pointwise (what optimizers need; PyTorch's names and formulas) --------------
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
+        """self += value * tensor1 * tensor2, in place"""
+        a, b = self._pointwise_operands("addcmul_", tensor1, tensor2)
+        return self._inplace(np.add, (a if value == 1 else a * value) * b)
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
+        """self += value * tensor1 / tensor2, in place"""
+        a, b = self._pointwise_operands("addcdiv_", tensor1, tensor2)
+        if a.dtype.kind in "biu" and b.dtype.kind in "biu":
+            raise RuntimeError("Integer division with addcdiv is no longer supported; use "
+                               "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype)"
+                               " for the historic integer behavior")
+        return self._inplace(np.add, (a if value == 1 else a * value) / b)
+
+    def lerp_(self, end: Tensor, weight: Scalar | Tensor) -> Tensor:
+        """self += weight * (end - self), in place"""
+        s = self._data
+        if not isinstance(end, Tensor):
+            raise TypeError(f"lerp_(): argument 'end' (position 1) must be Tensor, not "
+                            f"{type(end).__name__}")
+        if s.dtype.kind != "f":
+            raise NotImplementedError(f"lerp_ is not implemented for {s.dtype}")
+        e = end._data
+        if e.dtype != s.dtype:
+            raise RuntimeError(f"expected dtype {s.dtype} for `end` but got dtype {e.dtype}")
+        self._check_inplace(end)
+        self._check_inplace(weight)
+        if isinstance(weight, Tensor) and weight.ndim == 0:
+            weight = weight.item()  # a 0-d weight acts as a number, as in PyTorch
+        if isinstance(weight, Tensor):
+            w = weight._data
+            if w.dtype != s.dtype:
+                raise RuntimeError(f"expected dtype {s.dtype} for `weight` but got dtype "
+                                   f"{w.dtype}")
+            self._check_out_shape(e.shape, w.shape)
+            diff = e - s
+            np.copyto(s, np.where(np.abs(w) < 0.5, s + w * diff, e - diff * (1 - w)))
+        else:
+            if e.shape != s.shape:
+                self._check_out_shape(e.shape)
+            # NOTE: the weight is rounded to self's dtype before 1 - w, as in PyTorch's kernel,
+            # whose formula (used here) starts from the nearer end, for accuracy near w = 1.
+            w = s.dtype.type(weight)
+            diff = e - s  # a new array of self's shape and dtype: scaled in place below
+            if abs(w) < 0.5:
+                diff *= w
+                s += diff
+            else:
+                diff *= 1 - w
+                np.subtract(e, diff, out=s)
+        self._bump_version()
+        return self
+
+    def _pointwise_operands(self, name: str, tensor1: Any, tensor2: Any) -> tuple[np.ndarray,
+                                                                                  np.ndarray]:
+        """The arrays of ``tensor1`` and ``tensor2`` for ``self.<name>(tensor1, tensor2)``,
+        after the checks that PyTorch makes (Tensors, dtype, broadcast to self's shape)."""
+        for i, t in enumerate((tensor1, tensor2), 1):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{name}(): argument 'tensor{i}' (position {i}) must be Tensor, "
+                                f"not {type(t).__name__}")
+        self._check_inplace(tensor1)
+        self._check_inplace(tensor2)
+        s, a, b = self._data, tensor1._data, tensor2._data
+        if s.dtype.kind == "b":
+            raise NotImplementedError(f"{name} is not implemented for bool tensors")
+        if a.shape != s.shape or b.shape != s.shape:
+            self._check_out_shape(a.shape, b.shape)
+        return a, b
+
+    def _check_out_shape(self, *shapes: Shape) -> None:
+        """Raise PyTorch's error unless ``shapes`` broadcast to this tensor's own shape."""
+        shape = broadcast_shapes(self._data.shape, *shapes)
+        if shape != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
+
 
 def _scaled(other: Any, alpha: Scalar) -> Any:
     return (other._data if isinstance(other, Tensor) else np.asarray(other)) * alpha

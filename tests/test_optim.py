@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import inspect
+import re
+
 import numpy as np
 import pytest
 
 import microtensor as mt
 from microtensor import optim
+from microtensor.optim import adagrad, adam, optimizer, rmsprop, rprop, sgd
 
 # ----------------------------------------------------------------------------------------------
 # Reference update rules, written out from the algorithm boxes of PyTorch's documentation.
@@ -525,8 +529,8 @@ def test_state_dict_layout_matches_pytorch(problem, torch):
         for k, values in sd["state"].items():
             assert set(values) == set(tsd["state"][k]), name
             for key, value in values.items():
-                np.testing.assert_allclose(np.asarray(value.detach().numpy() if key != "step" else value),
-                                           tsd["state"][k][key].numpy(), rtol=1e-6)
+                mine = value if key == "step" else value.detach().numpy()
+                np.testing.assert_allclose(mine, tsd["state"][k][key].numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize(("name", "opts"), CONFIGS[::3], ids=IDS[::3])
@@ -568,8 +572,10 @@ def test_load_state_dict_copies_and_casts_the_state():
     w.grad = mt.ones(3)
     opt.step()
     # b = 0.9 * b + g, w = w - 0.5 * b
-    np.testing.assert_allclose(w.detach().numpy(), 1 - 0.5 * (0.9 * np.array([1.0, 2.0, 3.0]) + 1), rtol=1e-6)
-    np.testing.assert_array_equal(sd["state"][0]["momentum_buffer"].detach().numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(w.detach().numpy(), 1 - 0.5 * (0.9 * np.array([1.0, 2.0, 3.0]) + 1),
+                               rtol=1e-6)
+    saved = sd["state"][0]["momentum_buffer"]
+    np.testing.assert_array_equal(saved.detach().numpy(), [1.0, 2.0, 3.0])
 
 
 def test_load_state_dict_errors():
@@ -689,3 +695,285 @@ def test_frozen_parameters_are_accepted_and_skipped():
     opt.step()
     np.testing.assert_allclose(w.detach().numpy(), [0.0, 0.0, 0.0])
     np.testing.assert_array_equal(frozen.detach().numpy(), [1.0, 1.0, 1.0])
+
+
+# ----------------------------------------------------------------------------------------------
+# 0-d parameters (the scalars a, b, c, d of PyTorch's polynomial tutorial)
+# ----------------------------------------------------------------------------------------------
+
+# One scalar parameter's gradients: sign changes (Rprop), an exact zero, a skipped step.
+SCALAR_P0 = 0.7
+SCALAR_GRADS = [0.5, 1.2, -0.3, None, 0.0, -0.8, 0.4, 0.4, 2.5]
+
+
+def run_scalar(name, opts, shape, dtype=mt.float64):
+    """Run one optimizer on one parameter of ``shape`` (() or (1,)) holding SCALAR_P0."""
+    p = mt.tensor(np.full(shape, SCALAR_P0), dtype=dtype, requires_grad=True)
+    opt = getattr(optim, name)([p], **opts)
+    history = []
+    for g in SCALAR_GRADS:
+        p.grad = None if g is None else mt.tensor(np.full(shape, g), dtype=dtype)
+        opt.step()
+        assert p.shape == shape and p.dtype == dtype
+        history.append(p.detach().numpy().copy())
+    for value in opt.state[p].values():
+        if isinstance(value, mt.Tensor):
+            assert value.shape == shape and value.dtype == dtype and not value.requires_grad
+    return history
+
+
+def test_sgd_momentum_weight_decay_on_a_0d_parameter_issue_example():
+    """p = 1, gradient 3, lr 0.1, momentum 0.9, weight_decay 0.1: PyTorch gives -2.98 after 5
+    steps (the momentum buffer of a 0-d parameter used to stay at its first value: -1.62)."""
+    want, buf = 1.0, None
+    for _ in range(5):  # PyTorch's SGD written out for one number
+        g = 3.0 + 0.1 * want
+        buf = g if buf is None else 0.9 * buf + g
+        want -= 0.1 * buf
+    assert want == pytest.approx(-2.9793, abs=1e-4)
+    for dtype, rtol in [(mt.float64, 1e-14), (mt.float32, 1e-6)]:
+        p = mt.tensor(1.0, dtype=dtype, requires_grad=True)
+        opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1)
+        for _ in range(5):
+            p.grad = mt.tensor(3.0, dtype=dtype)
+            opt.step()
+        assert p.shape == () and p.dtype == dtype
+        np.testing.assert_allclose(p.item(), want, rtol=rtol)
+        assert opt.state[p]["momentum_buffer"].shape == ()
+        assert opt.state[p]["momentum_buffer"].item() == pytest.approx(buf, rel=rtol)
+
+
+def test_sgd_issue_example_matches_pytorch(torch):
+    p = mt.tensor(1.0, requires_grad=True)
+    q = torch.tensor(1.0, requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1)
+    topt = torch.optim.SGD([q], lr=0.1, momentum=0.9, weight_decay=0.1)
+    for _ in range(5):
+        p.grad, q.grad = mt.tensor(3.0), torch.tensor(3.0)
+        opt.step()
+        topt.step()
+        np.testing.assert_allclose(p.item(), q.item(), rtol=1e-6)
+    assert p.item() == pytest.approx(-2.98, abs=0.005)
+
+
+@pytest.mark.parametrize(("name", "opts"), CONFIGS, ids=IDS)
+def test_0d_parameter_matches_1_element_parameter_and_formula(name, opts):
+    scalar = run_scalar(name, opts, ())
+    vector = run_scalar(name, opts, (1,))
+    np.testing.assert_allclose(np.array(scalar), np.array(vector)[:, 0], rtol=1e-15, atol=0)
+    grads = [None if g is None else np.float64(g) for g in SCALAR_GRADS]
+    want = REFERENCES[name](np.array(SCALAR_P0), grads, **opts)
+    np.testing.assert_allclose(np.array(scalar), np.array(want), rtol=1e-12, atol=1e-14)
+    assert not np.allclose(scalar[-1], SCALAR_P0)  # it moved
+
+
+@pytest.mark.parametrize(("name", "opts"), CONFIGS, ids=IDS)
+def test_0d_parameter_matches_pytorch(name, opts, torch):
+    for dtype, tdtype, rtol, atol in [(mt.float64, torch.float64, 1e-12, 1e-14),
+                                      (mt.float32, torch.float32, 2e-6, 1e-6)]:
+        got = run_scalar(name, opts, (), dtype)
+        q = torch.tensor(SCALAR_P0, dtype=tdtype, requires_grad=True)
+        topt = getattr(torch.optim, name)([q], **opts)
+        want = []
+        for g in SCALAR_GRADS:
+            q.grad = None if g is None else torch.tensor(g, dtype=tdtype)
+            topt.step()
+            want.append(q.item())
+        np.testing.assert_allclose(np.array(got), np.array(want), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize(("name", "opts"), CONFIGS, ids=IDS)
+def test_accumulated_0d_gradient_two_backward_calls(name, opts):
+    """d/dw of w*w and of 3*w, accumulated by two backward calls: g = 2w + 3."""
+    w = mt.tensor(0.5, dtype=mt.float64, requires_grad=True)
+    opt = getattr(optim, name)([w], **opts)
+    theta, grads = np.array(0.5), []
+    for _ in range(6):
+        opt.zero_grad()
+        (w * w).backward()
+        (3 * w).backward()
+        assert w.grad.shape == ()
+        np.testing.assert_allclose(w.grad.item(), 2 * w.item() + 3, rtol=1e-15)
+        opt.step()
+        grads.append(2 * theta + 3)
+        theta = REFERENCES[name](np.array(0.5), grads, **opts)[-1]
+        np.testing.assert_allclose(w.item(), theta, rtol=1e-12, atol=1e-14)
+    assert w.item() != 0.5
+
+
+def test_zero_grad_set_to_none_false_clears_an_accumulated_0d_gradient():
+    w = mt.tensor(2.0, requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (w * w).backward()
+    (3 * w).backward()
+    grad = w.grad
+    assert grad.item() == 7.0
+    version = grad._version
+    opt.zero_grad(set_to_none=False)
+    assert w.grad is grad and grad.shape == () and grad.item() == 0.0
+    assert grad._version > version
+    (w * w).backward()
+    assert w.grad.item() == 4.0  # accumulated onto zero, not onto 7
+
+
+def test_maximize_on_a_0d_parameter():
+    p = mt.tensor(1.0, dtype=mt.float64, requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.5, maximize=True)
+    for _ in range(2):
+        p.grad = mt.tensor(3.0, dtype=mt.float64)
+        opt.step()
+    # b = 3, then 0.5 * 3 + 3 = 4.5; each step adds lr * b
+    assert p.item() == pytest.approx(1.0 + 0.1 * 3 + 0.1 * 4.5, rel=1e-14)
+    q = mt.tensor(1.0, dtype=mt.float64, requires_grad=True)
+    opt = optim.Adam([q], lr=0.1, maximize=True)
+    q.grad = mt.tensor(3.0, dtype=mt.float64)
+    opt.step()
+    # the first Adam step moves by lr * sign(g) (up to eps): upwards when maximizing
+    assert q.item() == pytest.approx(1.1, rel=1e-7)
+    assert p.grad.item() == 3.0 and q.grad.item() == 3.0  # the gradients are left as they were
+
+
+@pytest.mark.parametrize(("name", "opts"), CONFIGS, ids=IDS)
+def test_step_bumps_the_version_so_a_saved_parameter_raises_at_backward(name, opts):
+    w = mt.tensor(2.0, requires_grad=True)
+    opt = getattr(optim, name)([w], **opts)
+    y = w * w
+    w.grad = mt.tensor(1.0)
+    version = w._version
+    opt.step()
+    assert w._version > version
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_optimizers_use_only_the_public_tensor_api():
+    """optim sits above Tensor: no private attributes of Tensor (DESIGN.md), no raw arrays."""
+    private = re.compile(r"\._(data|versions|bump_version|grad|make|requires_grad)\b"
+                         r"|np\.asarray")
+    for module in (optimizer, sgd, adam, rmsprop, rprop, adagrad):
+        source = inspect.getsource(module)
+        assert not private.findall(source), (module.__name__, private.findall(source))
+
+
+# ----------------------------------------------------------------------------------------------
+# The Tensor in-place methods the optimizers use: addcmul_, addcdiv_, lerp_
+# ----------------------------------------------------------------------------------------------
+
+def _arrays(*shapes, seed=1):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=s) for s in shapes]
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
+def test_addcmul_addcdiv_lerp_values_in_place(shape):
+    s, a, b, w = _arrays(shape, shape, shape, shape)
+    b = np.asarray(np.abs(b) + 0.5)  # (an array even when 0-d)
+    cases = [
+        ("addcmul_", (a, b), {"value": 0.3}, s + 0.3 * a * b),
+        ("addcmul_", (a, b), {}, s + a * b),
+        ("addcdiv_", (a, b), {"value": -2.0}, s - 2.0 * a / b),
+        ("addcdiv_", (a, b), {}, s + a / b),
+        ("lerp_", (a, 0.1), {}, s + 0.1 * (a - s)),
+        ("lerp_", (a, 0.8), {}, s + 0.8 * (a - s)),
+        ("lerp_", (a, -1.5), {}, s - 1.5 * (a - s)),
+        ("lerp_", (a, w), {}, s + w * (a - s)),
+    ]
+    for name, args, kwargs, want in cases:
+        x = mt.tensor(s.copy(), dtype=mt.float64)
+        array, version = x.detach().numpy(), x._version
+        args = [mt.tensor(v) if isinstance(v, np.ndarray) else v for v in args]
+        assert getattr(x, name)(*args, **kwargs) is x
+        assert x.detach().numpy() is array and x.shape == shape and x.dtype == np.float64
+        assert x._version == version + 1, name
+        np.testing.assert_allclose(x.detach().numpy(), want, rtol=1e-14, atol=1e-15,
+                                   err_msg=name)
+
+
+def test_addcmul_addcdiv_lerp_broadcast_operands_and_keep_dtype():
+    s, a, b = _arrays((2, 3), (3,), (2, 1))
+    x = mt.tensor(s, dtype=mt.float32).addcmul_(mt.tensor(a), mt.tensor(b), value=2)
+    assert x.dtype == np.float32 and mt.tensor(a).dtype == np.float64  # as in PyTorch
+    np.testing.assert_allclose(x.detach().numpy(), s + 2 * a * b, rtol=1e-6)
+    x = mt.tensor(s.copy(), dtype=mt.float64).addcdiv_(mt.tensor(a, dtype=mt.float64),
+                                                       mt.tensor(b + 3, dtype=mt.float64))
+    np.testing.assert_allclose(x.detach().numpy(), s + a / (b + 3), rtol=1e-15)
+    x = mt.tensor(s.copy(), dtype=mt.float64).lerp_(mt.tensor(a, dtype=mt.float64),
+                                                    mt.tensor(0.25, dtype=mt.float32))
+    np.testing.assert_allclose(x.detach().numpy(), s + 0.25 * (a - s), rtol=1e-15)
+
+
+def test_lerp_weight_one_gives_end_exactly():
+    """PyTorch's formula starts from the nearer end: self + 1 * (end - self) would round."""
+    assert 1.0 + 1.0 * (1e-8 - 1.0) != 1e-8
+    x = mt.tensor([1.0, 1.0], dtype=mt.float64).lerp_(mt.tensor([1e-8, 3.0],
+                                                                dtype=mt.float64), 1.0)
+    np.testing.assert_array_equal(x.detach().numpy(), [1e-8, 3.0])
+
+
+def test_inplace_pointwise_errors():
+    x = mt.ones(3, requires_grad=True)
+    one = mt.ones(3)
+    leaf_msg = "a leaf Variable that requires grad is being used in an in-place operation"
+    for call in (lambda: x.addcmul_(one, one), lambda: x.addcdiv_(one, one),
+                 lambda: x.lerp_(one, 0.5)):
+        with pytest.raises(RuntimeError, match=leaf_msg):
+            call()
+    with mt.no_grad():  # as an optimizer does
+        x.addcmul_(one, one, value=2).addcdiv_(one, one).lerp_(one * 5, 0.5)
+    np.testing.assert_allclose(x.detach().numpy(), 4.5)
+    y = mt.ones(3)
+    with pytest.raises(RuntimeError, match="operand that requires grad"):
+        y.addcmul_(x, one)
+    with pytest.raises(RuntimeError, match="operand that requires grad"):
+        y.lerp_(one, mt.full((3,), 0.5, requires_grad=True))
+    with pytest.raises(RuntimeError, match=r"output with shape \[\] doesn't match the "
+                                           r"broadcast shape \[3\]"):
+        mt.tensor(1.0).addcmul_(one, one)
+    with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the "
+                                           r"broadcast shape \[2, 3\]"):
+        y.lerp_(mt.ones(2, 3), 0.5)
+    with pytest.raises(RuntimeError, match="must match the size"):
+        y.addcdiv_(one, mt.ones(2))
+    with pytest.raises(TypeError, match=r"addcmul_\(\): argument 'tensor1' \(position 1\) "
+                                        r"must be Tensor, not float"):
+        y.addcmul_(2.0, one)
+    with pytest.raises(TypeError, match=r"lerp_\(\): argument 'end' \(position 1\) must be "
+                                        r"Tensor, not list"):
+        y.lerp_([1.0, 2.0, 3.0], 0.5)
+    with pytest.raises(RuntimeError, match="expected dtype float32 for `end` but got dtype "
+                                           "float64"):
+        y.lerp_(mt.ones(3, dtype=mt.float64), 0.5)
+    with pytest.raises(RuntimeError, match="expected dtype float32 for `weight`"):
+        y.lerp_(one, mt.ones(3, dtype=mt.float64))
+    ints = mt.ones(3, dtype=mt.int64)
+    with pytest.raises(RuntimeError, match="Integer division with addcdiv is no longer "
+                                           "supported"):
+        ints.addcdiv_(ints, ints)
+    with pytest.raises(NotImplementedError, match="lerp_ is not implemented for int64"):
+        ints.lerp_(ints, 0.5)
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type int64"):
+        ints.addcmul_(one, one)
+    mask = mt.ones(3, dtype=mt.bool_)
+    with pytest.raises(NotImplementedError, match="addcmul_ is not implemented for bool"):
+        mask.addcmul_(mask, mask)
+    np.testing.assert_array_equal(y.detach().numpy(), 1.0)  # unchanged by the failed calls
+    assert ints.addcmul_(ints, ints, value=2).tolist() == [3, 3, 3]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(), (5,), (300,)])
+def test_inplace_pointwise_match_pytorch(dtype, shape, torch):
+    """Within an ulp or two: PyTorch's CPU kernels fuse a * b + c (one rounding, not two)."""
+    s, a, b, w = _arrays(shape, shape, shape, shape, seed=3)
+    b = np.asarray(np.abs(b) + 0.5)  # (an array even when 0-d)
+    s, a, b, w = (np.asarray(v, dtype=dtype) for v in (s, a, b, w))
+    rtol = 1e-6 if dtype == "float32" else 1e-14
+    cases = [("addcmul_", (a, b), {"value": 0.3}), ("addcdiv_", (a, b), {"value": -0.01}),
+             ("lerp_", (a, 0.1), {}), ("lerp_", (a, 0.9), {}), ("lerp_", (a, w), {})]
+    for name, args, kwargs in cases:
+        mine = getattr(mt.tensor(s.copy()), name)(
+            *[mt.tensor(v) if isinstance(v, np.ndarray) else v for v in args], **kwargs)
+        theirs = getattr(torch.tensor(s.copy()), name)(
+            *[torch.tensor(v) if isinstance(v, np.ndarray) else v for v in args], **kwargs)
+        np.testing.assert_allclose(mine.detach().numpy(), theirs.numpy(), rtol=rtol,
+                                   atol=rtol, err_msg=name)

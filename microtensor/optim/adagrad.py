@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ..tensor import Tensor
+from ..tensor import full_like
 from .optimizer import Optimizer, ParamsT, check_nonnegative
 
 
@@ -49,19 +47,15 @@ class Adagrad(Optimizer):
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         weight_decay = group["weight_decay"]
         state = self.state
-        for p, d, g in self._gradients(group):
+        for p, g in self._gradients(group):
             st = state[p]
             if not st:
                 st["step"] = 0
-                st["sum"] = Tensor._make(np.full_like(d, group["initial_accumulator_value"]))
+                st["sum"] = full_like(p, group["initial_accumulator_value"])
             t = st["step"] = st["step"] + 1
             if weight_decay != 0:
-                g = g + weight_decay * d
-            s = np.asarray(st["sum"])
-            s += g * g
-            std = np.sqrt(s)
-            std += eps
-            np.divide(g, std, out=std)
-            std *= lr / (1 + (t - 1) * lr_decay)
-            d -= std
-            p._bump_version()
+                g = g.add(p, alpha=weight_decay)
+            state_sum = st["sum"]
+            state_sum.addcmul_(g, g, value=1)
+            std = state_sum.sqrt().add_(eps)
+            p.addcdiv_(g, std, value=-lr / (1 + (t - 1) * lr_decay))

@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
-from ..tensor import Tensor
+from ..tensor import zeros_like
 from .optimizer import Optimizer, ParamsT, check_nonnegative
 
 
@@ -58,35 +56,28 @@ class Adam(Optimizer):
         amsgrad = group["amsgrad"]
         decoupled = group["decoupled_weight_decay"]
         state = self.state
-        for p, d, g in self._gradients(group):
+        for p, g in self._gradients(group):
             st = state[p]
             if not st:
                 st["step"] = 0
-                st["exp_avg"] = Tensor._make(np.zeros_like(d))
-                st["exp_avg_sq"] = Tensor._make(np.zeros_like(d))
+                st["exp_avg"] = zeros_like(p)
+                st["exp_avg_sq"] = zeros_like(p)
             t = st["step"] = st["step"] + 1
             if weight_decay != 0:
                 if decoupled:
-                    d *= 1 - lr * weight_decay
+                    p.mul_(1 - lr * weight_decay)
                 else:
-                    g = g + weight_decay * d
-            m, v = np.asarray(st["exp_avg"]), np.asarray(st["exp_avg_sq"])
-            m *= beta1
-            m += (1 - beta1) * g
-            v *= beta2
-            v += (1 - beta2) * (g * g)
+                    g = g.add(p, alpha=weight_decay)
+            exp_avg, exp_avg_sq = st["exp_avg"], st["exp_avg_sq"]
+            exp_avg.lerp_(g, 1 - beta1)
+            exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
             if amsgrad:
-                v_max = st.get("max_exp_avg_sq")
-                if v_max is None:  # amsgrad switched on after the first step
-                    v_max = st["max_exp_avg_sq"] = Tensor._make(np.zeros_like(d))
-                v = np.maximum(np.asarray(v_max), v, out=np.asarray(v_max))
-            denom = np.sqrt(v)
-            denom /= math.sqrt(1 - beta2**t)
-            denom += eps
-            np.divide(m, denom, out=denom)
-            denom *= lr / (1 - beta1**t)
-            d -= denom
-            p._bump_version()
+                max_sq = st.get("max_exp_avg_sq")
+                if max_sq is None:  # amsgrad switched on after the first step
+                    max_sq = st["max_exp_avg_sq"] = zeros_like(p)
+                exp_avg_sq = max_sq.copy_(max_sq.maximum(exp_avg_sq))
+            denom = exp_avg_sq.sqrt().div_(math.sqrt(1 - beta2**t)).add_(eps)
+            p.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1**t))
 
 
 class AdamW(Adam):

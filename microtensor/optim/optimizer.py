@@ -1,8 +1,10 @@
 """``Optimizer``: the base class that holds parameter groups and per-parameter state.
 
 A subclass validates its options and writes ``_update(group)``, which changes every parameter
-of one group in place from its ``.grad``. The updates work on the NumPy arrays (``np.asarray(p)``)
-directly, so they never record a graph, whatever the grad mode.
+of one group in place from its ``.grad``, with in-place Tensor ops (``p.add_(g, alpha=-lr)``) as
+PyTorch's single-tensor implementations do. ``step()`` runs them under ``no_grad``, so they never
+record a graph; each bumps the parameter's version counter, so a graph that saved the parameter
+before the step refuses to backward through the changed values.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import enable_grad
-from ..tensor import Tensor
+from ..autograd import enable_grad, no_grad
+from ..tensor import Tensor, tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -67,13 +69,14 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must define _update(group) or step()")
 
     @staticmethod
-    def _gradients(group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
-        """(parameter, its data, its gradient) for each parameter of ``group`` that has a
-        gradient; the gradient is negated when the group maximizes."""
+    def _gradients(group: dict[str, Any]) -> Iterator[tuple[Tensor, Tensor]]:
+        """(parameter, its gradient) for each parameter of ``group`` that has a gradient; the
+        gradient is negated (a new tensor) when the group maximizes."""
         maximize = group["maximize"]
         for p in group["params"]:
-            if p.grad is not None:
-                yield p, np.asarray(p), (-np.asarray(p.grad) if maximize else np.asarray(p.grad))
+            g = p.grad
+            if g is not None:
+                yield p, (-g if maximize else g)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters (``{"params": [...], option: value, ...}``) to optimize.
@@ -123,8 +126,7 @@ class Optimizer:
                 else:
                     if g.requires_grad:  # a gradient recorded with create_graph=True
                         g = p.grad = g.detach()
-                    np.asarray(g).fill(0)
-                    g._bump_version()
+                    g.zero_()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update the parameters once from their ``.grad``; parameters without one are skipped.
@@ -141,8 +143,9 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            self._update(group)
+        with no_grad():
+            for group in self.param_groups:
+                self._update(group)
         self._opt_called = True
         return loss
 
@@ -237,7 +240,7 @@ def _is_int_like(key: Any) -> bool:
 
 def _snapshot(value: Any) -> Any:
     if isinstance(value, Tensor):
-        return Tensor._make(np.asarray(value).copy())
+        return value.detach().clone()
     return copy.deepcopy(value)
 
 
@@ -247,9 +250,11 @@ def _restore(value: Any, p: Tensor, name: str, key: Any) -> Any:
         # NOTE: PyTorch saves the step count as a 0-d float tensor; we keep a Python int.
         return int(value.item()) if hasattr(value, "item") else int(value)
     if isinstance(value, (Tensor, np.ndarray)):
-        arr = np.asarray(value) if isinstance(value, Tensor) else value
-        if arr.ndim and arr.shape != np.asarray(p).shape:
-            raise ValueError(f"loaded state dict has state '{name}' of shape {arr.shape} for "
-                             f"parameter {key}, whose shape is {np.asarray(p).shape}")
-        return Tensor._make(np.array(arr, dtype=np.asarray(p).dtype))
+        if value.ndim and value.shape != p.shape:
+            raise ValueError(f"loaded state dict has state '{name}' of shape "
+                             f"{tuple(value.shape)} for parameter {key}, whose shape is "
+                             f"{tuple(p.shape)}")
+        if isinstance(value, np.ndarray):
+            return tensor(value, dtype=p.dtype)  # a copy
+        return value.detach().clone().to(p.dtype)
     return copy.deepcopy(value)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ..tensor import Tensor
+from ..tensor import Tensor, zeros_like
 from .optimizer import Optimizer, ParamsT, check_nonnegative
 
 
@@ -53,41 +51,34 @@ class RMSprop(Optimizer):
         weight_decay, momentum = group["weight_decay"], group["momentum"]
         centered = group["centered"]
         state = self.state
-        for p, d, g in self._gradients(group):
+        for p, g in self._gradients(group):
             st = state[p]
             if not st:
                 st["step"] = 0
-                st["square_avg"] = Tensor._make(np.zeros_like(d))
+                st["square_avg"] = zeros_like(p)
             st["step"] += 1
             if weight_decay != 0:
-                g = g + weight_decay * d
-            v = np.asarray(st["square_avg"])
-            v *= alpha
-            v += (1 - alpha) * (g * g)
+                g = g.add(p, alpha=weight_decay)
+            square_avg = st["square_avg"]
+            square_avg.mul_(alpha).addcmul_(g, g, value=1 - alpha)
             if centered:
-                a = _buffer(st, "grad_avg", d)
-                a *= alpha
-                a += (1 - alpha) * g
-                s = v - a * a
-                np.sqrt(s, out=s)
+                grad_avg = _buffer(st, "grad_avg", p)
+                grad_avg.lerp_(g, 1 - alpha)
+                avg = (square_avg - grad_avg * grad_avg).sqrt().add_(eps)
             else:
-                s = np.sqrt(v)
-            s += eps
+                avg = square_avg.sqrt().add_(eps)
             if momentum > 0:
-                b = _buffer(st, "momentum_buffer", d)
-                b *= momentum
-                b += g / s
-                d -= lr * b
+                buf = _buffer(st, "momentum_buffer", p)
+                buf.mul_(momentum).addcdiv_(g, avg)
+                p.add_(buf, alpha=-lr)
             else:
-                np.divide(g, s, out=s)
-                s *= lr
-                d -= s
-            p._bump_version()
+                p.addcdiv_(g, avg, value=-lr)
 
 
-def _buffer(st: dict[str, Any], name: str, like: np.ndarray) -> np.ndarray:
-    """The state array ``name``, created as zeros on first use."""
+def _buffer(st: dict[str, Any], name: str, p: Tensor) -> Tensor:
+    """The state tensor ``name``, created as zeros like ``p`` on first use (``centered`` or
+    ``momentum`` may be switched on after the first step)."""
     t = st.get(name)
     if t is None:
-        t = st[name] = Tensor._make(np.zeros_like(like))
-    return np.asarray(t)
+        t = st[name] = zeros_like(p)
+    return t

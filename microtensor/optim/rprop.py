@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ..tensor import Tensor
+from ..tensor import full_like, ones_like, where, zeros_like
 from .optimizer import Optimizer, ParamsT, check_nonnegative
 
 
@@ -50,24 +48,19 @@ class Rprop(Optimizer):
         eta_minus, eta_plus = group["etas"]
         step_min, step_max = group["step_sizes"]
         state = self.state
-        for p, d, g in self._gradients(group):
+        for p, g in self._gradients(group):
             st = state[p]
             if not st:
                 st["step"] = 0
-                st["prev"] = Tensor._make(np.zeros_like(d))
-                st["step_size"] = Tensor._make(np.full_like(d, group["lr"]))
+                st["prev"] = zeros_like(p)
+                st["step_size"] = full_like(p, group["lr"])
             st["step"] += 1
-            prev, step = np.asarray(st["prev"]), np.asarray(st["step_size"])
-            product = g * prev
+            prev, step_size = st["prev"], st["step_size"]
+            product = g.mul(prev)
             flipped = product < 0
-            # NOTE: copyto casts eta to the parameter's dtype, so float32 steps round as PyTorch's.
-            factor = np.ones_like(step)
-            np.copyto(factor, eta_plus, where=product > 0)
-            np.copyto(factor, eta_minus, where=flipped)
-            step *= factor
-            np.maximum(step, step_min, out=step)  # clamp (np.clip is slower on small arrays)
-            np.minimum(step, step_max, out=step)
-            np.copyto(prev, g)
-            np.copyto(prev, 0, where=flipped)
-            d -= np.sign(prev) * step
-            p._bump_version()
+            # (the etas become the parameter's dtype here, so float32 steps round as PyTorch's)
+            factor = where(product > 0, eta_plus, where(flipped, eta_minus, ones_like(p)))
+            step_size.mul_(factor).clamp_(step_min, step_max)
+            g = where(flipped, 0.0, g)  # a new tensor: p.grad is left as it is
+            p.addcmul_(g.sign(), step_size, value=-1)
+            prev.copy_(g)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT, check_nonnegative
 
 
@@ -47,22 +44,16 @@ class SGD(Optimizer):
 
     def _update(self, group: dict[str, Any]) -> None:
         lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
-        keep = 1 - group["dampening"]
-        nesterov = group["nesterov"]
+        dampening, nesterov = group["dampening"], group["nesterov"]
         state = self.state
-        for p, d, g in self._gradients(group):
+        for p, g in self._gradients(group):
             if weight_decay != 0:
-                g = g + weight_decay * d
+                g = g.add(p, alpha=weight_decay)
             if momentum != 0:
-                st = state[p]
-                buf = st.get("momentum_buffer")
+                buf = state[p].get("momentum_buffer")
                 if buf is None:
-                    buf = st["momentum_buffer"] = Tensor._make(g.copy())
-                    b = np.asarray(buf)
+                    buf = state[p]["momentum_buffer"] = g.detach().clone()
                 else:
-                    b = np.asarray(buf)
-                    b *= momentum
-                    b += g if keep == 1 else keep * g
-                g = g + momentum * b if nesterov else b
-            d -= lr * g
-            p._bump_version()
+                    buf.mul_(momentum).add_(g, alpha=1 - dampening)
+                g = g.add(buf, alpha=momentum) if nesterov else buf
+            p.add_(g, alpha=-lr)
