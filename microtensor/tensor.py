@@ -374,7 +374,7 @@ class Tensor(TensorBase):
     @property
     def T(self) -> Tensor:
         """The tensor with its dimensions reversed (the transpose of a matrix)."""
-        return self.permute(*range(self.ndim - 1, -1, -1))
+        return Permute.apply(self, dims=tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:

@@ -983,6 +983,12 @@ ROWS: list[Row] = [
                                  a.detach().clone().fill_(v), a.detach().clone().zero_())),
     Row("clamp__no_bounds", ("Tensor.clamp_",), unary(),
         lambda m, a: a.detach().clone().clamp_()),
+    Row("addcmul_addcdiv_lerp_", ("Tensor.addcmul_", "Tensor.addcdiv_", "Tensor.lerp_"),
+        unary(v=st.sampled_from([0.5, -2.0, 1.0])),
+        lambda m, a, v: (a.detach().clone().addcmul_(a.detach() * 2, a.detach() + 1, value=v),
+                         a.detach().clone().addcdiv_(a.detach(), a.detach() * 0 + 3, value=v),
+                         a.detach().clone().lerp_(a.detach() * 3 - 1, v)),
+        grad=False, rtol=1e-12),
     Row("inplace_on_leaf", ("Tensor.add_", "Tensor.mul_", "Tensor.zero_"), unary(),
         lambda m, a: (a.add_(1.0), a.mul_(2.0), a.zero_())),
     # -- random: only shapes, dtypes and ranges can match ----------------------------------------
