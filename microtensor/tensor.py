@@ -1364,7 +1364,7 @@ class Tensor(TensorBase):
         self._check_inplace(other)
         value = other._data if isinstance(other, Tensor) else other
         try:
-            fn(self._data, value, out=self._data, casting="same_kind")
+            fn(self._data, value, out=self._data)  # (NumPy's default casting: "same_kind")
         except TypeError:  # e.g. int_tensor /= 2: a float result cannot be stored in place
             kind = fn(self._data, value).dtype
             raise RuntimeError(f"result type {kind} can't be cast to the desired output type "
@@ -1408,8 +1408,11 @@ class Tensor(TensorBase):
         """Copy the values of ``src`` (broadcast to this shape) into this tensor, in place."""
         self._check_inplace(src)
         value = src._data if isinstance(src, Tensor) else np.asarray(src)
-        broadcast_shapes(self.shape, value.shape)
-        np.copyto(self._data, np.broadcast_to(value, self.shape), casting="unsafe")
+        if value.shape != self._data.shape and broadcast_shapes(self.shape,
+                                                                value.shape) != self.shape:
+            raise RuntimeError(f"copy_: the source of shape {_fmt(value.shape)} does not "
+                               f"broadcast to the destination's shape {_fmt(self.shape)}")
+        np.copyto(self._data, value, casting="unsafe")
         self._bump_version()
         return self
 
@@ -2009,7 +2012,8 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     else:
         b, a = other._operands(input)
     shapes = [cond.shape] + [t.shape for t in (a, b) if isinstance(t, Tensor)]
-    broadcast_shapes(*shapes)
+    if any(shape != shapes[0] for shape in shapes):
+        broadcast_shapes(*shapes)
     # A condition tensor goes in as itself, so that the graph saves it (and version-checks it).
     return Where.apply(condition if isinstance(condition, Tensor) else cond, a, b)
 
