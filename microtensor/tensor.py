@@ -396,9 +396,10 @@ class Tensor(TensorBase):
         """The number of elements."""
         return self._data.size
 
-    def numpy(self) -> np.ndarray:
-        """The values as an ndarray (shared, not copied)."""
-        if self.requires_grad:
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as an ndarray (shared, not copied); ``force=True`` allows it for a tensor
+        that requires grad (as ``detach().numpy()``)."""
+        if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         return self._data
@@ -1361,7 +1362,8 @@ class Tensor(TensorBase):
                                "supported; use the out-of-place op (x = x + y)")
 
     def _inplace(self, fn: Callable[..., Any], other: Any) -> Tensor:
-        self._check_inplace(other)
+        if grad_mode.state.enabled:  # (optimizers run under no_grad: skip the call there)
+            self._check_inplace(other)
         value = other._data if isinstance(other, Tensor) else other
         try:
             fn(self._data, value, out=self._data)  # (NumPy's default casting: "same_kind")
@@ -1369,7 +1371,7 @@ class Tensor(TensorBase):
             kind = fn(self._data, value).dtype
             raise RuntimeError(f"result type {kind} can't be cast to the desired output type "
                                f"{self.dtype} (in-place {fn.__name__})") from None
-        self._bump_version()
+        self._versions[0] += 1  # (the version counter: _bump_version, inlined for optimizers)
         return self
 
     def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:

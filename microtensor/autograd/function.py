@@ -209,20 +209,22 @@ class Context:
         """Map the arrays given to ``save_for_backward`` back to input tensors or the output,
         and note their versions; any other array is kept as a constant."""
         saved, versions = [], []
+        out_data = out._data
         for value in self._to_save:
-            if value is raw or value is out._data:
-                value = _SavedOutput(out._data, out._versions)
+            if value is raw or value is out_data:
+                saved.append(_SavedOutput(out_data, out._versions))
                 versions.append(out._versions[0])
-                saved.append(value)
                 continue
-            if isinstance(value, np.generic):  # a NumPy scalar: keep tensors on arrays
-                value = np.asarray(value)
+            version = 0
             for a in args:
                 if isinstance(a, TensorBase) and a._data is value:
-                    value = a
+                    value, version = a, a._versions[0]
                     break
+            else:
+                if isinstance(value, np.generic):  # a NumPy scalar: keep tensors on arrays
+                    value = np.asarray(value)
             saved.append(value)
-            versions.append(value._versions[0] if isinstance(value, TensorBase) else 0)
+            versions.append(version)
         self._saved, self._versions, self._to_save = tuple(saved), tuple(versions), ()
 
     def release(self) -> None:
@@ -288,7 +290,7 @@ class Function:
                     versions = a._versions
                     break
         if not record:
-            return like._make(out, False, None, versions)
+            return like._make(out) if versions is None else like._make(out, False, None, versions)
         ctx.inputs = args
         if kwargs:
             ctx.kwargs = kwargs

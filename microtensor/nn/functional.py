@@ -74,9 +74,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     As in PyTorch, input, weight and bias must have one dtype (an int64 input to a float32
     layer is an error, not a silent conversion).
     """
-    _check_tensor(input, "linear", "input", 1)
-    _check_tensor(weight, "linear", "weight", 2)
-    if bias is not None:
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)
+            and (bias is None or isinstance(bias, Tensor))):  # (one test on the hot path)
+        _check_tensor(input, "linear", "input", 1)
+        _check_tensor(weight, "linear", "weight", 2)
         _check_tensor(bias, "linear", "bias", 3)
     if weight.ndim != 2:
         raise RuntimeError(f"linear: weight must have 2 dimensions (out_features, in_features), "
@@ -131,7 +132,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """1 / (1 + exp(-x))"""
-    _check_tensor(input, "sigmoid", "input", 1)
+    if not isinstance(input, Tensor):
+        _check_tensor(input, "sigmoid", "input", 1)
     return input.sigmoid()
 
 
@@ -199,8 +201,9 @@ def _check_reduction(reduction: str, name: str) -> None:
 
 
 def _check_input_and_target(input: Any, target: Any, name: str) -> None:  # noqa: A002
-    _check_tensor(input, name, "input", 1)
-    _check_tensor(target, name, "target", 2)
+    if not (isinstance(input, Tensor) and isinstance(target, Tensor)):
+        _check_tensor(input, name, "input", 1)
+        _check_tensor(target, name, "target", 2)
 
 
 def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:  # noqa: A002
@@ -261,6 +264,11 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  
 # Binary classification losses
 # ----------------------------------------------------------------------------------------------
 
+def _within_0_1(x: np.ndarray) -> bool:
+    """True when every element is in [0, 1] (nan is not); two reductions, no temporaries."""
+    return x.size == 0 or bool(x.min() >= 0 and x.max() <= 1)
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
                          reduction: str = "mean") -> Tensor:
     """-weight (y log x + (1 - y) log(1 - x)) for probabilities x in [0, 1], each log clamped
@@ -284,13 +292,13 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                            f"{_torch_name(input.dtype)}: the target ({target.dtype}) must have "
                            f"the input's dtype ({input.dtype}); convert it with "
                            f"target{_conversion(input.dtype)}")
-    x = input.detach().numpy()
-    if not np.all((x >= 0) & (x <= 1)):
+    x = input.numpy(force=True)
+    if not _within_0_1(x):
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 "
                            f"and 1 (got values from {x.min()} to {x.max()}); for raw scores "
                            f"(logits) use binary_cross_entropy_with_logits")
-    y = target.detach().numpy()
-    if not np.all((y >= 0) & (y <= 1)):
+    y = target.numpy(force=True)
+    if not _within_0_1(y):
         raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 "
                            "and 1")
     loss = fused.BinaryCrossEntropy.apply(input, target)
@@ -396,14 +404,14 @@ def _index_weights(weight: Tensor | None, input: Tensor, name: str) -> np.ndarra
                            f"{_torch_name(weight.dtype)}: the class weights ({weight.dtype}) must "
                            f"have the input's dtype ({input.dtype}); convert them with "
                            f"weight{_conversion(input.dtype)}")
-    return weight.detach().numpy()
+    return weight.numpy(force=True)
 
 
 def _target_weights(target: Tensor, weight: np.ndarray | None, ignore_index: int,
                     n_classes: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray | None]:
     """The class indices (ignored ones replaced by 0) and each target's weight (0 if ignored;
     None when every weight is 1)."""
-    idx = target.detach().numpy()
+    idx = target.numpy(force=True)
     ignored = idx == ignore_index
     has_ignored = bool(ignored.any())
     if has_ignored:
@@ -532,7 +540,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         return nll
     # The uniform part of the smoothed target: -sum_c weight[c] log p[c] per sample.
     smooth = -(logp if w_bcast is None else logp * w_bcast).sum(class_dim)
-    ignored = target.detach().numpy() == ignore_index
+    ignored = target.numpy(force=True) == ignore_index
     if ignored.any():
         smooth = smooth * Tensor._make((~ignored).astype(input.dtype))
     if reduction == "mean":
