@@ -631,3 +631,12 @@ def test_cases_found_by_the_fuzz_suite() -> None:
     x = mt.zeros(2, 0, dtype=mt.float64, requires_grad=True)
     x.mean(-1).sum().backward()  # no warning, a gradient of the input's shape
     assert x.grad.shape == (2, 0)
+
+
+def test_numpy_force_gives_the_array_of_a_tensor_that_requires_grad() -> None:
+    w = mt.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="Can't call numpy"):
+        w.numpy()
+    arr = w.numpy(force=True)
+    arr[0] = 5.0  # shared memory, as detach().numpy()
+    assert w.tolist() == [5.0, 2.0]
