@@ -995,6 +995,9 @@ class Tensor(TensorBase):
             raise RuntimeError(f"norm(): input dtype should be a floating point dtype, got "
                                f"{self.dtype}")
         dims = _dims(dim, self.ndim)
+        if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                               f"{' '.join(map(str, dim))}")
         if p in ("fro", 2, 2.0, None):
             return Norm.apply(self, dim=dims, keepdim=keepdim)  # (shown without p=)
         if isinstance(p, str):

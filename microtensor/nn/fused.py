@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Context, Function
-from ..ops.elementwise import Mul, Sigmoid, Sub
+from ..ops.elementwise import Clamp, Div, Mul, Sigmoid, Sub
 from ..ops.linalg import Matmul
 from ..ops.reduce import Sum
 from ..ops.shape import Permute, Reshape
@@ -92,7 +92,9 @@ class BinaryCrossEntropy(Function):
         x, y = ctx.saved_tensors
         dx = dy = None
         if ctx.needs_input_grad[0]:
-            dx = g * (x - y) / (x * (1.0 - x)).clamp(min=1e-12)
+            # Ops applied directly, as in Linear.backward: the operands are known to match.
+            dx = Div.apply(Mul.apply(g, Sub.apply(x, y)),
+                           Clamp.apply(Mul.apply(x, Sub.apply(1.0, x)), lo=1e-12))
         if ctx.needs_input_grad[1]:
             tiny = float(np.finfo(x.dtype).smallest_subnormal)
             log_x = x.clamp(min=tiny).log().clamp(min=-100.0)
