@@ -1364,10 +1364,13 @@ class Tensor(TensorBase):
             raise RuntimeError("in-place operations with an operand that requires grad are not "
                                "supported; use the out-of-place op (x = x + y)")
 
-    def _inplace(self, fn: Callable[..., Any], other: Any) -> Tensor:
+    def _inplace(self, fn: Callable[..., Any], other: Any, alpha: Scalar = 1) -> Tensor:
+        """self = fn(self, alpha * other), in place (the hot path of every optimizer)."""
         if grad_mode.state.enabled:  # (optimizers run under no_grad: skip the call there)
             self._check_inplace(other)
         value = other._data if isinstance(other, Tensor) else other
+        if alpha != 1:
+            value = np.multiply(value, alpha)
         try:
             fn(self._data, value, out=self._data)  # (NumPy's default casting: "same_kind")
         except TypeError:  # e.g. int_tensor /= 2: a float result cannot be stored in place
@@ -1379,11 +1382,11 @@ class Tensor(TensorBase):
 
     def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """self += alpha * other, in place"""
-        return self._inplace(np.add, other if alpha == 1 else _scaled(other, alpha))
+        return self._inplace(np.add, other, alpha)
 
     def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """self -= alpha * other, in place"""
-        return self._inplace(np.subtract, other if alpha == 1 else _scaled(other, alpha))
+        return self._inplace(np.subtract, other, alpha)
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place"""
@@ -1516,10 +1519,6 @@ class Tensor(TensorBase):
         if shape != self._data.shape:
             raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
                                f"broadcast shape {list(shape)}")
-
-
-def _scaled(other: Any, alpha: Scalar) -> Any:
-    return (other._data if isinstance(other, Tensor) else np.asarray(other)) * alpha
 
 
 # ----------------------------------------------------------------------------------------------

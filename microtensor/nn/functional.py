@@ -340,8 +340,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
                            f"{_torch_name(target.dtype)}: the target must be a floating point "
                            f"tensor, got {target.dtype}; convert it with target.float()")
     if pos_weight is None:
-        dtype = promote_types(input.dtype, input.ndim, target.dtype, target.ndim)
-        loss = fused.BinaryCrossEntropyWithLogits.apply(input.to(dtype), target.to(dtype))
+        if input.dtype != target.dtype:
+            dtype = promote_types(input.dtype, input.ndim, target.dtype, target.ndim)
+            input, target = input.to(dtype), target.to(dtype)  # noqa: A001
+        loss = fused.BinaryCrossEntropyWithLogits.apply(input, target)
     else:
         _check_broadcasts_to(pos_weight, input.shape, "pos_weight", name)
         # softplus by logaddexp is exact and finite for every x (threshold=inf: no cut-off).
