@@ -191,6 +191,22 @@ def _is_array(i: Any) -> bool:
     return isinstance(i, (np.ndarray, TensorBase))
 
 
+def _ints_first(entries: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    """For an index mixing ints and index arrays: the two indexes to apply one after the other,
+    ints first (None for any other index).
+
+    NOTE: PyTorch applies integer indices first (as selections), then the advanced ones; NumPy
+    would broadcast the ints with the arrays, which moves dimensions (x[0, :, [0, 2]] on
+    (2, 3, 4, 5) is (3, 2, 5) in PyTorch, (2, 3, 5) in NumPy).
+    """
+    if not (any(_is_int(i) for i in entries) and any(_is_array(i) for i in entries)):
+        return None
+    first = tuple(slice(None) if _is_array(i) else i for i in entries)
+    rest = tuple(i if _is_array(i) or i is Ellipsis else slice(None)
+                 for i in entries if not _is_int(i))
+    return first, rest
+
+
 def _check_requires_grad(dtype: np.dtype, flag: bool) -> None:
     if flag and not dtypes.is_floating(dtype):
         raise RuntimeError(f"Only Tensors of floating point dtype can require gradients "
@@ -1219,14 +1235,9 @@ class Tensor(TensorBase):
 
     def __getitem__(self, index: Any) -> Tensor:
         entries = self._index_entries(index)
-        if any(_is_int(i) for i in entries) and any(_is_array(i) for i in entries):
-            # NOTE: PyTorch applies integer indices first (as selections), then the advanced
-            # ones; NumPy would broadcast the ints with the arrays, which moves dimensions
-            # (x[0, :, [0, 2]] on (2, 3, 4, 5) is (3, 2, 5) in PyTorch, (2, 3, 5) in NumPy).
-            first = tuple(slice(None) if _is_array(i) else i for i in entries)
-            rest = tuple(i if _is_array(i) or i is Ellipsis else slice(None)
-                         for i in entries if not _is_int(i))
-            return self._apply_index(first)._apply_index(rest)
+        steps = _ints_first(entries)
+        if steps is not None:
+            return self._apply_index(steps[0])._apply_index(steps[1])
         return self._apply_index(entries)
 
     def _apply_index(self, entries: tuple[Any, ...]) -> Tensor:
@@ -1300,11 +1311,9 @@ class Tensor(TensorBase):
         self._check_inplace(value)
         entries = tuple(i._data if isinstance(i, Tensor) else i
                         for i in self._index_entries(index))
-        if any(_is_int(i) for i in entries) and any(_is_array(i) for i in entries):
-            first = tuple(slice(None) if _is_array(i) else i for i in entries)
-            rest = tuple(i if _is_array(i) or i is Ellipsis else slice(None)
-                         for i in entries if not _is_int(i))
-            self._data[first][rest] = value._data if isinstance(value, Tensor) else value
+        steps = _ints_first(entries)
+        if steps is not None:
+            self._data[steps[0]][steps[1]] = value._data if isinstance(value, Tensor) else value
         else:
             self._data[entries] = value._data if isinstance(value, Tensor) else value
         self._bump_version()

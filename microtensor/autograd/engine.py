@@ -7,7 +7,6 @@ recursion limit. Each node runs once, after every node that feeds gradient into 
 
 from __future__ import annotations
 
-import builtins
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -250,7 +249,7 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
                 if not isinstance(g, TensorBase) or g._data.dtype != t._data.dtype:
                     g = _as_grad(g, t, node, create_graph)
                 if g._data.shape != t._data.shape:
-                    if shape_checks.strict and g._data.ndim > builtins.max(t._data.ndim,
+                    if shape_checks.strict and g._data.ndim > max(t._data.ndim,
                                                                           grad._data.ndim):
                         raise GradientShapeError(
                             f"Function {node.name()} returned an invalid gradient at index {i} "

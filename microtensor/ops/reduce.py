@@ -201,6 +201,15 @@ def _count(shape: tuple[int, ...], dim: Dims) -> int:
     return math.prod(shape if dim is None else (shape[d] for d in dim))
 
 
+def _variance(x: np.ndarray, dim: Dims, keepdim: bool, correction: float) -> np.ndarray:
+    """sum((x - mean)**2) / (n - correction), nan (not a warning) when n - correction <= 0."""
+    n = _count(x.shape, dim)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 is nan, as in PyTorch
+        centered = x - np.sum(x, axis=dim, keepdims=True) / n
+        squares = np.sum(centered * centered, axis=dim, keepdims=keepdim)
+        return squares / max(n - correction, 0)
+
+
 def _var_backward(x: Any, g: Any, dim: Dims, keepdim: bool, correction: float) -> Any:
     """dx = g * 2 (x - mean) / (n - correction), for the variance of x (also used by Std)."""
     dof = _count(x.shape, dim) - correction
@@ -222,11 +231,7 @@ class Var(Function):
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False,
                 correction: float = 1) -> np.ndarray:
         ctx.save_for_backward(x)
-        n = _count(x.shape, dim)
-        with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 is nan, as in PyTorch
-            centered = x - np.sum(x, axis=dim, keepdims=True) / n
-            squares = np.sum(centered * centered, axis=dim, keepdims=keepdim)
-            return squares / max(n - correction, 0)
+        return _variance(x, dim, keepdim, correction)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
@@ -243,7 +248,7 @@ class Std(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False,
                 correction: float = 1) -> np.ndarray:
-        y = np.sqrt(Var.forward(ctx, x, dim, keepdim, correction))
+        y = np.sqrt(_variance(x, dim, keepdim, correction))
         ctx.save_for_backward(x, y)
         return y
 
