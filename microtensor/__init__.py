@@ -9,6 +9,26 @@ tensor([2., 4., 6.])
 
 from . import autograd, nn, optim, viz
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (
+    arange,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .dtypes import (
     bool_,
     float16,
@@ -26,30 +46,12 @@ from .random import manual_seed
 from .serialization import load, save
 from .tensor import (
     Tensor,
-    arange,
     broadcast_shapes,
     cat,
-    empty,
-    eye,
-    from_numpy,
-    full,
-    full_like,
-    linspace,
     maximum,
     minimum,
-    ones,
-    ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
-    randperm,
     stack,
-    tensor,
     where,
-    zeros,
-    zeros_like,
 )
 from .viz import draw_graph, save_graph, to_dot
 

@@ -36,7 +36,8 @@ from typing import IO, Any
 import numpy as np
 
 from . import dtypes
-from .tensor import Tensor, from_numpy, tensor
+from .creation import from_numpy, tensor
+from .tensor import Tensor
 
 _KEY = "__microtensor__"
 _FORMAT = "microtensor-checkpoint"

@@ -25,7 +25,8 @@ from .. import dtypes
 from ..autograd.engine import format_shape as _fmt
 from ..autograd.function import module_scope
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, from_numpy, tensor
+from ..creation import from_numpy, tensor
+from ..tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tensor import full_like
+from ..creation import full_like
 from .optimizer import Optimizer, ParamsT, check_nonnegative
 
 

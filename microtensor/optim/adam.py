@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..tensor import zeros_like
+from ..creation import zeros_like
 from .optimizer import Optimizer, ParamsT, check_nonnegative
 
 

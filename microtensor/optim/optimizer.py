@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import enable_grad, no_grad
-from ..tensor import Tensor, tensor
+from ..creation import tensor
+from ..tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 

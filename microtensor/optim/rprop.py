@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tensor import full_like, ones_like, where, zeros_like
+from ..creation import full_like, ones_like, zeros_like
+from ..tensor import where
 from .optimizer import Optimizer, ParamsT, check_nonnegative
 
 
