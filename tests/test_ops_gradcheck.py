@@ -17,7 +17,9 @@ import numpy as np
 import pytest
 
 import microtensor as mt
+import microtensor.nn.functional as F
 from microtensor.autograd import gradcheck, gradgradcheck
+from microtensor.ops.linalg import TransposedMatmul
 
 _rng = np.random.default_rng(1234)
 
@@ -253,6 +255,14 @@ CASES = [
     case("softmax_cross_entropy", lambda z: -(z.log_softmax(-1)[[0, 1, 2], [1, 0, 3]]).mean(),
          u(3, 4)),
     case("normalise", lambda x: (x - x.mean(0)) / (x.std(0) + 1e-5), u(5, 3)),
+    # -- the fused ops of the training hot path (their backwards are ops too) --------------------
+    case("transposed_matmul", lambda a, b: TransposedMatmul.apply(a, b), u(4, 3), u(4, 2)),
+    case("linear", lambda x, w, b: F.linear(x, w, b), u(4, 3), u(2, 3), u(2)),
+    case("linear_batch_dims", lambda x, w, b: F.linear(x, w, b), u(2, 4, 3), u(2, 3), u(2)),
+    case("bce_with_logits", lambda x, y: F.binary_cross_entropy_with_logits(x, y),
+         u(4, 3, lo=-3, hi=3), u(4, 3, lo=0, hi=1)),
+    case("bce_with_logits_sum", lambda x, y: F.binary_cross_entropy_with_logits(
+        x, y, reduction="sum"), u(5, lo=-3, hi=3), u(5, lo=0, hi=1)),
 ]
 
 

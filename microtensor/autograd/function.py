@@ -234,6 +234,9 @@ class Context:
         self._saved = None
 
 
+_NO_GRADS = [(False,) * n for n in range(8)]  # needs_input_grad of an op that is not recorded
+
+
 class Function:
     """Base class of every op: subclass it, write ``forward`` and ``backward``, call ``apply``.
 
@@ -257,26 +260,36 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run the op on tensors (and plain values) and record it in the graph when needed."""
-        enabled = grad_mode.state.enabled
         arrays = []
-        needs = []
         like = None
         record = False
-        for a in args:
-            if isinstance(a, TensorBase):
-                arrays.append(a._data)
-                if like is None:
-                    like = a
-                if enabled and a._requires_grad:
-                    record = True
-                    needs.append(True)
-                    continue
-            else:
-                arrays.append(a)
-            needs.append(False)
+        if grad_mode.state.enabled:
+            needs = []
+            for a in args:
+                if isinstance(a, TensorBase):
+                    arrays.append(a._data)
+                    if like is None:
+                        like = a
+                    if a._requires_grad:
+                        record = True
+                        needs.append(True)
+                        continue
+                else:
+                    arrays.append(a)
+                needs.append(False)
+            needs_input_grad = tuple(needs)
+        else:  # (the backward pass runs its ops here: nothing to record, less to do)
+            for a in args:
+                if isinstance(a, TensorBase):
+                    arrays.append(a._data)
+                    if like is None:
+                        like = a
+                else:
+                    arrays.append(a)
+            needs_input_grad = _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
         if like is None:
             raise TypeError(f"{cls.__name__}.apply expects at least one Tensor argument")
-        ctx = Context(cls, tuple(needs))
+        ctx = Context(cls, needs_input_grad)
         raw = cls.forward(ctx, *arrays, **kwargs)
         # NumPy returns scalars (not 0-d arrays) from 0-d computations: keep tensors on arrays.
         out = raw if type(raw) is np.ndarray else np.asarray(raw)

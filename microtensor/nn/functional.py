@@ -79,6 +79,16 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         _check_tensor(input, "linear", "input", 1)
         _check_tensor(weight, "linear", "weight", 2)
         _check_tensor(bias, "linear", "bias", 3)
+    # One test for the valid case (the hot path of every network); the checks name the error.
+    w_shape, x_shape, dtype = weight.shape, input.shape, weight.dtype
+    if not (len(w_shape) == 2 and x_shape and x_shape[-1] == w_shape[1] and input.dtype == dtype
+            and (bias is None or (bias.shape == w_shape[:1] and bias.dtype == dtype))):
+        _check_linear(input, weight, bias)
+    return fused.Linear.apply(input, weight, bias)
+
+
+def _check_linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:  # noqa: A002
+    """The error for arguments that ``linear`` cannot take."""
     if weight.ndim != 2:
         raise RuntimeError(f"linear: weight must have 2 dimensions (out_features, in_features), "
                            f"got shape {_fmt(weight.shape)}")
@@ -99,7 +109,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                            f"{_torch_name(bias.dtype)} and {_torch_name(weight.dtype)} (the bias "
                            f"is {bias.dtype}, the weight {weight.dtype}); convert the bias with "
                            f"bias{_conversion(weight.dtype)}")
-    return fused.Linear.apply(input, weight, bias)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002

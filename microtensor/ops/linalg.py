@@ -47,3 +47,20 @@ class Matmul(Function):
             if b.ndim == 1:
                 gb = gb.squeeze(-1)
         return ga, gb
+
+
+class TransposedMatmul(Function):
+    """z = a^T @ b  (2-D a and b);   da = b @ g^T,  db = a @ g"""
+
+    # NOTE: one node instead of two (permute, matmul) for the weight gradient of every linear
+    # layer, g^T @ x, computed on each backward of a training step.
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a.T @ b
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple[Any, Any]:
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (b @ g.transpose(0, 1) if da else None), (a @ g if db else None)

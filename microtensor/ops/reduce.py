@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Context, Function
-from .elementwise import Div, Where
+from .elementwise import Where
 from .shape import Expand, Reshape
 
 Dims = tuple[int, ...] | None
@@ -59,8 +59,28 @@ class Mean(Function):
     def backward(ctx: Context, g: Any) -> Any:
         if ctx.n == 0:  # the mean of nothing: there is no element to send a gradient to
             return g._make(np.zeros(ctx.shape, g._data.dtype))
-        g = Div.apply(g, ctx.n)  # on the reduced gradient, before it is expanded
-        return _expand_back(g, ctx.shape, ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False))
+        kw = ctx.kwargs
+        return MeanGrad.apply(g, shape=ctx.shape, n=ctx.n, dim=kw.get("dim"),
+                              keepdim=kw.get("keepdim", False))
+
+
+class MeanGrad(Function):
+    """y = g / n expanded back to ``shape`` (Mean's backward as one op);
+    dg = the mean of h over ``dim`` (Mean is its adjoint)"""
+
+    # NOTE: one node instead of two (div, expand) at the end of every loss's backward.
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, shape: tuple[int, ...] = (), n: int = 1,
+                dim: Dims = None, keepdim: bool = False) -> np.ndarray:
+        if dim is not None:  # (a full reduction's g is 0-d: it broadcasts as it is)
+            g = _keep(g, shape, dim, keepdim)
+        # NOTE: a new array, as Expand makes: faster than np.broadcast_to for small arrays.
+        return np.divide(g, n, out=np.empty(shape, dtype=g.dtype))
+
+    @staticmethod
+    def backward(ctx: Context, h: Any) -> Any:
+        kw = ctx.kwargs
+        return Mean.apply(h, dim=kw["dim"], keepdim=kw["keepdim"])
 
 
 class Amax(Function):
