@@ -23,6 +23,7 @@ from .tensor import (
     _is_int,
     _number,
     _size_args,
+    _to_array,
     _type_name,
 )
 
@@ -56,7 +57,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     no uint64), bools bool; NumPy arrays keep their dtype. With ``dtype``, Python numbers that
     do not fit raise an error (as in PyTorch) while arrays and tensors wrap around.
     """
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    return _leaf(_to_array(data, dtype), requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

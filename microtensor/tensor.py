@@ -290,14 +290,29 @@ class Tensor(TensorBase):
     # Make NumPy hand `ndarray op Tensor` to Tensor's reflected operators.
     __array_ufunc__ = None
 
-    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        arr = _to_array(data, dtype)
-        _check_requires_grad(arr.dtype, requires_grad)
+    def __init__(self, *args: Any) -> None:
+        """``Tensor(data)``, PyTorch's legacy constructor: data (nested lists or an ndarray) is
+        converted to the default dtype (float32), whatever its own; ``Tensor(2, 3)`` is an
+        uninitialised 2x3 tensor, ``Tensor()`` an empty one, and ``Tensor(t)`` shares ``t``.
+        Prefer ``microtensor.tensor(data)``, which keeps ints as int64 and bools as bool."""
+        versions = [0]
+        if not args:
+            arr = np.empty(0, dtype=dtypes.get_default_dtype())
+        elif len(args) == 1 and isinstance(args[0], TensorBase):
+            arr, versions = args[0]._data, args[0]._versions  # an alias, as in PyTorch
+        elif all(_is_int(a) for a in args):
+            arr = np.empty(_size_args(args, "Tensor.new"), dtype=dtypes.get_default_dtype())
+        elif len(args) == 1 and not isinstance(args[0], (int, float, bool, np.generic)):
+            arr = _to_array(args[0], dtypes.get_default_dtype())
+        else:
+            got = ", ".join(type(a).__name__ for a in args)
+            raise TypeError(f"new(): data must be a sequence (got {got}); use "
+                            f"microtensor.tensor(value) for a tensor holding one number")
         self._data = arr
-        self._requires_grad = bool(requires_grad)
+        self._requires_grad = False
         self._grad = None
         self.grad_fn = None
-        self._versions = [0]
+        self._versions = versions
         self._hooks = None
 
     @classmethod
@@ -584,7 +599,7 @@ class Tensor(TensorBase):
                 other = other.item()
             return (self if dt == self._data.dtype else self.to(dt)), other
         if isinstance(other, (np.ndarray, list, tuple)):
-            return self._operands(Tensor(other), check_broadcast)
+            return self._operands(Tensor._make(_to_array(other)), check_broadcast)
         raise TypeError(f"unsupported operand type: Tensor and {type(other).__name__}")
 
     def __add__(self, other: Any) -> Tensor:
@@ -677,7 +692,7 @@ class Tensor(TensorBase):
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with NumPy's rules: 1-D (vector), 2-D (matrix) or batched (..., n, m)."""
         if not isinstance(other, Tensor):
-            other = Tensor(other)
+            other = Tensor._make(_to_array(other))
         a, b = self._operands(other, check_broadcast=False)
         if a.ndim == 0 or b.ndim == 0:
             raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
@@ -1644,7 +1659,7 @@ def _from_python(data: Any, target: np.dtype | None) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else Tensor._make(_to_array(x))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -1691,7 +1706,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
         raise TypeError(f"where expected condition to be a boolean tensor, but got a tensor with "
                         f"dtype {cond.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        input = Tensor(input)
+        input = Tensor._make(_to_array(input))
     if isinstance(input, Tensor):
         a, b = input._operands(other)
     else:

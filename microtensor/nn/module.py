@@ -47,7 +47,7 @@ class Parameter(Tensor):
             values = from_numpy(data)
         else:
             values = tensor(data)
-        super().__init__(np.empty(0, dtype=values.dtype))  # sets every slot; the data follows
+        super().__init__()  # sets every slot; the data follows
         self.data = values  # shares the memory of what it wraps
         self.requires_grad_(requires_grad)
 
