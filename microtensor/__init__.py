@@ -7,7 +7,7 @@
 tensor([2., 4., 6.])
 """
 
-from . import autograd, nn, optim, viz
+from . import accelerator, autograd, nn, optim, viz
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
@@ -159,3 +159,4 @@ __all__ = [
     "round", "sign", "trunc",
     "load", "nn", "save",
 ]
+__all__ += ["accelerator"]

@@ -634,3 +634,12 @@ def test_linspace_and_arange_give_inf_and_nan_as_torch() -> None:
     assert np.isnan(mt.linspace(0, float("inf"), 3).numpy()).all()
     assert mt.arange(0, 70000, dtype=np.float16).numpy()[-1] == np.inf
     assert mt.linspace(0, 1, 3, requires_grad=True).requires_grad
+
+
+def test_accelerator_queries_answer_like_pytorch_without_one() -> None:
+    assert mt.accelerator.is_available() is False
+    assert mt.accelerator.current_accelerator() is None
+    assert mt.accelerator.device_count() == 0
+    for fn in (mt.accelerator.current_device_index, mt.accelerator.synchronize):
+        with pytest.raises(RuntimeError, match="none is available"):
+            fn()
