@@ -55,6 +55,12 @@ from .tensor import (
 )
 from .viz import draw_graph, save_graph, to_dot
 
+# -- devices, Size and Tensor API (issue 10) --
+# isort: split
+from . import backends, cuda
+from .device import device, get_default_device, set_default_device
+from .size import Size
+
 __version__ = "0.1.0"
 
 # PyTorch's dtype aliases.
@@ -159,3 +165,16 @@ __all__ = [
     "round", "sign", "trunc",
     "load", "nn", "save",
 ]
+
+# -- devices, Size and Tensor API (issue 10) --
+numel = Tensor.numel
+is_floating_point = Tensor.is_floating_point
+
+
+def is_tensor(obj: object) -> bool:
+    """Whether ``obj`` is a microtensor ``Tensor`` (a ``Parameter`` is one too)."""
+    return isinstance(obj, Tensor)
+
+
+__all__ += ["Size", "backends", "cuda", "device", "get_default_device", "is_floating_point",
+            "is_tensor", "numel", "set_default_device"]
