@@ -46,7 +46,8 @@ class device:  # noqa: N801 - PyTorch's name
     def __init__(self, type: Any, index: Any = None) -> None:  # noqa: A002 - PyTorch's name
         if isinstance(type, device):
             if index is not None:
-                raise RuntimeError("device(): an index cannot be passed with a device object")
+                raise TypeError("device(): argument 'type' (position 1) must be str, not device "
+                                "(when an index is given)")
             kind, number = type.type, type.index
         elif isinstance(type, str):
             kind, number = _parse(type)
@@ -107,7 +108,8 @@ def _name(value: Any) -> str:
 
 def _index(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"device(): argument 'index' must be int, not {_name(value)}")
+        raise TypeError(f"device(): argument 'index' (position 2) must be int, not "
+                        f"{_name(value)}")
     if value < 0:
         raise RuntimeError("Device index must not be negative")
     return value

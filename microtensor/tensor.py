@@ -79,7 +79,7 @@ Shape = tuple[int, ...]
 # Checks with clear messages
 # ----------------------------------------------------------------------------------------------
 
-def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
+def broadcast_shapes(*shapes: Sequence[int]) -> Size:
     """The shape that NumPy broadcasting gives ``shapes``; a clear error if they don't broadcast."""
     result: list[int] = []
     for shape in shapes:
@@ -94,7 +94,7 @@ def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
                     f"non-singleton dimension {i} (shapes {_fmt(result)} and {_fmt(shape)} do "
                     f"not broadcast)")
         result = [y if x == 1 else x for x, y in zip(a, b, strict=True)]
-    return tuple(result)
+    return tuple.__new__(Size, result)
 
 
 def _dim(dim: int, ndim: int) -> int:
@@ -557,8 +557,10 @@ class Tensor(TensorBase):
                             f"non_blocking=False, copy=False)")
         if "tensor" in bound:
             dtype = bound["tensor"].dtype
-        check_device(bound.get("device"))
-        return (None if dtype is None else dtypes.as_dtype(dtype)), bool(bound.get("copy", False))
+        # NOTE: as PyTorch, "cpu:0" is not the tensor's device ("cpu"), so the result is a copy.
+        indexed = check_device(bound.get("device")).index is not None
+        copy = bool(bound.get("copy", False)) or indexed
+        return (None if dtype is None else dtypes.as_dtype(dtype)), copy
 
     @staticmethod
     def _is_dtype(value: Any) -> bool:
