@@ -8,6 +8,7 @@ that says so (``check_device``), where PyTorch would move the data.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # PyTorch's device types, in the order of its error message.
@@ -15,19 +16,21 @@ _TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "h
           "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
 
 
+_PATTERN = re.compile(r"([a-zA-Z_]+)(?::([1-9][0-9]*|0))?")
+
+
 def _parse(text: str) -> tuple[str, int | None]:
     """``"cuda:1"`` -> ``("cuda", 1)``, with PyTorch's errors for malformed strings."""
     if not text:
         raise RuntimeError("Device string must not be empty")
-    kind, colon, index = text.partition(":")
+    match = _PATTERN.fullmatch(text)
+    if match is None:
+        raise RuntimeError(f"Invalid device string: '{text}'")
+    kind, index = match.groups()
     if kind not in _TYPES:
         raise RuntimeError(f"Expected one of {', '.join(_TYPES)} device type at start of device "
-                           f"string: {text}")
-    if not colon:
-        return kind, None
-    if not index.isdigit() or not index.isascii() or (len(index) > 1 and index[0] == "0"):
-        raise RuntimeError(f"Invalid device string: '{text}'")
-    return kind, int(index)
+                           f"string: {kind}")
+    return kind, None if index is None else int(index)
 
 
 class device:  # noqa: N801 - PyTorch's name

@@ -1083,7 +1083,7 @@ class Tensor(TensorBase):
         if self.dtype == dtypes.bool_:
             raise RuntimeError("argmax(): does not support bool input")
         if dim is None:
-            return Tensor._make(np.asarray(np.argmax(self._data), dtype=np.int64))
+            return Tensor._make(np.asarray(np.argmax(self._data, keepdims=keepdim), dtype=np.int64))
         d = _dim(dim, self.ndim)
         return Tensor._make(np.argmax(self._data, axis=d, keepdims=keepdim).astype(np.int64))
 
@@ -1095,7 +1095,7 @@ class Tensor(TensorBase):
         if self.dtype == dtypes.bool_:
             raise RuntimeError("argmin(): does not support bool input")
         if dim is None:
-            return Tensor._make(np.asarray(np.argmin(self._data), dtype=np.int64))
+            return Tensor._make(np.asarray(np.argmin(self._data, keepdims=keepdim), dtype=np.int64))
         d = _dim(dim, self.ndim)
         return Tensor._make(np.argmin(self._data, axis=d, keepdims=keepdim).astype(np.int64))
 
