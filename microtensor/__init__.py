@@ -167,8 +167,21 @@ __all__ = [
 ]
 
 # -- devices, Size and Tensor API (issue 10) --
-numel = Tensor.numel
-is_floating_point = Tensor.is_floating_point
+def _tensor_argument(name: str, value: object) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(value).__name__}")
+    return value
+
+
+def numel(input: Tensor) -> int:  # noqa: A002
+    """The number of elements of ``input``."""
+    return _tensor_argument("numel", input).numel()
+
+
+def is_floating_point(input: Tensor) -> bool:  # noqa: A002
+    """Whether ``input`` has a floating point dtype (float16, float32, float64)."""
+    return _tensor_argument("is_floating_point", input).is_floating_point()
 
 
 def is_tensor(obj: object) -> bool:

@@ -20,8 +20,11 @@ class Size(tuple):  # noqa: SLOT001 - a tuple subclass, as torch.Size
     __slots__ = ()
 
     def __new__(cls, sizes: Iterable[Any] = ()) -> Size:
+        given = tuple(sizes)
+        if all(type(s) is int for s in given):  # the common case, kept fast
+            return tuple.__new__(cls, given)
         values = []
-        for i, s in enumerate(sizes):
+        for i, s in enumerate(given):
             if isinstance(s, (int, np.integer)):
                 values.append(int(s))
             elif hasattr(s, "__index__") and getattr(s, "ndim", 1) == 0:

@@ -635,6 +635,15 @@ class Tensor(TensorBase):
         return self.to(dtypes.as_dtype(dtype))
 
     @staticmethod
+    def _axis_for_default_dim(name: str, dim: int, axis: Any) -> Any:
+        """``axis`` as ``dim`` for a function whose ``dim`` defaults to 0 (``cat``, ``stack``,
+        ``chunk``): a ``dim`` other than 0 as well is an error."""
+        if dim != 0:
+            raise TypeError(f"{name}() got multiple values for argument 'dim' (axis is an alias "
+                            f"of dim)")
+        return axis
+
+    @staticmethod
     def _dim_aliases(name: str, dim: Any, keepdim: bool, axis: Any,
                      keepdims: bool | None) -> tuple[Any, bool]:
         """``dim`` and ``keepdim`` from NumPy's spellings ``axis`` and ``keepdims``, which
@@ -1373,14 +1382,20 @@ class Tensor(TensorBase):
                                f"{self.ndim}D")
         return self.T
 
-    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+    def squeeze(self, dim: int | Sequence[int] | None = None, *, axis: Any = None) -> Tensor:
         """Remove dimensions of size 1 (only ``dim`` if given; others are left alone)."""
+        if axis is not None:
+            dim, _ = self._dim_aliases("squeeze", dim, False, axis, None)
         dims = _dims(dim, self.ndim)
         drop = [i for i, n in enumerate(self.shape) if n == 1 and (dims is None or i in dims)]
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
         """Insert a dimension of size 1 at ``dim``."""
+        if axis is not None:
+            dim, _ = self._dim_aliases("unsqueeze", dim, False, axis, None)
+        if dim is None:
+            raise TypeError("unsqueeze() missing 1 required positional argument: 'dim'")
         d = _dim(dim, self.ndim + 1)
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
@@ -1533,8 +1548,10 @@ class Tensor(TensorBase):
             start += size
         return tuple(pieces)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: int, dim: int = 0, *, axis: Any = None) -> tuple[Tensor, ...]:
         """``chunks`` pieces of (almost) equal size along ``dim``."""
+        if axis is not None:
+            dim = Tensor._axis_for_default_dim("chunk", dim, axis)
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         n = self.shape[_dim(dim, self.ndim)]
@@ -1835,8 +1852,10 @@ def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
     """Join tensors along an existing dimension ``dim``."""
+    if axis is not None:
+        dim = Tensor._axis_for_default_dim("cat", dim, axis)
     ts = [_as_tensor(t) for t in tensors]
     if not ts:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
@@ -1859,8 +1878,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return Cat.apply(*[t.to(dt) for t in ts], dim=d)
 
 
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
     """Join tensors of one shape along a new dimension ``dim``."""
+    if axis is not None:
+        dim = Tensor._axis_for_default_dim("stack", dim, axis)
     ts = [_as_tensor(t) for t in tensors]
     if not ts:
         raise RuntimeError("stack expects a non-empty TensorList")

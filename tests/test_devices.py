@@ -393,6 +393,9 @@ def test_is_tensor_numel_is_floating_point() -> None:
     p = nn.Parameter(mt.ones(2))
     assert mt.is_tensor(p) and mt.is_tensor(mt.ones(1)) and not mt.is_tensor([1.0])
     assert not mt.is_tensor(np.ones(1)) and mt.numel(mt.zeros(2, 5)) == 10
+    for call in (mt.numel, mt.is_floating_point):
+        with pytest.raises(TypeError, match="argument 'input' \\(position 1\\) must be Tensor"):
+            call([1.0])
     assert mt.get_default_dtype() == mt.float32
 
 
@@ -421,6 +424,11 @@ def test_axis_and_keepdims_are_aliases() -> None:
         x.mean(1, keepdim=True, keepdims=True)
     with pytest.raises(TypeError, match="missing 1 required positional argument: 'dim'"):
         x.softmax()
+    assert x.squeeze(axis=0).shape == (2, 3) and x.unsqueeze(axis=1).shape == (2, 1, 3)
+    assert mt.cat([x, x], axis=1).shape == (2, 6) and mt.stack([x, x], axis=-1).shape == (2, 3, 2)
+    assert [c.shape for c in x.chunk(2, axis=1)] == [(2, 2), (2, 1)]
+    with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
+        mt.cat([x, x], 1, axis=1)
 
 
 def test_axis_and_keepdims_match_torch() -> None:

@@ -1267,6 +1267,9 @@ def _bad_alias_cases() -> dict[str, Callable[..., Any]]:
         "logsumexp no dim": lambda m, a: a.logsumexp(),
         "norm axis": lambda m, a: a.norm(2, axis=0),
         "var keepdims twice": lambda m, a: a.var(0, keepdim=True, keepdims=True),
+        "unsqueeze no dim": lambda m, a: a.unsqueeze(),
+        "split axis": lambda m, a: a.split(1, axis=0),
+        "transpose axes": lambda m, a: a.transpose(axis0=0, axis1=0),
     }
 
 
@@ -1279,6 +1282,9 @@ ROWS += [
                        "Tensor.nbytes", "Tensor.is_floating_point", "mt.is_floating_point",
                        "mt.numel", "mt.is_tensor", "Tensor.type", "Tensor.is_cuda",
                        "Tensor.is_cpu", "Tensor.is_mps"), unary(), _tensor_api),
+    Row("numel_is_floating_point_not_a_tensor", ("mt.numel", "mt.is_floating_point"),
+        nothing(v=st.sampled_from([[1.0], 2.0, np.ones(1)]), which=st.booleans()),
+        lambda m, v, which: m.numel(v) if which else m.is_floating_point(v)),
     Row("type_conversion", ("Tensor.type",),
         unary(name=st.sampled_from(sorted(_TYPE_NAME)),
               prefix=st.sampled_from(["torch", "torch"])), _type_to),
@@ -1315,6 +1321,13 @@ ROWS += [
                                                "Tensor.log_softmax", "mt.log_softmax"),
         reduction(SPREAD, min_dims=1, min_side=1, unique=True, allow_none=False,
                   allow_tuple=False), _alias_pick),
+    Row("axis_shape_ops", ("Tensor.squeeze", "mt.squeeze", "Tensor.unsqueeze", "mt.unsqueeze",
+                           "Tensor.chunk", "mt.chunk", "mt.cat", "mt.stack"),
+        reduction(min_dims=1, min_side=1, allow_none=False, allow_tuple=False, keepdim=False),
+        lambda m, a, dim: (a.squeeze(axis=dim), m.squeeze(a, axis=dim), a.unsqueeze(axis=dim),
+                           m.unsqueeze(a, axis=dim), a.chunk(2, axis=dim),
+                           m.chunk(a, 2, axis=dim), m.cat([a, a * 2], axis=dim),
+                           m.stack([a, a], axis=dim))),
     Row("axis_keepdims_bad_arguments", ("Tensor.sum", "Tensor.softmax"),
         unary(min_dims=1, min_side=1, case=st.sampled_from(sorted(_bad_alias_cases()))),
         _bad_alias),
