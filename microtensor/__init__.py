@@ -57,7 +57,7 @@ from .viz import draw_graph, save_graph, to_dot
 
 # -- devices, Size and Tensor API (issue 10) --
 # isort: split
-from . import backends, cuda
+from . import accelerator, backends, cuda
 from .device import device, get_default_device, set_default_device
 from .size import Size
 
@@ -189,5 +189,5 @@ def is_tensor(obj: object) -> bool:
     return isinstance(obj, Tensor)
 
 
-__all__ += ["Size", "backends", "cuda", "device", "get_default_device", "is_floating_point",
-            "is_tensor", "numel", "set_default_device"]
+__all__ += ["Size", "accelerator", "backends", "cuda", "device", "get_default_device",
+            "is_floating_point", "is_tensor", "numel", "set_default_device"]

@@ -588,6 +588,10 @@ class Tensor(TensorBase):
         """False: microtensor tensors live on the CPU."""
         return False
 
+    def get_device(self) -> int:
+        """-1, PyTorch's device number of a CPU tensor."""
+        return -1
+
     def nelement(self) -> int:
         """The number of elements (same as ``numel()``)."""
         return self._data.size

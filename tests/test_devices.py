@@ -81,7 +81,7 @@ def test_device_matches_torch() -> None:
 def test_tensor_device_and_flags() -> None:
     t = mt.zeros(2)
     assert t.device == mt.device("cpu") and t.device.type == "cpu" and str(t.device) == "cpu"
-    assert t.is_cpu and not t.is_cuda and not t.is_mps
+    assert t.is_cpu and not t.is_cuda and not t.is_mps and t.get_device() == -1
     assert t.cpu() is t
 
 
@@ -273,6 +273,21 @@ def test_cuda_module_matches_torch() -> None:
             getattr(torch.cuda, name)()
         with pytest.raises(RuntimeError):
             getattr(mt.cuda, name)()
+
+
+def test_accelerator_answers_as_pytorch_without_one() -> None:
+    device = (mt.accelerator.current_accelerator().type if mt.accelerator.is_available()
+              else "cpu")  # PyTorch's tutorials choose their device so
+    assert device == "cpu" and mt.accelerator.device_count() == 0
+    assert mt.accelerator.current_accelerator(check_available=True) is None
+    for call in (mt.accelerator.current_device_index, mt.accelerator.synchronize):
+        with pytest.raises(RuntimeError, match="CPU only"):
+            call()
+    torch = pytest.importorskip("torch")
+    if not torch.accelerator.is_available():
+        assert mt.accelerator.is_available() == torch.accelerator.is_available()
+        assert mt.accelerator.current_accelerator() == torch.accelerator.current_accelerator()
+        assert mt.accelerator.device_count() == torch.accelerator.device_count()
 
 
 def test_backends() -> None:

@@ -1121,7 +1121,8 @@ def _tensor_api(lib: Any, a: Any) -> Any:
     for name in _TYPE_NAME:
         x = a if name == "float64" else a.detach().to(getattr(lib, name))
         out += [x.nelement(), x.element_size(), x.itemsize, x.nbytes, x.is_floating_point(),
-                lib.is_floating_point(x), lib.numel(x), x.type(), x.is_cuda, x.is_cpu, x.is_mps]
+                lib.is_floating_point(x), lib.numel(x), x.type(), x.is_cuda, x.is_cpu, x.is_mps,
+                x.get_device()]
     return tuple(out)
 
 
@@ -1281,7 +1282,8 @@ ROWS += [
     Row("tensor_api", ("Tensor.nelement", "Tensor.element_size", "Tensor.itemsize",
                        "Tensor.nbytes", "Tensor.is_floating_point", "mt.is_floating_point",
                        "mt.numel", "mt.is_tensor", "Tensor.type", "Tensor.is_cuda",
-                       "Tensor.is_cpu", "Tensor.is_mps"), unary(), _tensor_api),
+                       "Tensor.is_cpu", "Tensor.is_mps", "Tensor.get_device"), unary(),
+        _tensor_api),
     Row("numel_is_floating_point_not_a_tensor", ("mt.numel", "mt.is_floating_point"),
         nothing(v=st.sampled_from([[1.0], 2.0, np.ones(1)]), which=st.booleans()),
         lambda m, v, which: m.numel(v) if which else m.is_floating_point(v)),
