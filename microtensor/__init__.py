@@ -166,7 +166,10 @@ __all__ = [
     "load", "nn", "save",
 ]
 
+
 # -- devices, Size and Tensor API (issue 10) --
+
+
 def _tensor_argument(name: str, value: object) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
