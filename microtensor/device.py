@@ -104,6 +104,20 @@ class device:  # noqa: N801 - PyTorch's name
     def __reduce__(self) -> tuple[Any, ...]:
         return (device, (self._type, self._index))
 
+    def __enter__(self) -> device:
+        """``with device("cpu"):`` makes it the default device until the block ends (another
+        device raises, as microtensor runs on the CPU only)."""
+        _entered.append(_default[0])
+        try:
+            set_default_device(self)
+        except RuntimeError:
+            _entered.pop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _default[0] = _entered.pop()
+
 
 def _name(value: Any) -> str:
     return type(value).__name__
@@ -121,6 +135,7 @@ def _index(value: Any) -> int:
 CPU = device("cpu")
 
 _default: list[device | None] = [None]  # what set_default_device was given (None: the CPU)
+_entered: list[device | None] = []  # the defaults that `with device(...)` blocks replaced
 
 
 def check_device(value: Any, what: str = "a tensor") -> device:

@@ -318,6 +318,19 @@ def test_default_device() -> None:
     assert mt.get_default_device() == mt.device("cpu")
 
 
+def test_device_as_a_context_manager() -> None:
+    with mt.device("cpu:0") as d:
+        assert d == mt.device("cpu:0") and mt.get_default_device() == d
+        assert mt.ones(1).device == mt.device("cpu")
+        with mt.device("cpu"):
+            assert mt.get_default_device() == mt.device("cpu")
+        assert mt.get_default_device() == d
+    assert mt.get_default_device() == mt.device("cpu")
+    with _cpu_only("cuda"), mt.device("cuda"):
+        pass
+    assert mt.get_default_device() == mt.device("cpu")
+
+
 def test_load_with_map_location() -> None:
     buffer = io.BytesIO()
     mt.save({"w": mt.ones(2)}, buffer)
