@@ -7,7 +7,7 @@
 tensor([2., 4., 6.])
 """
 
-from . import accelerator, autograd, nn, optim, viz
+from . import autograd, nn, optim, viz
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
@@ -54,6 +54,12 @@ from .tensor import (
     where,
 )
 from .viz import draw_graph, save_graph, to_dot
+
+# -- devices, Size and Tensor API (issue 10) --
+# isort: split
+from . import accelerator, backends, cuda
+from .device import device, get_default_device, set_default_device
+from .size import Size
 
 __version__ = "0.1.0"
 
@@ -159,4 +165,32 @@ __all__ = [
     "round", "sign", "trunc",
     "load", "nn", "save",
 ]
-__all__ += ["accelerator"]
+
+
+# -- devices, Size and Tensor API (issue 10) --
+
+
+def _tensor_argument(name: str, value: object) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(value).__name__}")
+    return value
+
+
+def numel(input: Tensor) -> int:  # noqa: A002
+    """The number of elements of ``input``."""
+    return _tensor_argument("numel", input).numel()
+
+
+def is_floating_point(input: Tensor) -> bool:  # noqa: A002
+    """Whether ``input`` has a floating point dtype (float16, float32, float64)."""
+    return _tensor_argument("is_floating_point", input).is_floating_point()
+
+
+def is_tensor(obj: object) -> bool:
+    """Whether ``obj`` is a microtensor ``Tensor`` (a ``Parameter`` is one too)."""
+    return isinstance(obj, Tensor)
+
+
+__all__ += ["Size", "accelerator", "backends", "cuda", "device", "get_default_device",
+            "is_floating_point", "is_tensor", "numel", "set_default_device"]

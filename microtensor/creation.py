@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from .device import check_device
 from .random import generator
 from .tensor import (
     _BYTE_ORDER_MESSAGE,
@@ -50,13 +51,15 @@ def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor._make(arr, bool(requires_grad))
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, *,
+           device: Any = None) -> Tensor:
     """A new tensor holding a copy of ``data`` (a scalar, nested lists, or an ndarray).
 
     Python floats give the default dtype (float32), Python ints int64 (they must fit: there is
     no uint64), bools bool; NumPy arrays keep their dtype. With ``dtype``, Python numbers that
     do not fit raise an error (as in PyTorch) while arrays and tensors wrap around.
     """
+    check_device(device)
     return _leaf(_to_array(data, dtype), requires_grad)
 
 
@@ -85,28 +88,35 @@ def _filled(size: tuple[Any, ...], name: str, value: float, dtype: Any,
                  requires_grad)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of the given size (``zeros(2, 3)`` or ``zeros((2, 3))``)."""
+    check_device(device)
     return _filled(size, "zeros", 0, dtype, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """A tensor of ones of the given size."""
+    check_device(device)
     return _filled(size, "ones", 1, dtype, requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """A tensor of the given size (filled with zeros: NumPy's empty would show garbage)."""
+    check_device(device)
     return _filled(size, "empty", 0, dtype, requires_grad)
 
 
-def full(size: Sequence[int], fill_value: Scalar, *, dtype: Any = None,
+def full(size: Sequence[int], fill_value: Scalar, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of the given size filled with ``fill_value``.
 
     Without ``dtype``, a bool gives bool, an int int64 and a float the default dtype. A value
     that does not fit the dtype raises an error, as in PyTorch (a float is truncated to an int).
     """
+    check_device(device)
     shape = _size_args((size,), "full", packed=True)
     value = _number(fill_value, "full", "fill_value", 2)
     if dtype is not None:
@@ -120,7 +130,7 @@ def full(size: Sequence[int], fill_value: Scalar, *, dtype: Any = None,
 
 
 def arange(start: Scalar | None = None, end: Scalar | None = None, step: Scalar = 1, *,
-           dtype: Any = None, requires_grad: bool = False) -> Tensor:
+           dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (excluded) by ``step``: ``arange(end)`` starts at 0.
 
     The dtype is int64 if all arguments are ints, else the default dtype. The length is
@@ -128,6 +138,7 @@ def arange(start: Scalar | None = None, end: Scalar | None = None, step: Scalar 
     does: in float64 for float32/float64 tensors, and on the arguments truncated to ints for
     integer tensors (for int64 the length is also computed from the truncated arguments).
     """
+    check_device(device)
     if end is None:  # arange(end)
         start, end = None, start
     if end is None:
@@ -179,7 +190,7 @@ def _arange_length(start: float, end: float, step: float) -> int:
 
 
 def linspace(start: Scalar, end: Scalar, steps: int, *, dtype: Any = None,
-             requires_grad: bool = False) -> Tensor:
+             device: Any = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` (both included).
 
     Computed as PyTorch does, in the result dtype: ``step = (end - start) / (steps - 1)``, the
@@ -187,6 +198,7 @@ def linspace(start: Scalar, end: Scalar, steps: int, *, dtype: Any = None,
     integer dtypes ``start`` and ``end`` are truncated to ints, the step is a float64 and the
     values are truncated. The dtype is the default float dtype unless given.
     """
+    check_device(device)
     first = _number(start, "linspace", "start", 1)
     last = _number(end, "linspace", "end", 2)
     if not _is_int(steps):
@@ -212,9 +224,10 @@ def linspace(start: Scalar, end: Scalar, steps: int, *, dtype: Any = None,
     return _leaf(values.astype(result), requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None,
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     """An n x m matrix (n x n without ``m``) with ones on the diagonal."""
+    check_device(device)
     for value, arg, position in ((n, "n", 1), (m, "m", 2)):
         if value is None and arg == "m":
             continue
@@ -233,15 +246,19 @@ def _random_dtype(dtype: Any, kernel: str) -> np.dtype:
     return result
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*size: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """Samples from U(0, 1) (reproducible after ``manual_seed``); floating dtypes only."""
+    check_device(device)
     shape = _size_args(size, "rand")
     result = _random_dtype(dtype, "check_uniform_bounds")
     return _leaf(generator().random(shape).astype(result), requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """Samples from N(0, 1) (reproducible after ``manual_seed``); floating dtypes only."""
+    check_device(device)
     shape = _size_args(size, "randn")
     result = _random_dtype(dtype, "normal_kernel_cpu")
     return _leaf(generator().standard_normal(shape).astype(result), requires_grad)
@@ -258,12 +275,13 @@ def _bound(value: Any, arg: str) -> int:
 
 
 def randint(low: int | None = None, high: Any = None, size: Sequence[int] | None = None, *,
-            dtype: Any = None, requires_grad: bool = False) -> Tensor:
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``.
 
     The dtype is int64 unless given; for integer and bool dtypes the bounds must fit in it.
     Only floating dtypes can require gradients.
     """
+    check_device(device)
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = None, low, high
     if high is None:  # randint(high, size=size)
@@ -289,8 +307,10 @@ def randint(low: int | None = None, high: Any = None, size: Sequence[int] | None
     return _leaf(values.astype(result), requires_grad)
 
 
-def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randperm(n: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
     """A random permutation of 0 .. n-1 (int64 unless ``dtype`` is given)."""
+    check_device(device)
     if not _is_int(n):
         raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
                         f"{_type_name(n)}")
@@ -317,36 +337,41 @@ def _like(name: str, input: Any, dtype: Any) -> tuple[Shape, np.dtype]:  # noqa:
     return input.shape, dtypes.as_dtype(dtype) if dtype is not None else input.dtype
 
 
-def zeros_like(input: Tensor, *, dtype: Any = None,  # noqa: A002
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,  # noqa: A002
                requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype) of ``input``."""
+    check_device(device)
     shape, result = _like("zeros_like", input, dtype)
     return zeros(shape, dtype=result, requires_grad=requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype: Any = None,  # noqa: A002
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype) of ``input``."""
+    check_device(device)
     shape, result = _like("ones_like", input, dtype)
     return ones(shape, dtype=result, requires_grad=requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Scalar, *, dtype: Any = None,  # noqa: A002
-              requires_grad: bool = False) -> Tensor:
+              device: Any = None, requires_grad: bool = False) -> Tensor:
     """``fill_value`` with the shape (and dtype) of ``input``."""
+    check_device(device)
     shape, result = _like("full_like", input, dtype)
     return full(shape, fill_value, dtype=result, requires_grad=requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None,  # noqa: A002
+def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
     """U(0, 1) samples with the shape (and dtype) of ``input``."""
+    check_device(device)
     shape, result = _like("rand_like", input, dtype)
     return rand(shape, dtype=result, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None,  # noqa: A002
+def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,  # noqa: A002
                requires_grad: bool = False) -> Tensor:
     """N(0, 1) samples with the shape (and dtype) of ``input``."""
+    check_device(device)
     shape, result = _like("randn_like", input, dtype)
     return randn(shape, dtype=result, requires_grad=requires_grad)

@@ -37,6 +37,8 @@ import numpy as np
 
 from . import dtypes
 from .creation import from_numpy, tensor
+from .device import check_device
+from .device import device as Device
 from .tensor import Tensor
 
 _KEY = "__microtensor__"
@@ -319,7 +321,8 @@ def load(f: PathOrFile, map_location: Any = None, *, weights_only: bool = True,
     Args:
         f: a path or a binary file object.
         map_location, weights_only: accepted for PyTorch compatibility (everything lives on
-            the CPU, and loading never runs pickle, so it is always "weights only").
+            the CPU, and loading never runs pickle, so it is always "weights only"); a
+            ``map_location`` naming a device other than the CPU (``"cuda"``) raises.
         max_bytes: the most bytes the file may decompress to (its arrays and header), 256 MiB
             by default; ``None`` for no limit. It stops a small file that inflates to gigabytes
             (a "zip bomb"); raise it for a larger checkpoint that you trust.
@@ -329,6 +332,8 @@ def load(f: PathOrFile, map_location: Any = None, *, weights_only: bool = True,
         RuntimeError: naming the file and the reason, if it is not a (complete) microtensor
             checkpoint, or if it would decompress to more than ``max_bytes``.
     """
+    if isinstance(map_location, (str, Device)):
+        check_device(map_location, "a loaded checkpoint")
     if max_bytes is not None:
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int):
             raise TypeError(f"load: max_bytes must be an int (a number of bytes) or None, got "

@@ -21,6 +21,8 @@ from . import dtypes, viz
 from .autograd import engine, grad_mode
 from .autograd.engine import format_shape as _fmt
 from .autograd.function import Context, TensorBase
+from .device import CPU, check_device
+from .device import device as Device
 from .ops.elementwise import (
     Abs,
     Add,
@@ -67,6 +69,7 @@ from .ops.reduce import (
 )
 from .ops.shape import ARRAY, Cat, Clone, Expand, Index, Permute, Reshape
 from .random import generator
+from .size import Size
 
 Scalar = int | float | bool
 Shape = tuple[int, ...]
@@ -76,7 +79,7 @@ Shape = tuple[int, ...]
 # Checks with clear messages
 # ----------------------------------------------------------------------------------------------
 
-def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
+def broadcast_shapes(*shapes: Sequence[int]) -> Size:
     """The shape that NumPy broadcasting gives ``shapes``; a clear error if they don't broadcast."""
     result: list[int] = []
     for shape in shapes:
@@ -91,7 +94,7 @@ def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
                     f"non-singleton dimension {i} (shapes {_fmt(result)} and {_fmt(shape)} do "
                     f"not broadcast)")
         result = [y if x == 1 else x for x, y in zip(a, b, strict=True)]
-    return tuple(result)
+    return tuple.__new__(Size, result)
 
 
 def _dim(dim: int, ndim: int) -> int:
@@ -379,9 +382,9 @@ class Tensor(TensorBase):
     # -- attributes and conversions -----------------------------------------------------------
 
     @property
-    def shape(self) -> Shape:
-        """The size of each dimension, a tuple."""
-        return self._data.shape
+    def shape(self) -> Size:
+        """The size of each dimension, a ``Size`` (a tuple)."""
+        return tuple.__new__(Size, self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -394,9 +397,9 @@ class Tensor(TensorBase):
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        """Always ``"cpu"``: microtensor computes with NumPy."""
-        return "cpu"
+    def device(self) -> Device:
+        """Always ``device(type='cpu')``: microtensor computes with NumPy, on the CPU."""
+        return CPU
 
     @property
     def T(self) -> Tensor:
@@ -416,8 +419,10 @@ class Tensor(TensorBase):
         return self._data.ndim
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape, or the size of dimension ``dim``."""
-        return self._data.shape if dim is None else self._data.shape[_dim(dim, self.ndim)]
+        """The shape (a ``Size``), or the size of dimension ``dim`` (an int)."""
+        if dim is None:
+            return tuple.__new__(Size, self._data.shape)
+        return self._data.shape[_dim(dim, self.ndim)]
 
     def numel(self) -> int:
         """The number of elements."""
@@ -491,16 +496,18 @@ class Tensor(TensorBase):
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([_format_data(self._data)] + extras) + ")"
 
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
-        """This tensor converted to ``dtype`` (differentiable); ``to("cpu")`` returns it as is."""
-        dtype = kwargs.get("dtype", dtype)
-        if isinstance(dtype, str) and dtype in ("cpu", "cpu:0"):
-            dtype = args[0] if args else None
-        if dtype is None:
-            return self
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """This tensor converted to another dtype (differentiable), or itself when nothing
+        changes, as in PyTorch: ``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or
+        ``to(other)`` (other's dtype and device), each with ``non_blocking`` (ignored) and
+        ``copy`` (a new tensor even when nothing changes). Only the CPU is a valid device."""
+        if len(args) == 1 and not kwargs and isinstance(args[0], np.dtype):
+            dtype, copy = args[0], False  # the common case, and the one ops use: kept fast
+        else:
+            dtype, copy = self._to_arguments(args, kwargs)
+        if dtype is None or dtype == self._data.dtype:
+            return Clone.apply(self) if copy else self
         dtype = dtypes.as_dtype(dtype)
-        if dtype == self.dtype:
-            return self
         if not dtypes.is_floating(dtype) and self.requires_grad:
             # As PyTorch: an integer or bool result is cut from the graph (no gradient flows).
             return Cast.apply(self.detach(), dtype=dtype)
@@ -529,6 +536,148 @@ class Tensor(TensorBase):
     def cpu(self) -> Tensor:
         """This tensor (it is already on the CPU)."""
         return self
+
+    # -- devices, Size and Tensor API (issue 10) ----------------------------------------------
+
+    @staticmethod
+    def _to_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, bool]:
+        """The dtype (None: unchanged) and ``copy`` flag of ``to(...)``, after checking the
+        arguments against PyTorch's three forms and the device (which must be the CPU)."""
+        first = args[0] if args else None
+        if isinstance(first, TensorBase):
+            names: tuple[str, ...] = ("tensor", "non_blocking", "copy")
+        elif args and Tensor._is_dtype(first):
+            names = ("dtype", "non_blocking", "copy")
+        else:
+            names = ("device", "dtype", "non_blocking", "copy")
+        bound = dict(zip(names, args, strict=False))
+        ok = len(args) <= len(names)
+        for key, value in kwargs.items():
+            ok = ok and key in names and key not in bound and key != "tensor"
+            bound[key] = value
+        dtype = bound.get("dtype")
+        if "dtype" in names[:len(args)] and dtype is not None and not Tensor._is_dtype(dtype):
+            ok = False  # a positional dtype must be a dtype (a string is a device)
+        for flag in ("non_blocking", "copy"):
+            ok = ok and isinstance(bound.get(flag, False), (bool, np.bool_))
+        if not ok:
+            def kind(v: Any) -> str:
+                return ("dtype" if isinstance(v, np.dtype) else "device" if isinstance(v, Device)
+                        else _type_name(v))
+
+            got = ", ".join([kind(a) for a in args] + [f"{k}={kind(v)}" for k, v in kwargs.items()])
+            raise TypeError(f"to() received an invalid combination of arguments - got ({got}), "
+                            f"but expected one of: (device=None, dtype=None, non_blocking=False, "
+                            f"copy=False), (dtype, non_blocking=False, copy=False) or (tensor, "
+                            f"non_blocking=False, copy=False)")
+        if "tensor" in bound:
+            dtype = bound["tensor"].dtype
+        # NOTE: as PyTorch, "cpu:0" is not the tensor's device ("cpu"), so the result is a copy.
+        indexed = check_device(bound.get("device")).index is not None
+        copy = bool(bound.get("copy", False)) or indexed
+        return (None if dtype is None else dtypes.as_dtype(dtype)), copy
+
+    @staticmethod
+    def _is_dtype(value: Any) -> bool:
+        """A dtype argument: a dtype (``microtensor.float32``), or a type such as ``float``."""
+        return isinstance(value, (np.dtype, type))
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """Raises: microtensor runs on the CPU only (there is no CUDA device)."""
+        check_device(Device("cuda") if device is None else Device("cuda", device)
+                     if isinstance(device, int) else device)
+        raise RuntimeError(f"Invalid device, must be cuda device (got {device!r})")
+
+    @property
+    def is_cuda(self) -> bool:
+        """False: microtensor tensors live on the CPU."""
+        return False
+
+    @property
+    def is_cpu(self) -> bool:
+        """True: microtensor tensors live on the CPU."""
+        return True
+
+    @property
+    def is_mps(self) -> bool:
+        """False: microtensor tensors live on the CPU."""
+        return False
+
+    def get_device(self) -> int:
+        """-1, PyTorch's device number of a CPU tensor."""
+        return -1
+
+    def nelement(self) -> int:
+        """The number of elements (same as ``numel()``)."""
+        return self._data.size
+
+    def element_size(self) -> int:
+        """The size of one element in bytes (4 for float32)."""
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        """The size of one element in bytes (4 for float32)."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """The size of the elements in bytes: ``numel() * element_size()``."""
+        return self._data.nbytes
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating point one (float16, float32, float64)."""
+        return self._data.dtype.kind == "f"
+
+    _TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                   "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
+                   "float64": "Double"}
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """Without ``dtype``, the tensor type's name as PyTorch gives it
+        (``'torch.FloatTensor'``, so that programs comparing it work unchanged); with a dtype
+        or such a name (``'torch.LongTensor'``, or ``'microtensor.LongTensor'``), this tensor
+        converted to it (itself if it has that dtype already)."""
+        if dtype is None:
+            return f"torch.{self._TYPE_NAMES[self._data.dtype.name]}Tensor"
+        if isinstance(dtype, str):
+            module, _, name = dtype.rpartition(".")
+            by_name = {f"{v}Tensor": k for k, v in self._TYPE_NAMES.items()}
+            if module in ("torch.cuda", "microtensor.cuda") and name in by_name:
+                check_device("cuda")
+            if module not in ("torch", "microtensor") or name not in by_name:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = by_name[name]
+        elif not isinstance(dtype, np.dtype) and not (isinstance(dtype, type) and issubclass(
+                dtype, np.generic)):
+            raise ValueError(f"invalid type: '{getattr(dtype, '__name__', dtype)}'")
+        return self.to(dtypes.as_dtype(dtype))
+
+    @staticmethod
+    def _axis_for_default_dim(name: str, dim: int, axis: Any) -> Any:
+        """``axis`` as ``dim`` for a function whose ``dim`` defaults to 0 (``cat``, ``stack``,
+        ``chunk``): a ``dim`` other than 0 as well is an error."""
+        if dim != 0:
+            raise TypeError(f"{name}() got multiple values for argument 'dim' (axis is an alias "
+                            f"of dim)")
+        return axis
+
+    @staticmethod
+    def _dim_aliases(name: str, dim: Any, keepdim: bool, axis: Any,
+                     keepdims: bool | None) -> tuple[Any, bool]:
+        """``dim`` and ``keepdim`` from NumPy's spellings ``axis`` and ``keepdims``, which
+        PyTorch accepts as aliases (giving both spellings of one argument is an error)."""
+        if axis is not None:
+            if dim is not None:
+                raise TypeError(f"{name}() got multiple values for argument 'dim' (axis is an "
+                                f"alias of dim)")
+            dim = axis
+        if keepdims is not None:
+            if keepdim:
+                raise TypeError(f"{name}() got multiple values for argument 'keepdim' "
+                                f"(keepdims is an alias of keepdim)")
+            keepdim = keepdims
+        return dim, keepdim
 
     # -- autograd -----------------------------------------------------------------------------
 
@@ -938,43 +1087,61 @@ class Tensor(TensorBase):
         """-1, 0 or 1 by the sign of x (a bool stays itself); zero gradient"""
         return Sign.apply(self) if self.dtype.kind != "b" else self.clone()
 
-    def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def all(self, dim: int | None = None, keepdim: bool = False,
+            *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """True where every element (over ``dim``, or all) is nonzero"""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("all", dim, keepdim, axis, keepdims)
         return Tensor._make(np.asarray(np.all(self._data, axis=_dims(dim, self.ndim),
                                               keepdims=keepdim)))
 
-    def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def any(self, dim: int | None = None, keepdim: bool = False,
+            *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """True where some element (over ``dim``, or all) is nonzero"""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("any", dim, keepdim, axis, keepdims)
         return Tensor._make(np.asarray(np.any(self._data, axis=_dims(dim, self.ndim),
                                               keepdims=keepdim)))
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: int | None = None, keepdim: bool = False,
+               *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Index of the largest value (over all elements, flattened, when ``dim`` is None)."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("argmax", dim, keepdim, axis, keepdims)
         if self.dtype == dtypes.bool_:
             raise RuntimeError("argmax(): does not support bool input")
         if dim is None:
-            return Tensor._make(np.asarray(np.argmax(self._data), dtype=np.int64))
+            return Tensor._make(np.asarray(np.argmax(self._data, keepdims=keepdim), dtype=np.int64))
         d = _dim(dim, self.ndim)
         return Tensor._make(np.argmax(self._data, axis=d, keepdims=keepdim).astype(np.int64))
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: int | None = None, keepdim: bool = False,
+               *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Index of the smallest value (over all elements, flattened, when ``dim`` is None)."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("argmin", dim, keepdim, axis, keepdims)
         if self.dtype == dtypes.bool_:
             raise RuntimeError("argmin(): does not support bool input")
         if dim is None:
-            return Tensor._make(np.asarray(np.argmin(self._data), dtype=np.int64))
+            return Tensor._make(np.asarray(np.argmin(self._data, keepdims=keepdim), dtype=np.int64))
         d = _dim(dim, self.ndim)
         return Tensor._make(np.argmin(self._data, axis=d, keepdims=keepdim).astype(np.int64))
 
     # -- reductions ---------------------------------------------------------------------------
 
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
+            *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Sum over ``dim`` (an int, a tuple, or None for all dims)."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("sum", dim, keepdim, axis, keepdims)
         x = self if self.dtype.kind == "f" else self.to(dtypes.int64)
         return Sum.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
+             *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """sum(x) / n over ``dim``"""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("mean", dim, keepdim, axis, keepdims)
         if self.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
                                f"a floating point or complex dtype. Got: {self.dtype}")
@@ -1001,15 +1168,21 @@ class Tensor(TensorBase):
                           f"numel).", UserWarning, stacklevel=3)
 
     def var(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
-            keepdim: bool = False, *, correction: float | None = None) -> Tensor:
+            keepdim: bool = False, *, correction: float | None = None, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
         """sum((x - mean)**2) / (n - correction); correction is 1 (unbiased) unless changed"""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("var", dim, keepdim, axis, keepdims)
         c = self._correction(unbiased, correction, "var")
         self._warn_dof(dim, c, "var")
         return Var.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, correction=c)
 
     def std(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
-            keepdim: bool = False, *, correction: float | None = None) -> Tensor:
+            keepdim: bool = False, *, correction: float | None = None, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
         """sqrt(var(x)); its gradient is 0 where the std is 0 (constant data)"""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("std", dim, keepdim, axis, keepdims)
         c = self._correction(unbiased, correction, "std")
         self._warn_dof(dim, c, "std")
         return Std.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, correction=c)
@@ -1039,30 +1212,45 @@ class Tensor(TensorBase):
             return self.abs().sum(dims, keepdim)
         return Norm.apply(self, p=float(p), dim=dims, keepdim=keepdim)
 
-    def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def prod(self, dim: int | None = None, keepdim: bool = False,
+             *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Product over ``dim`` (None for all elements); correct gradient with zeros"""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("prod", dim, keepdim, axis, keepdims)
         return Prod.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
+             *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Largest value over ``dim``; ties share the gradient equally"""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("amax", dim, keepdim, axis, keepdims)
         return Amax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
+             *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Smallest value over ``dim``; ties share the gradient equally"""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("amin", dim, keepdim, axis, keepdims)
         return Amin.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False,
+            *, axis: Any = None, keepdims: bool | None = None) -> Any:
         """The largest value; with an int ``dim``, ``(values, indices)`` along it; with a
         tensor, the elementwise ``maximum``."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("max", dim, keepdim, axis, keepdims)
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         if dim is None:
             return self.amax()
         return self._pick(np.argmax, dim, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False,
+            *, axis: Any = None, keepdims: bool | None = None) -> Any:
         """The smallest value; with an int ``dim``, ``(values, indices)`` along it; with a
         tensor, the elementwise ``minimum``."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("min", dim, keepdim, axis, keepdims)
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         if dim is None:
@@ -1109,17 +1297,30 @@ class Tensor(TensorBase):
         index[d] = indices if isinstance(indices, Tensor) else idx
         return Index.apply(self, *index, index=(ARRAY,) * self.ndim)
 
-    def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any = None, keepdim: bool = False,
+                  *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """log(sum(exp(x))) over ``dim``, computed without overflow"""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = self._dim_aliases("logsumexp", dim, keepdim, axis, keepdims)
+        if dim is None:
+            raise TypeError("logsumexp() missing 1 required positional argument: 'dim'")
         return Logsumexp.apply(self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def softmax(self, dim: int) -> Tensor:
+    def softmax(self, dim: Any = None, *, axis: Any = None) -> Tensor:
         """exp(x) / sum(exp(x)) over ``dim``, computed without overflow"""
+        if axis is not None:
+            dim, _ = self._dim_aliases("softmax", dim, False, axis, None)
+        if dim is None:
+            raise TypeError("softmax() missing 1 required positional argument: 'dim'")
         self._require_float("softmax")
         return Softmax.apply(self, dim=_dim(dim, self.ndim))
 
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: Any = None, *, axis: Any = None) -> Tensor:
         """x - logsumexp(x) over ``dim``, computed without overflow"""
+        if axis is not None:
+            dim, _ = self._dim_aliases("log_softmax", dim, False, axis, None)
+        if dim is None:
+            raise TypeError("log_softmax() missing 1 required positional argument: 'dim'")
         self._require_float("log_softmax")
         return LogSoftmax.apply(self, dim=_dim(dim, self.ndim))
 
@@ -1200,14 +1401,20 @@ class Tensor(TensorBase):
                                f"{self.ndim}D")
         return self.T
 
-    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+    def squeeze(self, dim: int | Sequence[int] | None = None, *, axis: Any = None) -> Tensor:
         """Remove dimensions of size 1 (only ``dim`` if given; others are left alone)."""
+        if axis is not None:
+            dim, _ = self._dim_aliases("squeeze", dim, False, axis, None)
         dims = _dims(dim, self.ndim)
         drop = [i for i, n in enumerate(self.shape) if n == 1 and (dims is None or i in dims)]
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
         """Insert a dimension of size 1 at ``dim``."""
+        if axis is not None:
+            dim, _ = self._dim_aliases("unsqueeze", dim, False, axis, None)
+        if dim is None:
+            raise TypeError("unsqueeze() missing 1 required positional argument: 'dim'")
         d = _dim(dim, self.ndim + 1)
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
@@ -1360,8 +1567,10 @@ class Tensor(TensorBase):
             start += size
         return tuple(pieces)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: int, dim: int = 0, *, axis: Any = None) -> tuple[Tensor, ...]:
         """``chunks`` pieces of (almost) equal size along ``dim``."""
+        if axis is not None:
+            dim = Tensor._axis_for_default_dim("chunk", dim, axis)
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         n = self.shape[_dim(dim, self.ndim)]
@@ -1662,8 +1871,10 @@ def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._make(_to_array(x))
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
     """Join tensors along an existing dimension ``dim``."""
+    if axis is not None:
+        dim = Tensor._axis_for_default_dim("cat", dim, axis)
     ts = [_as_tensor(t) for t in tensors]
     if not ts:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
@@ -1686,8 +1897,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return Cat.apply(*[t.to(dt) for t in ts], dim=d)
 
 
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
     """Join tensors of one shape along a new dimension ``dim``."""
+    if axis is not None:
+        dim = Tensor._axis_for_default_dim("stack", dim, axis)
     ts = [_as_tensor(t) for t in tensors]
     if not ts:
         raise RuntimeError("stack expects a non-empty TensorList")

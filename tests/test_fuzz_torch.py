@@ -1118,6 +1118,232 @@ ROWS: list[Row] = [
 ]
 
 
+# -- devices, Size and Tensor API (issue 10) --
+
+_TYPE_NAME = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
+              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _tensor_api(lib: Any, a: Any) -> Any:
+    out: list[Any] = [lib.is_tensor(a), lib.is_tensor(a.tolist()), lib.is_tensor(np.zeros(1))]
+    for name in _TYPE_NAME:
+        x = a if name == "float64" else a.detach().to(getattr(lib, name))
+        out += [x.nelement(), x.element_size(), x.itemsize, x.nbytes, x.is_floating_point(),
+                lib.is_floating_point(x), lib.numel(x), x.type(), x.is_cuda, x.is_cpu, x.is_mps,
+                x.get_device()]
+    return tuple(out)
+
+
+def _type_to(lib: Any, a: Any, name: str, prefix: str) -> Any:
+    by_dtype = a.type(getattr(lib, name))
+    by_name = a.type(f"{prefix}.{_TYPE_NAME[name]}Tensor")
+    return by_dtype, by_name, by_dtype is a, by_name is a, a.type(getattr(lib, name), True) is a
+
+
+def _to_forms(lib: Any, a: Any, copy: bool) -> Any:
+    f64, i32 = lib.zeros(1, dtype=lib.float64), lib.zeros(1, dtype=lib.int32)
+    forms = (a.to(lib.float64, copy=copy), a.to("cpu", copy=copy),
+             a.to(lib.device("cpu"), copy=copy), a.to("cpu:0"),
+             a.to(device="cpu", dtype=lib.float32, non_blocking=True),
+             a.to("cpu", lib.float32, False, copy), a.to(f64, copy=copy), a.to(i32),
+             a.to(lib.float32, True, copy), a.to(dtype=lib.float64), a.to(), a.to(None),
+             a.to(float), a.to(int), a.to(lib.device("cpu", 0), lib.float64, copy=copy),
+             a.to(f64, False, copy), a.cpu())
+    return forms + tuple(f is a for f in forms)
+
+
+def _bad_to_cases() -> dict[str, Callable[..., Any]]:
+    return {
+        "dtype_then_device": lambda m, a: a.to(m.float32, "cpu"),
+        "two_devices": lambda m, a: a.to("cpu", "cpu"),
+        "dtype_twice": lambda m, a: a.to(m.float32, dtype=m.float64),
+        "device_twice": lambda m, a: a.to("cpu", device="cpu"),
+        "unknown_keyword": lambda m, a: a.to(foo=1),
+        "dtype_as_string": lambda m, a: a.to("float32"),
+        "two_dtypes": lambda m, a: a.to(m.float32, m.float64),
+        "tensor_and_dtype": lambda m, a: a.to(m.zeros(1), m.float64),
+        "tensor_and_dtype_keyword": lambda m, a: a.to(m.zeros(1), dtype=m.float64),
+        "number": lambda m, a: a.to(1.5),
+        "cuda": lambda m, a: a.to("cuda"),
+        "cuda_device": lambda m, a: a.to(m.device("cuda", 0), m.float32),
+        "cuda_keyword": lambda m, a: a.to(device="cuda:0"),
+        "mps": lambda m, a: a.to("mps"),
+        "accelerator_number": lambda m, a: a.to(0),
+        "cuda_method": lambda m, a: a.cuda(),
+        "cuda_method_index": lambda m, a: a.cuda(0),
+        "type_cuda": lambda m, a: a.type("torch.cuda.FloatTensor"),
+        "type_bad_name": lambda m, a: a.type("torch.float64"),
+        "type_python_type": lambda m, a: a.type(float),
+    }
+
+
+def _bad_to(m: Any, a: Any, case: str) -> Any:
+    return _bad_to_cases()[case](m, a)
+
+
+def _devices(lib: Any) -> Any:
+    cpu, cpu0 = lib.device("cpu"), lib.device("cpu", 0)
+    return (repr(cpu), str(cpu), cpu.type, cpu.index, repr(cpu0), str(cpu0), cpu0.index,
+            repr(lib.device("cpu:0")), cpu == lib.device("cpu"), cpu == cpu0, cpu == "cpu",
+            cpu != "cpu", cpu0 == lib.device("cpu:0"), hash(cpu) == hash(lib.device("cpu")),
+            repr(lib.device(cpu)), repr(lib.device("cuda")), repr(lib.device("cuda", 1)),
+            str(lib.device("mps:0")), lib.device(type="cpu", index=3).index, {cpu: 1}[cpu],
+            lib.get_default_device(), lib.ones(1).device, lib.ones(1).device == cpu)
+
+
+_BAD_DEVICE: dict[str, Callable[[Any], Any]] = {
+    **{f"string {s!r}": (lambda m, s=s: m.device(s)) for s in (
+        "gpu", "cpu:-1", "cpu:x", "", "cuda:0:1", "CPU", " cpu", "cpu:01", "cpu:1 ", "cpu:+1")},
+    "negative index": lambda m: m.device("cpu", -1),
+    "index twice": lambda m: m.device("cpu:0", 1),
+    "bool index": lambda m: m.device("cpu", True),
+    "float index": lambda m: m.device("cpu", 1.0),
+    "None": lambda m: m.device(None),
+    "accelerator number": lambda m: m.device(0),
+    "device and index": lambda m: m.device(m.device("cuda"), 1),
+}
+
+
+def _default_device(lib: Any, dev: Any) -> Any:
+    before = lib.get_default_device()
+    try:
+        lib.set_default_device(lib.device(dev[1]) if isinstance(dev, tuple) else dev)
+        return (before, lib.get_default_device(), lib.zeros(2).device, lib.tensor([1.0]).device,
+                lib.arange(3).device)
+    finally:
+        lib.set_default_device(None)
+
+
+def _created_on(lib: Any, dev: Any) -> Any:
+    d = lib.device(dev[1]) if isinstance(dev, tuple) else dev
+    x = lib.arange(6, device=d)
+    y = lib.zeros(2, 3, dtype=lib.float64, device=d)
+    return (lib.tensor([1.5, 2.0], device=d), y, lib.ones((2,), device=d),
+            lib.empty(2, device=d).shape, lib.full((2,), 3.0, device=d), x,
+            lib.arange(0, 1, 0.25, device=d), lib.linspace(0, 1, 5, device=d),
+            lib.eye(2, device=d), lib.rand(2, device=d).shape, lib.randn(2, device=d).dtype,
+            lib.randint(0, 3, (2,), device=d).dtype, lib.randperm(3, device=d).dtype,
+            lib.zeros_like(x, device=d), lib.ones_like(x, device=d),
+            lib.full_like(x, 2, device=d), lib.rand_like(y, device=d).shape,
+            lib.randn_like(y, device=d).shape, x.device, lib.tensor(1, device=d).device)
+
+
+def _sizes(lib: Any, a: Any) -> Any:
+    s = a.shape
+    return (s, a.size(), s.numel(), s[1:], s[::-1], s[0] if s else None, s + (1,), (1,) + s,
+            s * 2, 2 * s, s == tuple(s), tuple(s) == s, len(s), repr(s).split(".", 1)[1],
+            str(s[:1]).split(".", 1)[1], lib.Size(list(s)), lib.Size(s).numel(),
+            isinstance(s, tuple), s.count(1), lib.Size(), lib.Size([np.int64(2), True]),
+            lib.broadcast_shapes(s, (1,)), a.reshape(s).shape, lib.zeros(s).shape)
+
+
+def _alias_kw(dim: Any, keepdim: bool | None = None) -> dict[str, Any]:
+    """dim and keepdim spelt axis and keepdims (NumPy's names), as PyTorch accepts them."""
+    kw: dict[str, Any] = {} if dim is None else {"axis": dim}
+    if keepdim is not None and dim is not None:
+        kw["keepdims"] = keepdim
+    return kw
+
+
+def _alias_reductions(lib: Any, a: Any, dim: Any, keepdim: bool) -> Any:
+    kw = _alias_kw(dim, keepdim)
+    return (a.sum(**kw), lib.sum(a, **kw), a.mean(**kw), lib.mean(a, **kw), a.amax(**kw),
+            lib.amin(a, **kw), a.amin(**kw), lib.amax(a, **kw), a.all(**kw), a.any(**kw))
+
+
+def _alias_var_std(lib: Any, a: Any, dim: Any, keepdim: bool) -> Any:
+    kw = _alias_kw(dim, keepdim)
+    return (a.var(**kw), lib.var(a, **kw), a.std(**kw, correction=0), lib.std(a, **kw),
+            a.var(**kw, unbiased=False), a.logsumexp(**kw), lib.logsumexp(a, **kw))
+
+
+def _alias_pick(lib: Any, a: Any, dim: Any, keepdim: bool) -> Any:
+    kw = _alias_kw(dim, keepdim)
+    return (*a.max(**kw), *lib.max(a, **kw), *a.min(**kw), *lib.min(a, **kw), a.argmax(**kw),
+            lib.argmax(a, **kw), a.argmin(**kw), lib.argmin(a, **kw), a.prod(**kw),
+            lib.prod(a, **kw), a.softmax(axis=dim), lib.softmax(a, axis=dim),
+            a.log_softmax(axis=dim), lib.log_softmax(a, axis=dim))
+
+
+def _bad_alias_cases() -> dict[str, Callable[..., Any]]:
+    return {
+        "sum dim and axis": lambda m, a: a.sum(0, axis=0),
+        "mean dim and axis": lambda m, a: m.mean(a, dim=0, axis=0),
+        "amax keepdim and keepdims": lambda m, a: a.amax(0, keepdim=True, keepdims=True),
+        "max dim and axis": lambda m, a: a.max(0, axis=0),
+        "softmax no dim": lambda m, a: a.softmax(),
+        "softmax keepdims": lambda m, a: a.softmax(0, keepdims=True),
+        "logsumexp no dim": lambda m, a: a.logsumexp(),
+        "norm axis": lambda m, a: a.norm(2, axis=0),
+        "var keepdims twice": lambda m, a: a.var(0, keepdim=True, keepdims=True),
+        "unsqueeze no dim": lambda m, a: a.unsqueeze(),
+        "split axis": lambda m, a: a.split(1, axis=0),
+        "transpose axes": lambda m, a: a.transpose(axis0=0, axis1=0),
+    }
+
+
+def _bad_alias(m: Any, a: Any, case: str) -> Any:
+    return _bad_alias_cases()[case](m, a)
+
+ALIAS_DIMS = reduction(SPREAD, min_dims=1, min_side=2, unique=True, allow_none=False)
+ROWS += [
+    Row("tensor_api", ("Tensor.nelement", "Tensor.element_size", "Tensor.itemsize",
+                       "Tensor.nbytes", "Tensor.is_floating_point", "mt.is_floating_point",
+                       "mt.numel", "mt.is_tensor", "Tensor.type", "Tensor.is_cuda",
+                       "Tensor.is_cpu", "Tensor.is_mps", "Tensor.get_device"), unary(),
+        _tensor_api),
+    Row("numel_is_floating_point_not_a_tensor", ("mt.numel", "mt.is_floating_point"),
+        nothing(v=st.sampled_from([[1.0], 2.0, np.ones(1)]), which=st.booleans()),
+        lambda m, v, which: m.numel(v) if which else m.is_floating_point(v)),
+    Row("type_conversion", ("Tensor.type",),
+        unary(name=st.sampled_from(sorted(_TYPE_NAME)),
+              prefix=st.sampled_from(["torch", "torch"])), _type_to),
+    Row("to_forms", ("Tensor.to", "Tensor.cpu"), unary(copy=st.booleans()), _to_forms,
+        rtol=1e-6),
+    Row("to_bad_arguments", ("Tensor.to", "Tensor.cuda", "Tensor.type"),
+        unary(max_dims=1, case=st.sampled_from(sorted(_bad_to_cases()))), _bad_to),
+    Row("devices", ("mt.get_default_device",), nothing(), lambda m: _devices(m)),
+    Row("device_bad_arguments", (), nothing(case=st.sampled_from(sorted(_BAD_DEVICE))),
+        lambda m, case: _BAD_DEVICE[case](m)),
+    Row("default_device", ("mt.set_default_device", "mt.get_default_device"),
+        nothing(dev=st.sampled_from([None, "cpu", "cpu:0", ("device", "cpu"), "cuda", "mps",
+                                     "cuda:1", ("device", "cuda"), "gpu"])), _default_device),
+    Row("created_on_device", ("mt.tensor", "mt.zeros", "mt.ones", "mt.empty", "mt.full",
+                              "mt.arange", "mt.linspace", "mt.eye", "mt.rand", "mt.randn",
+                              "mt.randint", "mt.randperm", "mt.zeros_like", "mt.ones_like",
+                              "mt.full_like", "mt.rand_like", "mt.randn_like"),
+        nothing(dev=st.sampled_from([None, "cpu", "cpu:0", ("device", "cpu"),
+                                     ("device", "cpu:0"), "cuda", "cuda:0", "mps",
+                                     ("device", "cuda"), "gpu"])), _created_on),
+    Row("size", ("Tensor.shape", "Tensor.size", "mt.broadcast_shapes"), unary(), _sizes),
+    Row("size_bad_arguments", (), nothing(v=st.sampled_from([[1.5], 3, ["2"], [None]])),
+        lambda m, v: m.Size(v)),
+    Row("axis_keepdims_reductions", ("Tensor.sum", "mt.sum", "Tensor.mean", "mt.mean",
+                                     "Tensor.amax", "Tensor.amin", "mt.amax", "mt.amin",
+                                     "Tensor.all", "Tensor.any"), reduction(), _alias_reductions),
+    Row("axis_keepdims_var_std_logsumexp", ("Tensor.var", "mt.var", "Tensor.std", "mt.std",
+                                            "Tensor.logsumexp", "mt.logsumexp"),
+        ALIAS_DIMS, _alias_var_std, True, rtol=1e-8),
+    Row("axis_keepdims_max_min_prod_softmax", ("Tensor.max", "mt.max", "Tensor.min", "mt.min",
+                                               "Tensor.argmax", "mt.argmax", "Tensor.argmin",
+                                               "mt.argmin", "Tensor.prod", "mt.prod",
+                                               "Tensor.softmax", "mt.softmax",
+                                               "Tensor.log_softmax", "mt.log_softmax"),
+        reduction(SPREAD, min_dims=1, min_side=1, unique=True, allow_none=False,
+                  allow_tuple=False), _alias_pick),
+    Row("axis_shape_ops", ("Tensor.squeeze", "mt.squeeze", "Tensor.unsqueeze", "mt.unsqueeze",
+                           "Tensor.chunk", "mt.chunk", "mt.cat", "mt.stack"),
+        reduction(min_dims=1, min_side=1, allow_none=False, allow_tuple=False, keepdim=False),
+        lambda m, a, dim: (a.squeeze(axis=dim), m.squeeze(a, axis=dim), a.unsqueeze(axis=dim),
+                           m.unsqueeze(a, axis=dim), a.chunk(2, axis=dim),
+                           m.chunk(a, 2, axis=dim), m.cat([a, a * 2], axis=dim),
+                           m.stack([a, a], axis=dim))),
+    Row("axis_keepdims_bad_arguments", ("Tensor.sum", "Tensor.softmax"),
+        unary(min_dims=1, min_side=1, case=st.sampled_from(sorted(_bad_alias_cases()))),
+        _bad_alias),
+]
+
+
 BY_NAME = {r.name: r for r in ROWS}
 assert len(BY_NAME) == len(ROWS), "row names must be unique"
 
@@ -1229,7 +1455,7 @@ TENSORS = (mt.Tensor, torch.Tensor)
 
 
 def _flatten(out: Any) -> list[Any]:
-    if isinstance(out, (tuple, list)) and not isinstance(out, torch.Size):
+    if isinstance(out, (tuple, list)) and not isinstance(out, (torch.Size, mt.Size)):
         leaves: list[Any] = [("sequence", len(out))]
         for o in out:
             leaves += _flatten(o)
@@ -1239,12 +1465,12 @@ def _flatten(out: Any) -> list[Any]:
 
 def _describe(x: Any) -> Any:
     """A comparable form of one non-tensor output."""
-    if isinstance(x, torch.Size):
+    if isinstance(x, (torch.Size, mt.Size)):
         return ("shape", tuple(x))
     if isinstance(x, (torch.dtype, np.dtype)):
         return ("dtype", str(x).removeprefix("torch."))
-    if isinstance(x, torch.device):
-        return ("value", "str", str(x))
+    if isinstance(x, (torch.device, mt.device)):
+        return ("device", repr(x))
     if isinstance(x, np.ndarray):
         return ("ndarray", str(x.dtype), x.shape)
     return ("value", type(x).__name__, x)

@@ -238,7 +238,7 @@ def test_attributes() -> None:
     assert t.size() == (2, 3) and t.size(1) == 3 and t.size(-2) == 2
     assert t.numel() == 6 and len(t) == 2
     assert t.grad is None and t.grad_fn is None and t.is_leaf and not t.requires_grad
-    assert t.device == "cpu" and t.cpu() is t
+    assert t.device == mt.device("cpu") and str(t.device) == "cpu" and t.cpu() is t
 
 
 def test_numpy_item_tolist() -> None:

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ..creation import empty
+from ..device import check_device
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -34,13 +35,13 @@ class Linear(Module):
         out_features: size of each output sample.
         bias: whether to learn b.
         dtype: dtype of the parameters (the default float dtype if None).
+        device: None or the CPU (``"cpu"``, ``device("cpu")``); others raise.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        if device not in (None, "cpu"):
-            raise ValueError(f"Linear: only device='cpu' is supported, got {device!r}")
+        check_device(device, "a Linear layer")
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype))

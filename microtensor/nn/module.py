@@ -26,6 +26,8 @@ from ..autograd.engine import format_shape as _fmt
 from ..autograd.function import module_scope
 from ..autograd.grad_mode import no_grad
 from ..creation import from_numpy, tensor
+from ..device import check_device
+from ..device import device as Device
 from ..tensor import Tensor
 
 
@@ -323,16 +325,25 @@ class Module:
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """Convert parameters and buffers to a floating dtype in place (``to("cpu")`` and
-        ``to(float64)`` both work); the Parameter objects stay the same."""
+        """Convert parameters and buffers to a floating dtype in place; the Parameter objects
+        stay the same. As PyTorch: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+        ``to(tensor)`` (its dtype), with ``non_blocking`` (ignored); the device must be the
+        CPU (another one raises: microtensor runs on the CPU only)."""
+        if "copy" in kwargs:
+            raise RuntimeError(".to() does not accept copy argument")
         dtype = kwargs.pop("dtype", None)
-        kwargs.pop("device", None)
+        device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
-            if isinstance(a, str) and a.split(":")[0] == "cpu":
-                continue
-            dtype = a
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, Device, int)) and not isinstance(a, bool):
+                device = a
+            elif not isinstance(a, bool):  # (a bool is non_blocking)
+                dtype = a
+        check_device(device, "a module")
         if dtype is None:
             return self
         dtype = dtypes.as_dtype(dtype)
@@ -351,6 +362,12 @@ class Module:
                     module._buffers[name] = b.to(dtype).detach()
                     object.__setattr__(module, name, module._buffers[name])
         return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Raises: microtensor runs on the CPU only (there is no CUDA device)."""
+        check_device(Device("cuda") if device is None else Device("cuda", device)
+                     if isinstance(device, int) else device, "a module")
+        raise RuntimeError(f"Invalid device, must be cuda device (got {device!r})")
 
     def double(self) -> Module:
         """Convert floating parameters and buffers to float64 (for ``gradcheck``)."""
