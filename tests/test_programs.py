@@ -124,15 +124,12 @@ def test_every_program_has_expectations() -> None:
 # Programs that do not run yet, with what stops them (strict: one that starts to run fails
 # here until its entry is removed).
 NOT_YET: dict[str, str] = {
-    "build_network": "device=",
     "d2l_linreg": "microtensor.utils.data",
     "d2l_mlp": "microtensor.utils.data",
     "d2l_softmax": "microtensor.utils.data",
     "makemore_bigram": "keepdims=, mt.Generator, mt.multinomial, F.one_hot",
     "makemore_mlp": "mt.Generator",
     "optimization": "microtensor.utils.data",
-    "poly_autograd": "mt.cuda, mt.set_default_device",
-    "poly_tensors": "mt.device, device=",
     "quickstart": "microtensor.utils.data, devices",
     "save_load": "mt.equal",
 }
