@@ -159,3 +159,22 @@ __all__ = [
     "round", "sign", "trunc",
     "load", "nn", "save",
 ]
+
+# -- data loading and random numbers (issue 10) --
+from .creation import normal, poisson  # noqa: E402
+from .random import (  # noqa: E402
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    seed,
+    set_rng_state,
+)
+
+bernoulli = Tensor.bernoulli
+multinomial = Tensor.multinomial
+
+__all__ += [
+    "Generator", "bernoulli", "default_generator", "get_rng_state", "initial_seed",
+    "multinomial", "normal", "poisson", "seed", "set_rng_state",
+]
