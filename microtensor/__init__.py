@@ -161,6 +161,7 @@ __all__ = [
 ]
 
 # -- data loading and random numbers (issue 10) --
+from . import utils  # noqa: E402
 from .creation import normal, poisson  # noqa: E402
 from .random import (  # noqa: E402
     Generator,
@@ -176,5 +177,5 @@ multinomial = Tensor.multinomial
 
 __all__ += [
     "Generator", "bernoulli", "default_generator", "get_rng_state", "initial_seed",
-    "multinomial", "normal", "poisson", "seed", "set_rng_state",
+    "multinomial", "normal", "poisson", "seed", "set_rng_state", "utils",
 ]
