@@ -86,7 +86,7 @@ class Bernoulli(Function):
         if not bool(np.all((p >= 0) & (p <= 1))):
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false. "
                                "(bernoulli: every probability must be in [0, 1])")
-        return (rng.random(p.shape) < p).astype(p.dtype)
+        return np.asarray(rng.random(p.shape) < p, dtype=p.dtype)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Grad:
@@ -100,7 +100,7 @@ class BernoulliScalar(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, p: float,
                 rng: np.random.Generator) -> np.ndarray:
-        return (rng.random(x.shape) < p).astype(x.dtype)
+        return np.asarray(rng.random(x.shape) < p, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Grad:
@@ -117,7 +117,7 @@ class Normal(Function):
         if not bool(np.all(np.asarray(std) >= 0)):
             raise RuntimeError("normal expects all elements of std >= 0.0")
         shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
-        return (mean + std * rng.standard_normal(shape)).astype(dtype)
+        return np.asarray(mean + std * rng.standard_normal(shape), dtype=dtype)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
@@ -134,7 +134,7 @@ class Poisson(Function):
         if not bool(np.all(rate < 1e18)):
             raise RuntimeError("poisson: microtensor supports rates below 1e18 (NumPy's limit), "
                                "got an infinite or larger rate")
-        return rng.poisson(rate.astype(np.float64)).astype(rate.dtype)
+        return np.asarray(rng.poisson(rate.astype(np.float64)), dtype=rate.dtype)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Grad:
