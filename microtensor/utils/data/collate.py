@@ -57,12 +57,12 @@ def default_collate(batch: Sequence[Any]) -> Any:
         except TypeError:  # a mapping type that cannot be built from a dict
             return collated
     if _is_namedtuple(elem):
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch, strict=True)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch, strict=True)))
     if isinstance(elem, Sequence):
         size = len(elem)
         if not all(len(e) == size for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        transposed = [list(s) for s in zip(*batch, strict=True)]
+        transposed = list(zip(*batch, strict=True))  # (strings stay tuples, as in PyTorch)
         if isinstance(elem, tuple):
             return [default_collate(s) for s in transposed]
         try:
