@@ -343,18 +343,18 @@ def full_like(input: Tensor, fill_value: Scalar, *, dtype: Any = None,  # noqa: 
     return full(shape, fill_value, dtype=result, requires_grad=requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None,  # noqa: A002
+def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
     """U(0, 1) samples with the shape (and dtype) of ``input``."""
     shape, result = _like("rand_like", input, dtype)
-    return rand(shape, dtype=result, requires_grad=requires_grad)
+    return rand(shape, generator=generator, dtype=result, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None,  # noqa: A002
+def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None,  # noqa: A002
                requires_grad: bool = False) -> Tensor:
     """N(0, 1) samples with the shape (and dtype) of ``input``."""
     shape, result = _like("randn_like", input, dtype)
-    return randn(shape, dtype=result, requires_grad=requires_grad)
+    return randn(shape, generator=generator, dtype=result, requires_grad=requires_grad)
 
 
 # -- random sampling (issue 10) ----------------------------------------------------------------

@@ -1439,12 +1439,23 @@ class Tensor(TensorBase):
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
-        """Fill with samples from U(a, b), in place."""
-        return self.copy_(numpy_rng(generator, "uniform_").uniform(a, b, self.shape))
+        """Fill with samples from U(a, b), in place (floating dtypes only)."""
+        rng = numpy_rng(generator, "uniform_")
+        if self.dtype.kind != "f":
+            raise _random_not_implemented("check_uniform_bounds", self.dtype)
+        for value, arg in ((a, "from"), (b, "to")):
+            if not math.isfinite(value):
+                raise RuntimeError(f"{arg} is out of bounds for {self.dtype} ({arg}={value})")
+        if a > b:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={a:g} > to={b:g}")
+        return self.copy_(rng.uniform(a, b, self.shape))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
-        """Fill with samples from N(mean, std**2), in place."""
+        """Fill with samples from N(mean, std**2), in place (floating dtypes only)."""
         rng = numpy_rng(generator, "normal_")
+        if self.dtype.kind != "f":
+            raise _random_not_implemented("normal_kernel_cpu", self.dtype)
         if not std >= 0.0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         return self.copy_(rng.normal(mean, std, self.shape))
