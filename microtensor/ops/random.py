@@ -32,12 +32,14 @@ class RandomState:
     __slots__ = ("rng", "seed")
 
     def __init__(self, seed: int) -> None:
-        self.reseed(seed)
-
-    def reseed(self, seed: int) -> None:
-        """Start a new stream from ``seed`` (an int in [0, 2**64))."""
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
+
+    def reseed(self, seed: int) -> None:
+        """Start a new stream from ``seed`` (an int in [0, 2**64)), in the same NumPy
+        ``Generator`` object (so code holding it sees the new stream)."""
+        self.seed = int(seed)
+        self.rng.bit_generator.state = np.random.PCG64(self.seed).state
 
 
 def entropy_seed() -> int:
