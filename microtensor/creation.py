@@ -247,7 +247,9 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None,
     shape = _size_args(size, "randn")
     result = _random_dtype(dtype, "normal_kernel_cpu")
     rng = numpy_rng(generator, "randn")
-    return _leaf(rng.standard_normal(shape).astype(result), requires_grad)
+    draw = np.float64 if result == np.float64 else np.float32  # NumPy draws these two natively
+    return _leaf(rng.standard_normal(shape, dtype=draw).astype(result, copy=False),
+                 requires_grad)
 
 
 def _bound(value: Any, arg: str) -> int:

@@ -8,12 +8,14 @@ no worker processes are started (so ``worker_init_fn`` is not called, and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ...random import Generator
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+
+T_co = TypeVar("T_co", covariant=True)
 
 # Attributes that cannot change once the loader exists (PyTorch's rule).
 _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
@@ -34,7 +36,7 @@ class _InfiniteConstantSampler(Sampler[None]):
             yield None
 
 
-class DataLoader:
+class DataLoader(Generic[T_co]):
     """Iterate over ``dataset`` in batches (PyTorch's ``torch.utils.data.DataLoader``).
 
     Args:
