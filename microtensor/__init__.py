@@ -194,3 +194,22 @@ def is_tensor(obj: object) -> bool:
 
 __all__ += ["Size", "accelerator", "backends", "cuda", "device", "get_default_device",
             "is_floating_point", "is_tensor", "numel", "set_default_device"]
+# -- data loading and random numbers (issue 10) --
+from . import utils  # noqa: E402
+from .creation import normal, poisson  # noqa: E402
+from .random import (  # noqa: E402
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    seed,
+    set_rng_state,
+)
+
+bernoulli = Tensor.bernoulli
+multinomial = Tensor.multinomial
+
+__all__ += [
+    "Generator", "bernoulli", "default_generator", "get_rng_state", "initial_seed",
+    "multinomial", "normal", "poisson", "seed", "set_rng_state", "utils",
+]

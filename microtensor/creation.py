@@ -11,7 +11,7 @@ import numpy as np
 
 from . import dtypes
 from .device import check_device
-from .random import generator
+from .ops.random import Normal, Poisson, numpy_rng
 from .tensor import (
     _BYTE_ORDER_MESSAGE,
     _INT64_MAX,
@@ -26,6 +26,7 @@ from .tensor import (
     _size_args,
     _to_array,
     _type_name,
+    broadcast_shapes,
 )
 
 
@@ -246,22 +247,25 @@ def _random_dtype(dtype: Any, kernel: str) -> np.dtype:
     return result
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None,
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Samples from U(0, 1) (reproducible after ``manual_seed``); floating dtypes only."""
     check_device(device)
     shape = _size_args(size, "rand")
     result = _random_dtype(dtype, "check_uniform_bounds")
-    return _leaf(generator().random(shape).astype(result), requires_grad)
+    return _leaf(_uniform01(numpy_rng(generator, "rand"), shape, result), requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None,
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Samples from N(0, 1) (reproducible after ``manual_seed``); floating dtypes only."""
     check_device(device)
     shape = _size_args(size, "randn")
     result = _random_dtype(dtype, "normal_kernel_cpu")
-    return _leaf(generator().standard_normal(shape).astype(result), requires_grad)
+    rng = numpy_rng(generator, "randn")
+    draw = np.float64 if result == np.float64 else np.float32  # NumPy draws these two natively
+    return _leaf(rng.standard_normal(shape, dtype=draw).astype(result, copy=False),
+                 requires_grad)
 
 
 def _bound(value: Any, arg: str) -> int:
@@ -275,7 +279,8 @@ def _bound(value: Any, arg: str) -> int:
 
 
 def randint(low: int | None = None, high: Any = None, size: Sequence[int] | None = None, *,
-            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+            generator: Any = None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``.
 
     The dtype is int64 unless given; for integer and bool dtypes the bounds must fit in it.
@@ -303,11 +308,11 @@ def randint(low: int | None = None, high: Any = None, size: Sequence[int] | None
             raise RuntimeError(f"from is out of bounds for {result} (from={lo})")
         if hi - 1 > limits[1]:
             raise RuntimeError(f"to - 1 is out of bounds for {result} (to={hi})")
-    values = generator().integers(lo, hi, shape, dtype=np.int64)
+    values = numpy_rng(generator, "randint").integers(lo, hi, shape, dtype=np.int64)
     return _leaf(values.astype(result), requires_grad)
 
 
-def randperm(n: int, *, dtype: Any = None, device: Any = None,
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """A random permutation of 0 .. n-1 (int64 unless ``dtype`` is given)."""
     check_device(device)
@@ -326,7 +331,8 @@ def randperm(n: int, *, dtype: Any = None, device: Any = None,
         if n > 2**digits + 1:
             raise RuntimeError(f"n cannot be greater than 2^{digits}+1 for "
                                f"{_torch_name(result)} type (dtype {result}, n={n}).")
-    return _leaf(generator().permutation(int(n)).astype(result), requires_grad)
+    rng = numpy_rng(generator, "randperm")
+    return _leaf(rng.permutation(int(n)).astype(result), requires_grad)
 
 
 def _like(name: str, input: Any, dtype: Any) -> tuple[Shape, np.dtype]:  # noqa: A002
@@ -361,17 +367,86 @@ def full_like(input: Tensor, fill_value: Scalar, *, dtype: Any = None,  # noqa: 
     return full(shape, fill_value, dtype=result, requires_grad=requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,  # noqa: A002
-              requires_grad: bool = False) -> Tensor:
+def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None,  # noqa: A002
+              device: Any = None, requires_grad: bool = False) -> Tensor:
     """U(0, 1) samples with the shape (and dtype) of ``input``."""
     check_device(device)
     shape, result = _like("rand_like", input, dtype)
-    return rand(shape, dtype=result, requires_grad=requires_grad)
+    return rand(shape, generator=generator, dtype=result, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,  # noqa: A002
-               requires_grad: bool = False) -> Tensor:
+def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None,  # noqa: A002
+               device: Any = None, requires_grad: bool = False) -> Tensor:
     """N(0, 1) samples with the shape (and dtype) of ``input``."""
     check_device(device)
     shape, result = _like("randn_like", input, dtype)
-    return randn(shape, dtype=result, requires_grad=requires_grad)
+    return randn(shape, generator=generator, dtype=result, requires_grad=requires_grad)
+
+
+# -- random sampling (issue 10) ----------------------------------------------------------------
+
+def _uniform01(rng: np.random.Generator, shape: Shape, dtype: np.dtype) -> np.ndarray:
+    """U(0, 1) samples in ``dtype``, never 1 (a float64 draw rounded to float32 could be)."""
+    if dtype == np.float64:
+        return rng.random(shape)
+    if dtype == np.float32:
+        return rng.random(shape, dtype=np.float32)
+    digits = np.finfo(dtype).nmant + 1  # k / 2**digits is exact in the dtype
+    return (rng.integers(0, 2**digits, shape) * 2.0**-digits).astype(dtype)
+
+
+def _normal_tensor_dtype(t: Tensor) -> np.dtype:
+    if t.dtype.kind != "f":
+        raise _not_implemented("normal_kernel_cpu", t.dtype)
+    return t.dtype
+
+
+def normal(mean: Tensor | float, std: Tensor | float = 1.0, size: Sequence[int] | None = None,
+           *, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Samples from N(mean, std**2), in PyTorch's four forms.
+
+    ``normal(mean_tensor, std_tensor)`` (broadcast; mean's dtype), ``normal(mean_tensor,
+    std=1.0)``, ``normal(mean, std_tensor)`` (std's dtype), ``normal(mean, std, size)``
+    (numbers; the default dtype unless ``dtype``). With tensors the result records a node whose
+    gradient is zero for mean and std, as in PyTorch.
+    """
+    rng = numpy_rng(generator, "normal")
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if size is not None or dtype is not None or requires_grad:
+            raise TypeError("normal(): size, dtype and requires_grad are only accepted with a "
+                            "float mean and a float std (normal(mean, std, size)); with a tensor "
+                            "mean or std the shape and dtype come from the tensors")
+        if isinstance(mean, Tensor):
+            result = _normal_tensor_dtype(mean)
+            if isinstance(std, Tensor):
+                broadcast_shapes(mean.shape, std.shape)
+            else:
+                s = _number(std, "normal", "std", 2)
+                if not s >= 0.0:
+                    raise RuntimeError(f"normal expects std >= 0.0, but found std {s:g}")
+        else:
+            _number(mean, "normal", "mean", 1)
+            result = _normal_tensor_dtype(std)  # type: ignore[arg-type]
+        return Normal.apply(mean, std, dtype=result, rng=rng)
+    m = _number(mean, "normal", "mean", 1)
+    s = _number(std, "normal", "std", 2)
+    if size is None:
+        raise TypeError("normal() with a float mean and a float std needs a size: "
+                        "normal(mean, std, size)")
+    shape = _size_args((size,), "normal", packed=True, position=3)
+    result = _random_dtype(dtype, "normal_kernel_cpu")
+    if not s >= 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {s:g}")
+    return _leaf(rng.normal(m, s, shape).astype(result), requires_grad)
+
+
+def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002
+    """Samples from Poisson(rate) for each element of ``input`` (in its dtype); the gradient is
+    zero, as in PyTorch."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"poisson(): argument 'input' (position 1) must be Tensor, not "
+                        f"{_type_name(input)}")
+    rng = numpy_rng(generator, "poisson")
+    if input.dtype.kind != "f":
+        raise _not_implemented("poisson_cpu", input.dtype)
+    return Poisson.apply(input, rng=rng)

@@ -54,6 +54,7 @@ from .ops.elementwise import (
     Where,
 )
 from .ops.linalg import Matmul
+from .ops.random import Bernoulli, BernoulliScalar, Multinomial, numpy_rng
 from .ops.reduce import (
     Amax,
     Amin,
@@ -68,7 +69,6 @@ from .ops.reduce import (
     Var,
 )
 from .ops.shape import ARRAY, Cat, Clone, Expand, Index, Permute, Reshape
-from .random import generator
 from .size import Size
 
 Scalar = int | float | bool
@@ -1662,13 +1662,125 @@ class Tensor(TensorBase):
         self._bump_version()
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        """Fill with samples from U(a, b), in place."""
-        return self.copy_(generator().uniform(a, b, self.shape))
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with samples from U(a, b), in place (floating dtypes only)."""
+        rng = numpy_rng(generator, "uniform_")
+        if self.dtype.kind != "f":
+            raise _random_not_implemented("check_uniform_bounds", self.dtype)
+        for value, arg in ((a, "from"), (b, "to")):
+            if not math.isfinite(value):
+                raise RuntimeError(f"{arg} is out of bounds for {self.dtype} ({arg}={value})")
+        if a > b:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={a:g} > to={b:g}")
+        return self.copy_(rng.uniform(a, b, self.shape))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        """Fill with samples from N(mean, std**2), in place."""
-        return self.copy_(generator().normal(mean, std, self.shape))
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with samples from N(mean, std**2), in place (floating dtypes only)."""
+        rng = numpy_rng(generator, "normal_")
+        if self.dtype.kind != "f":
+            raise _random_not_implemented("normal_kernel_cpu", self.dtype)
+        if not std >= 0.0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        return self.copy_(rng.normal(mean, std, self.shape))
+
+    # -- random sampling (issue 10) ------------------------------------------------------------
+
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        """1 with probability p (each element of this tensor, or the number ``p``), else 0; in
+        this tensor's shape and dtype. The gradient is 0, as in PyTorch."""
+        rng = numpy_rng(generator, "bernoulli")
+        if p is not None:
+            _check_probability(p, "bernoulli_")
+            return BernoulliScalar.apply(self, p=float(p), rng=rng)
+        if self.dtype.kind != "f":
+            raise _random_not_implemented("bernoulli_tensor_cpu_p_", self.dtype)
+        return Bernoulli.apply(self, rng=rng)
+
+    def bernoulli_(self, p: float | Tensor = 0.5, *, generator: Any = None) -> Tensor:
+        """Fill with 1 (probability ``p``, a number or a tensor broadcast to this shape) or 0,
+        in place."""
+        rng = numpy_rng(generator, "bernoulli_")
+        if isinstance(p, Tensor):
+            if p.dtype.kind != "f":
+                raise _random_not_implemented("bernoulli_tensor_cpu_p_", p.dtype)
+            with grad_mode.no_grad():
+                return self.copy_(Bernoulli.apply(p.detach().expand(self.shape), rng=rng))
+        _check_probability(p, "bernoulli_")
+        return self.copy_(rng.random(self.shape) < p)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with samples from the exponential distribution of rate ``lambd``, in place."""
+        rng = numpy_rng(generator, "exponential_")
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"Exponential distribution is a continuous probability "
+                               f"distribution. dtype must be a floating point but you specified "
+                               f"{_TORCH_NAMES[self.dtype.name]}")
+        if not lambd > 0.0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        return self.copy_(rng.standard_exponential(self.shape) / lambd)
+
+    _NO_TO: Any = object()  # random_'s ``to`` when not given (None: up to the dtype's top)
+
+    def random_(self, from_: int = 0, to: Any = _NO_TO, *,  # (from is a Python keyword)
+                generator: Any = None) -> Tensor:
+        """Fill with integers drawn uniformly from [from_, to), in place: ``random_(to)`` (one
+        argument) draws from [0, to); ``to=None`` or no argument draws up to the dtype's largest
+        value (2**digits of the mantissa for floating dtypes, whose integers are exact up to
+        there), as in PyTorch."""
+        rng = numpy_rng(generator, "random_")
+        if to is Tensor._NO_TO:  # random_() or random_(to)
+            from_, to = (0, None) if from_ == 0 else (0, from_)
+        for value, arg in ((from_, "from"), (to, "to")):
+            if value is not None and not _is_int(value):
+                raise TypeError(f"random_(): argument '{arg}' must be int, not "
+                                f"{type(value).__name__}")
+        lo, hi = int(from_), to
+        kind = self.dtype.kind
+        if kind == "b":
+            top = 1
+        elif kind == "f":
+            top = 2 ** (np.finfo(self.dtype).nmant + 1)
+        else:
+            top = int(np.iinfo(self.dtype).max)
+        if hi is None:
+            hi = top + 1
+        hi = int(hi)
+        if lo >= hi:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} "
+                               f">= to={hi}")
+        if kind in "biu":
+            bottom = 0 if kind == "b" else int(np.iinfo(self.dtype).min)
+            if lo < bottom:
+                raise RuntimeError(f"from is out of bounds for {self.dtype} (from={lo})")
+            if hi - 1 > top:
+                raise RuntimeError(f"to - 1 is out of bounds for {self.dtype} (to={hi})")
+        return self.copy_(rng.integers(lo, hi, self.shape, dtype=np.int64))
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        """Indices drawn from the categories of each row (1-D or 2-D), with probability
+        proportional to the values (int64; not differentiable)."""
+        rng = numpy_rng(generator, "multinomial")
+        if not _is_int(num_samples):
+            raise TypeError(f"multinomial(): argument 'num_samples' (position 2) must be int, "
+                            f"not {type(num_samples).__name__}")
+        if self.ndim not in (1, 2):
+            raise RuntimeError(f"prob_dist must be 1 or 2 dim (got a tensor of shape "
+                               f"{_fmt(self.shape)})")
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                               f"{_TORCH_NAMES[self.dtype.name]}")
+        if num_samples <= 0:
+            raise RuntimeError("cannot sample n_sample <= 0 samples")
+        k = self.shape[-1]
+        if not replacement and num_samples > k:
+            raise RuntimeError(f"cannot sample n_sample > prob_dist.size(-1) samples without "
+                               f"replacement (n_sample={num_samples}, prob_dist.size(-1)={k})")
+        if k > 2**24:
+            raise RuntimeError("number of categories cannot exceed 2^24")
+        return Multinomial.apply(self.detach(), num_samples=int(num_samples),
+                                 replacement=bool(replacement), rng=rng)
 
     # -- in place, pointwise (what optimizers need; PyTorch's names and formulas) --------------
 
@@ -1939,3 +2051,22 @@ def maximum(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 def minimum(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     """Elementwise min(input, other)."""
     return _as_tensor(input).minimum(other)
+
+
+# -- random sampling (issue 10) ----------------------------------------------------------------
+
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def _random_not_implemented(kernel: str, dtype: np.dtype) -> NotImplementedError:
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_TORCH_NAMES[dtype.name]}\' '
+                               f"(dtype {dtype})")
+
+
+def _check_probability(p: Any, name: str) -> None:
+    """A probability given as a number: in [0, 1] (PyTorch's message)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}(): argument 'p' must be float, not {type(p).__name__}")
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"{name} expects p to be in [0, 1], but got p={p:g}")

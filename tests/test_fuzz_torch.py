@@ -618,6 +618,54 @@ def _randperm(lib: Any, n: int) -> Any:
     return x.dtype, sorted(x.tolist())
 
 
+# -- data loading and random numbers (issue 10) --
+def _sample_facts(x: Any) -> Any:
+    """What a random tensor can share with PyTorch's: shape, dtype, requires_grad, finiteness."""
+    return tuple(x.shape), x.dtype, x.requires_grad, bool(x.isfinite().all()) if hasattr(
+        x, "isfinite") else bool(np.isfinite(x.detach().numpy()).all())
+
+
+def _normal_forms(lib: Any, a: Any, b: Any) -> Any:
+    """normal(tensor, tensor) (broadcast), normal(tensor, float), normal(float, tensor)."""
+    return (_sample_facts(lib.normal(a, b)), _sample_facts(lib.normal(a, 1.5)),
+            _sample_facts(lib.normal(0.5, b)), _sample_facts(lib.normal(a.float(), b)))
+
+
+def _normal_size(lib: Any, size: Any, dtype: Any, std: float) -> Any:
+    return _sample_facts(lib.normal(1.0, std, size, dtype=dt(lib, dtype)))
+
+
+def _bernoulli(lib: Any, a: Any, p: float) -> Any:
+    x, y = lib.bernoulli(a), a.bernoulli(p)
+    z = a.detach().clone().bernoulli_(p)
+    w = a.detach().clone().bernoulli_(a.detach())
+    return [(_sample_facts(t), bool(((t == 0) | (t == 1)).all())) for t in (x, y, z, w)]
+
+
+def _multinomial(lib: Any, a: Any, n: int, replacement: bool) -> Any:
+    x = lib.multinomial(a, n, replacement)
+    y = a.multinomial(n, replacement=replacement)
+    k = a.shape[-1]
+    rows = x.reshape(-1, n).tolist() if x.numel() else []
+    in_range = all(0 <= i < k for r in rows for i in r)
+    unique = replacement or all(len(set(r)) == len(r) for r in rows)
+    return _sample_facts(x), _sample_facts(y), in_range, unique
+
+
+def _poisson(lib: Any, a: Any) -> Any:
+    x = lib.poisson(a)
+    return _sample_facts(x), bool((x == x.floor()).all()), bool((x >= 0).all())
+
+
+def _exponential_random(lib: Any, a: Any, lam: float, lo: int, hi: int) -> Any:
+    e = a.detach().clone()
+    out = e.exponential_(lam)
+    r = a.detach().clone()
+    out2 = r.random_(lo, hi)
+    return (_sample_facts(e), out is e, bool((e >= 0).all()), _sample_facts(r), out2 is r,
+            bool(((r >= lo) & (r < hi) & (r == r.floor())).all()))
+
+
 def _linear(lib: Any, x: Any, w: Any, b: Any = None) -> Any:
     return nnf(lib).linear(x, w, b)
 
@@ -1011,6 +1059,23 @@ ROWS: list[Row] = [
         unary(lo=floats(-2, 0), hi=floats(0.5, 2)),
         lambda m, a, lo, hi: (_random_inplace(m, a, "uniform_", lo, hi),
                               _random_inplace(m, a, "normal_", lo, hi))),
+    # -- data loading and random numbers (issue 10) --
+    Row("normal_tensors", ("mt.normal",), binary(b=POS), _normal_forms, grad=False),
+    Row("normal_tensors_bad", ("mt.normal",), any_two_shapes(), _normal_forms, grad=False),
+    Row("normal_tensors_grad", ("mt.normal",), binary(b=POS), _normal_forms),
+    Row("normal_size", ("mt.normal",), nothing(size=SIZES, dtype=FLOAT_DTYPES,
+                                               std=st.sampled_from([0.0, 2.0, -1.0])),
+        _normal_size),
+    Row("bernoulli", ("mt.bernoulli", "Tensor.bernoulli", "Tensor.bernoulli_"),
+        unary(elements=floats(-0.2, 1.2), p=st.sampled_from([0.0, 0.3, 1.0, 1.5])), _bernoulli,
+        grad=False),
+    Row("multinomial", ("mt.multinomial", "Tensor.multinomial"),
+        unary(elements=st.one_of(st.just(0.0), POS), min_dims=1, max_dims=2,
+              n=st.integers(-1, 5), replacement=st.booleans()), _multinomial, grad=False),
+    Row("poisson", ("mt.poisson",), unary(elements=floats(-0.5, 5)), _poisson, grad=False),
+    Row("exponential_random_", ("Tensor.exponential_", "Tensor.random_"),
+        unary(lam=st.sampled_from([0.5, 2.0, 0.0]), lo=st.integers(-3, 3),
+              hi=st.integers(-3, 6)), _exponential_random, grad=False),
     Row("dropout", ("F.dropout",), unary(p=st.sampled_from([0.0, 1.0, 0.5]),
                                          training=st.booleans()),
         lambda m, a, p, training: nnf(m).dropout(a, p if p != 0.5 or not training else 0.0,
@@ -1354,6 +1419,12 @@ EXCLUDED: dict[str, str] = {
     # Global random state: microtensor's generator is NumPy's, PyTorch's is its own; the
     # streams cannot match (the random functions are compared on shapes, dtypes and ranges).
     "mt.manual_seed": "seeds a different generator than PyTorch's",
+    # -- data loading and random numbers (issue 10) --
+    "mt.default_generator": "a Generator object, not an op (tests/test_random.py)",
+    "mt.seed": "global random state (tests/test_random.py)",
+    "mt.initial_seed": "global random state (tests/test_random.py)",
+    "mt.get_rng_state": "its own state layout by design (tests/test_random.py)",
+    "mt.set_rng_state": "its own state layout by design (tests/test_random.py)",
     # Files: microtensor's format is its own (tests/test_serialization.py).
     "mt.save": "file format differs from PyTorch's by design",
     "mt.load": "file format differs from PyTorch's by design",
