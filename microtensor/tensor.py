@@ -1486,7 +1486,7 @@ class Tensor(TensorBase):
                     i = int(i.item())
                 elif i.dtype.kind == "b":
                     i = i._data
-            elif isinstance(i, (list, np.ndarray)):
+            elif isinstance(i, (list, tuple, range, np.ndarray)):  # sequences, as in PyTorch
                 i = np.asarray(i)
                 if i.size == 0 and i.dtype.kind == "f":
                     i = i.astype(np.int64)  # [] is an empty list of indices

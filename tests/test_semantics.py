@@ -456,6 +456,18 @@ def test_lists_of_lists_and_mixed_lists_index_as_pytorch() -> None:
     assert y[[0, 1]].shape == (2, 4)
 
 
+def test_ranges_and_tuples_index_as_sequences() -> None:
+    # d2l's cross-entropy: y_hat[range(len(y_hat)), y] (PyTorch 2.13's values, by hand)
+    y = mt.arange(12).reshape(3, 4)
+    assert y[range(3), mt.tensor([0, 1, 2])].tolist() == [0, 5, 10]
+    assert y[(0, 2), 1].tolist() == [1, 9]
+    assert y[:, range(1, 3)].tolist() == [[1, 2], [5, 6], [9, 10]]
+    assert y[range(0)].shape == (0, 4)
+    p = mt.tensor([[0.2, 0.8], [0.6, 0.4]], requires_grad=True)
+    p[range(2), [1, 0]].log().sum().backward()
+    np.testing.assert_allclose(p.grad.numpy(), [[0.0, 1.25], [1 / 0.6, 0.0]], rtol=1e-6)
+
+
 def test_bitwise_ops_on_integers_and_bools() -> None:
     assert (mt.tensor([6, 3]) & 2).tolist() == [2, 2]
     assert (mt.tensor([6, 3]) | 2).tolist() == [6, 3]
