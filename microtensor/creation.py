@@ -402,7 +402,8 @@ def _normal_tensor_dtype(t: Tensor) -> np.dtype:
 
 
 def normal(mean: Tensor | float, std: Tensor | float = 1.0, size: Sequence[int] | None = None,
-           *, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+           *, generator: Any = None, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
     """Samples from N(mean, std**2), in PyTorch's four forms.
 
     ``normal(mean_tensor, std_tensor)`` (broadcast; mean's dtype), ``normal(mean_tensor,
@@ -410,6 +411,7 @@ def normal(mean: Tensor | float, std: Tensor | float = 1.0, size: Sequence[int] 
     (numbers; the default dtype unless ``dtype``). With tensors the result records a node whose
     gradient is zero for mean and std, as in PyTorch.
     """
+    check_device(device)
     rng = numpy_rng(generator, "normal")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         if size is not None or dtype is not None or requires_grad:
