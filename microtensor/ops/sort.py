@@ -1,0 +1,75 @@
+"""Sorting primitives: the integer ops that compute an order (argsort, the k-th element, the
+median) and ``Unique``. The order is computed inside these ops, so that replaying the recorded
+ops recomputes it; the values (``sort``, ``topk``, ``median``, ...) are then gathered with
+``Index``, whose backward sends each gradient to the element it came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Context, Function
+
+
+def _argsort(x: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    """A stable argsort along ``dim``; NaN sorts as the largest value (as in PyTorch)."""
+    if not descending:
+        return np.argsort(x, axis=dim, kind="stable")
+    # NOTE: not argsort(-x): that breaks for the smallest integer and for bools. Sorting the
+    # reversed x and reversing the result keeps equal elements in their original order.
+    n = x.shape[dim]
+    flipped = np.argsort(np.flip(x, dim), axis=dim, kind="stable")
+    return (n - 1) - np.flip(flipped, dim)
+
+
+class Argsort(Function):
+    """y = the indices (int64) that sort x along ``dim`` (stable: equal elements keep their
+    order; NaN is the largest value); not differentiable (an integer output)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: int = -1,
+                descending: bool = False) -> np.ndarray:
+        if x.ndim == 0:
+            return np.zeros((), dtype=np.int64)
+        return _argsort(x, dim, descending).astype(np.int64, copy=False)
+
+
+class KthIndex(Function):
+    """y = the index (int64) of the k-th smallest element (k from 1) along ``dim``, keeping
+    that dim with size 1; with ``nan_wins``, the index of the first NaN of a row that has one
+    (``median`` propagates NaN); not differentiable (an integer output)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: int = 0, k: int = 1,
+                nan_wins: bool = False) -> np.ndarray:
+        if x.ndim == 0:
+            return np.zeros((), dtype=np.int64)
+        order = np.argsort(x, axis=dim, kind="stable")
+        idx = np.take(order, [k - 1], axis=dim)
+        if nan_wins and x.dtype.kind == "f":
+            nan = np.isnan(x)
+            has_nan = nan.any(axis=dim, keepdims=True)
+            idx = np.where(has_nan, np.argmax(nan, axis=dim, keepdims=True), idx)
+        return idx.astype(np.int64, copy=False)
+
+
+class Unique(Function):
+    """y = the sorted distinct elements of x (flattened, or the distinct slices along ``dim``);
+    with ``output="inverse"``, where each element (slice) of x is in y; with
+    ``output="counts"``, how often each of y occurs. Not differentiable (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: int | None = None,
+                output: str = "values") -> np.ndarray:
+        values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True,
+                                            axis=dim)
+        if output == "inverse":
+            return inverse.reshape(x.shape if dim is None else -1).astype(np.int64)
+        if output == "counts":
+            return counts.astype(np.int64)
+        return values
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        raise NotImplementedError("the derivative for 'unique' is not implemented.")
