@@ -1441,7 +1441,7 @@ class Tensor(TensorBase):
         shape = broadcast_shapes(self.shape, mask.shape)
         x = self if self.shape == shape else self.expand(shape)
         m = mask if mask.shape == shape else mask.expand(shape)
-        return Index.apply(x.reshape(-1), MaskPositions.apply(m), index=(ARRAY,))
+        return Index.apply(x.reshape(-1), _integer(MaskPositions, m), index=(ARRAY,))
 
     def take(self, index: Tensor) -> Tensor:
         """self.flatten()[index], in the shape of ``index``."""
@@ -1466,7 +1466,7 @@ class Tensor(TensorBase):
         stable); NaN sorts as the largest value."""
         d = _dim(dim, self.ndim)
         x = self if self.ndim else self.reshape(1)
-        order = Argsort.apply(x.detach(), dim=d, descending=bool(descending))
+        order = _integer(Argsort, x, dim=d, descending=bool(descending))
         values = x._take_order(order, d)
         if not self.ndim:
             return ValuesIndices(values.reshape(()), order.reshape(()))
@@ -1474,7 +1474,7 @@ class Tensor(TensorBase):
 
     def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
         """The indices that sort the tensor along ``dim`` (stable)."""
-        return Argsort.apply(self.detach(), dim=_dim(dim, self.ndim),
+        return _integer(Argsort, self, dim=_dim(dim, self.ndim),
                              descending=bool(descending))
 
     def topk(self, k: int, dim: int = -1, largest: bool = True,
@@ -1487,7 +1487,7 @@ class Tensor(TensorBase):
         x = self if self.ndim else self.reshape(1)
         if not 0 <= k <= x.shape[d]:
             raise RuntimeError("selected index k out of range")
-        order = Argsort.apply(x.detach(), dim=d, descending=bool(largest))
+        order = _integer(Argsort, x, dim=d, descending=bool(largest))
         if not self.ndim:
             return ValuesIndices(x._take_order(order, d).reshape(()), order.reshape(()))
         order = Index.apply(order, index=(slice(None),) * d + (slice(0, int(k)),))
@@ -1496,7 +1496,7 @@ class Tensor(TensorBase):
     def _kth(self, dim: int, k: int, keepdim: bool, nan_wins: bool) -> ValuesIndices:
         d = _dim(dim, self.ndim)
         x = self if self.ndim else self.reshape(1)
-        idx = KthIndex.apply(x.detach(), dim=d, k=k, nan_wins=nan_wins)
+        idx = _integer(KthIndex, x, dim=d, k=k, nan_wins=nan_wins)
         values = x._take_order(idx, d)
         if not self.ndim:
             return ValuesIndices(values.reshape(()), idx.reshape(()))
@@ -1539,9 +1539,9 @@ class Tensor(TensorBase):
         values = Unique.apply(self, dim=d)
         out = [values]
         if return_inverse:
-            out.append(Unique.apply(self.detach(), dim=d, output="inverse"))
+            out.append(_integer(Unique, self, dim=d, output="inverse"))
         if return_counts:
-            out.append(Unique.apply(self.detach(), dim=d, output="counts"))
+            out.append(_integer(Unique, self, dim=d, output="counts"))
         return values if len(out) == 1 else tuple(out)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
@@ -2207,6 +2207,13 @@ def _check_range(index: Tensor, n: int, words: str, message: str | None = None) 
                RuntimeError(f"index {i[bad].flat[0]} {words}"))
 
 
+def _integer(op: Any, *args: Any, **kwargs: Any) -> Tensor:
+    """Apply an op whose output is integer positions (an order, a mask's true elements): never
+    differentiable, so never recorded, whatever its inputs."""
+    with grad_mode.no_grad():
+        return op.apply(*args, **kwargs)
+
+
 def _repeat_index(repeats: Tensor) -> Tensor:
     """The positions that repeat_interleave picks for a tensor of counts."""
     if repeats.dtype.kind not in "iu":
@@ -2214,7 +2221,7 @@ def _repeat_index(repeats: Tensor) -> Tensor:
                            f"{repeats.dtype}")
     if (repeats._data < 0).any():
         raise RuntimeError("repeats can not be negative")
-    return RepeatIndex.apply(repeats)
+    return _integer(RepeatIndex, repeats)
 
 
 def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,  # noqa: A002
