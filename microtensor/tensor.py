@@ -1487,10 +1487,10 @@ class Tensor(TensorBase):
         x = self if self.ndim else self.reshape(1)
         if not 0 <= k <= x.shape[d]:
             raise RuntimeError("selected index k out of range")
-        order = _integer(Argsort, x, dim=d, descending=bool(largest))
-        if not self.ndim:
+        if not self.ndim:  # (k may be 0: PyTorch still returns the element)
+            order = _integer(Argsort, x, dim=d)
             return ValuesIndices(x._take_order(order, d).reshape(()), order.reshape(()))
-        order = Index.apply(order, index=(slice(None),) * d + (slice(0, int(k)),))
+        order = _integer(Argsort, x, dim=d, descending=bool(largest), k=int(k))
         return ValuesIndices(x._take_order(order, d), order)
 
     def _kth(self, dim: int, k: int, keepdim: bool, nan_wins: bool) -> ValuesIndices:

@@ -25,28 +25,40 @@ def _argsort(x: np.ndarray, dim: int, descending: bool) -> np.ndarray:
 
 class Argsort(Function):
     """y = the indices (int64) that sort x along ``dim`` (stable: equal elements keep their
-    order; NaN is the largest value); not differentiable (an integer output)"""
+    order; NaN is the largest value); with ``k``, only the first k of them (``topk``: a partial
+    sort, O(n + k log k)); not differentiable (an integer output)"""
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, dim: int = -1,
-                descending: bool = False) -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, dim: int = -1, descending: bool = False,
+                k: int | None = None) -> np.ndarray:
         if x.ndim == 0:
             return np.zeros((), dtype=np.int64)
-        return _argsort(x, dim, descending).astype(np.int64, copy=False)
+        n = x.shape[dim]
+        if k is None or k >= n:
+            order = _argsort(x, dim, descending)
+            return order.astype(np.int64, copy=False)
+        if k == 0:
+            return np.take(np.zeros(x.shape, dtype=np.int64), [], axis=dim)
+        # The k smallest (largest) elements, in the order of their positions, then sorted.
+        kth = n - k if descending else k - 1
+        part = np.argpartition(x, kth, axis=dim)
+        chosen = np.sort(np.take(part, np.arange(n - k, n) if descending else np.arange(k),
+                                 axis=dim), axis=dim)
+        order = _argsort(np.take_along_axis(x, chosen, axis=dim), dim, descending)
+        return np.take_along_axis(chosen, order, axis=dim).astype(np.int64, copy=False)
 
 
 class KthIndex(Function):
     """y = the index (int64) of the k-th smallest element (k from 1) along ``dim``, keeping
-    that dim with size 1; with ``nan_wins``, the index of the first NaN of a row that has one
-    (``median`` propagates NaN); not differentiable (an integer output)"""
+    that dim with size 1 (a partial sort, O(n)); with ``nan_wins``, the index of the first NaN
+    of a row that has one (``median`` propagates NaN); not differentiable (an integer output)"""
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: int = 0, k: int = 1,
                 nan_wins: bool = False) -> np.ndarray:
         if x.ndim == 0:
             return np.zeros((), dtype=np.int64)
-        order = np.argsort(x, axis=dim, kind="stable")
-        idx = np.take(order, [k - 1], axis=dim)
+        idx = np.take(np.argpartition(x, k - 1, axis=dim), [k - 1], axis=dim)
         if nan_wins and x.dtype.kind == "f":
             nan = np.isnan(x)
             has_nan = nan.any(axis=dim, keepdims=True)
