@@ -1271,14 +1271,17 @@ class Tensor(TensorBase):
         sizes = [n // known if s == -1 else s for s in sizes]
         return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
 
-    def _check_index(self, index: Any, name: str, kinds: str = "iu") -> Tensor:
+    def _check_index(self, index: Any, name: str) -> Tensor:
+        """An index tensor of dtype int32 or int64 (PyTorch refuses the other integer types)."""
         if not isinstance(index, Tensor):
             raise TypeError(f"{name}(): argument 'index' must be Tensor, not "
                             f"{type(index).__name__}")
-        if index.dtype.kind not in kinds:
-            wanted = "int64" if kinds == "i" else "int32/int64"
-            raise RuntimeError(f"{name}(): Expected dtype {wanted} for index, got "
-                               f"{index.dtype}")
+        if name == "take" and index.dtype != np.int64:
+            raise RuntimeError(f"take(): Expected a long tensor for index, but got "
+                               f"{_TORCH_TYPE.get(str(index.dtype), str(index.dtype))}")
+        if index.dtype not in (np.int32, np.int64):
+            raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index (got "
+                               f"{index.dtype})")
         return index
 
     def _along(self, name: str, dim: int, index: Any, src: Any = None) -> tuple[Tensor, int,
@@ -1445,10 +1448,7 @@ class Tensor(TensorBase):
 
     def take(self, index: Tensor) -> Tensor:
         """self.flatten()[index], in the shape of ``index``."""
-        idx = self._check_index(index, "take", "i")
-        if idx.dtype != np.int64:
-            raise RuntimeError(f"take(): Expected a long tensor for index, but got "
-                               f"{_TORCH_TYPE[str(idx.dtype)]}")
+        idx = self._check_index(index, "take")
         n = self._data.size
         bad = (idx._data < -n) | (idx._data >= n)
         if bad.any():
