@@ -186,6 +186,7 @@ argsort = Tensor.argsort
 topk = Tensor.topk
 median = Tensor.median
 kthvalue = Tensor.kthvalue
+mode = Tensor.mode
 unique = Tensor.unique
 unbind = Tensor.unbind
 narrow = Tensor.narrow
@@ -195,6 +196,6 @@ diagonal = Tensor.diagonal
 __all__ += [
     "argsort", "cumprod", "cumsum", "diag", "diagonal", "flip", "fliplr", "flipud", "gather",
     "index_add", "index_select", "kthvalue", "masked_fill", "masked_select", "median", "meshgrid",
-    "narrow", "repeat_interleave", "roll", "scatter", "scatter_add", "sort", "take", "tile",
+    "mode", "narrow", "repeat_interleave", "roll", "scatter", "scatter_add", "sort", "take", "tile",
     "topk", "tril", "triu", "unbind", "unflatten", "unique",
 ]

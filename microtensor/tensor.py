@@ -82,7 +82,7 @@ from .ops.shape import (
     Tril,
     Triu,
 )
-from .ops.sort import Argsort, KthIndex, Unique
+from .ops.sort import Argsort, KthIndex, ModeIndex, Unique
 from .random import generator
 
 Scalar = int | float | bool
@@ -1493,10 +1493,12 @@ class Tensor(TensorBase):
         order = _integer(Argsort, x, dim=d, descending=bool(largest), k=int(k))
         return ValuesIndices(x._take_order(order, d), order)
 
-    def _kth(self, dim: int, k: int, keepdim: bool, nan_wins: bool) -> ValuesIndices:
+    def _kth(self, dim: int, k: int, keepdim: bool, nan_wins: bool,
+             mode: bool = False) -> ValuesIndices:
         d = _dim(dim, self.ndim)
         x = self if self.ndim else self.reshape(1)
-        idx = _integer(KthIndex, x, dim=d, k=k, nan_wins=nan_wins)
+        idx = (_integer(ModeIndex, x, dim=d) if mode else
+               _integer(KthIndex, x, dim=d, k=k, nan_wins=nan_wins))
         values = x._take_order(idx, d)
         if not self.ndim:
             return ValuesIndices(values.reshape(()), idx.reshape(()))
@@ -1530,6 +1532,14 @@ class Tensor(TensorBase):
         if not 1 <= k <= n:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
         return self._kth(d, int(k), keepdim, False)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+        """(values, indices) of the most frequent value along ``dim``: the smallest one on a
+        tie, at its last occurrence."""
+        d = _dim(dim, self.ndim)
+        if self.ndim and self.shape[d] == 0:
+            raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+        return self._kth(d, 0, keepdim, False, mode=True)
 
     def unique(self, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
                return_counts: bool = False, dim: int | None = None) -> Any:

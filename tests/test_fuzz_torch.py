@@ -1003,6 +1003,8 @@ ROWS: list[Row] = [
         one_dim(unique=True, keepdim=st.booleans()),
         lambda m, a, dim, keepdim: (a.median(), *a.median(dim, keepdim), *m.median(a * a, dim),
                                     *a.kthvalue(1, dim, keepdim), m.median(a)), True),
+    Row("mode", ("mt.mode", "Tensor.mode"), one_dim(FEW_VALUES, keepdim=st.booleans()),
+        lambda m, a, dim, keepdim: (*a.mode(dim, keepdim), *m.mode(a * a, dim)), True),
     Row("kthvalue_k", ("Tensor.kthvalue",), topk_args(),
         lambda m, a, dim, k, largest: a.kthvalue(k, dim)),
     Row("unique", ("mt.unique", "Tensor.unique"),

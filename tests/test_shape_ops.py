@@ -1,6 +1,6 @@
 """Shape, indexing, sorting and scan ops: cumsum/cumprod, tril/triu, flip, roll, repeat, tile,
 repeat_interleave, gather/scatter, index_select/index_add, masked ops, take, sort/argsort/topk,
-median/kthvalue, unique, unbind, narrow, diag/diagonal, unflatten, meshgrid, F.one_hot.
+median/kthvalue/mode, unique, unbind, narrow, diag/diagonal, unflatten, meshgrid, F.one_hot.
 
 Gradients through ``gradcheck``/``gradgradcheck`` (float64 central differences); values,
 dtypes, errors and second derivatives against PyTorch where it is installed; a few values
@@ -96,6 +96,8 @@ CASES: list[Any] = [
     ("median_dim", lambda a: a.median(0).values, grid(4, 3)),
     ("median_dim_keepdim", lambda a: mt.median(a, 1, keepdim=True)[0], grid(3, 5)),
     ("kthvalue", lambda a: a.kthvalue(3, 1).values, grid(3, 4)),
+    # (every value twice, so that the finite differences keep the ties)
+    ("mode", lambda a: mt.cat([a, a.flip(1)], 1).mode(1).values, grid(3, 4)),
     ("unbind", lambda a: mt.stack([t * (i + 1) for i, t in enumerate(a.unbind(1))]), u(3, 4)),
     ("narrow", lambda a: a.narrow(1, -3, 2), u(3, 4)),
     ("diag_of_vector", lambda a: a.diag(1), u(3)),
@@ -255,6 +257,10 @@ INT_AND_BOOL: list[Any] = [
         m.tensor([1.0, float("nan"), 0.0]).median(),
         m.tensor([[1.0, float("nan"), 0.0, float("nan")]]).median(1),
         m.tensor([1.0, float("nan"), 0.0]).kthvalue(1))),
+    ("mode", lambda m: (m.tensor([[3.0, 2.0, 2.0, 3.0, 1.0], [1.0, 1.0, 1.0, 5.0, 5.0]]).mode(),
+                        m.tensor([1.0, float("nan"), float("nan")]).mode(),
+                        m.tensor([True, False, True]).mode(), m.ones(0, 2).mode(1),
+                        m.tensor([[1.0, 2.0], [2.0, 1.0]]).mode(0, keepdim=True))),
     ("zero_dim", lambda m: (m.tensor(2.0).sort(), m.tensor(2.0).topk(1), m.tensor(2.0).median(0),
                             m.tensor(2.0).kthvalue(1), m.tensor(2.0).cumsum(0),
                             m.tensor(2.0).flip(0), m.tensor(2.0).roll(1),
@@ -305,6 +311,7 @@ ERRORS: list[Any] = [
     ("topk_k", lambda m: m.ones(3).topk(4), "selected index k out of range"),
     ("topk_bool", lambda m: m.ones(3).bool().topk(1), "bool"),
     ("kthvalue_k", lambda m: m.ones(3).kthvalue(4), "selected number k out of range"),
+    ("mode_empty_dim", lambda m: m.ones(2, 0).mode(1), "non-zero size"),
     ("median_empty_dim", lambda m: m.ones(3, 0).median(1), "non-zero size"),
     ("tril_1d", lambda m: m.ones(2).tril(), "at least 2 dimensions"),
     ("fliplr_1d", lambda m: m.ones(2).fliplr(), ">= 2-d"),

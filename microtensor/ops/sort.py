@@ -66,6 +66,36 @@ class KthIndex(Function):
         return idx.astype(np.int64, copy=False)
 
 
+class ModeIndex(Function):
+    """y = the index (int64) of the most frequent value along ``dim`` (the smallest such value
+    on a tie; its last occurrence; each NaN counts alone), keeping that dim with size 1; not
+    differentiable (an integer output)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: int = 0) -> np.ndarray:
+        if x.ndim == 0:
+            return np.zeros((), dtype=np.int64)
+        xs = np.moveaxis(x, dim, -1)
+        n = xs.shape[-1]
+        order = np.argsort(xs, axis=-1, kind="stable")
+        s = np.take_along_axis(xs, order, axis=-1)
+        # Runs of equal values in the sorted rows (NaN != NaN: each NaN is a run of its own).
+        starts = np.ones(s.shape, dtype=bool)
+        starts[..., 1:] = s[..., 1:] != s[..., :-1]
+        pos = np.arange(n)
+        first = np.maximum.accumulate(np.where(starts, pos, 0), axis=-1)
+        ends = np.ones(s.shape, dtype=bool)
+        ends[..., :-1] = starts[..., 1:]
+        last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, pos, n), -1), axis=-1), -1)
+        length = last - first + 1
+        # The first longest run is the smallest most frequent value; with a stable sort, its
+        # last element is that value's last occurrence.
+        best = np.argmax(length, axis=-1)[..., None]
+        end = np.take_along_axis(last, best, axis=-1)
+        idx = np.take_along_axis(order, end, axis=-1)
+        return np.moveaxis(idx, -1, dim).astype(np.int64, copy=False)
+
+
 class Unique(Function):
     """y = the sorted distinct elements of x (flattened, or the distinct slices along ``dim``);
     with ``output="inverse"``, where each element (slice) of x is in y; with
