@@ -213,3 +213,43 @@ __all__ += [
     "Generator", "bernoulli", "default_generator", "get_rng_state", "initial_seed",
     "multinomial", "normal", "poisson", "seed", "set_rng_state", "utils",
 ]
+
+# -- shape, indexing, sorting and scan ops (issue 10) --
+from .tensor import meshgrid, repeat_interleave  # noqa: E402
+
+cumsum = Tensor.cumsum
+cumprod = Tensor.cumprod
+tril = Tensor.tril
+triu = Tensor.triu
+flip = Tensor.flip
+fliplr = Tensor.fliplr
+flipud = Tensor.flipud
+roll = Tensor.roll
+tile = Tensor.tile
+unflatten = Tensor.unflatten
+gather = Tensor.gather
+scatter = Tensor.scatter
+scatter_add = Tensor.scatter_add
+index_select = Tensor.index_select
+index_add = Tensor.index_add
+masked_fill = Tensor.masked_fill
+masked_select = Tensor.masked_select
+take = Tensor.take
+sort = Tensor.sort
+argsort = Tensor.argsort
+topk = Tensor.topk
+median = Tensor.median
+kthvalue = Tensor.kthvalue
+mode = Tensor.mode
+unique = Tensor.unique
+unbind = Tensor.unbind
+narrow = Tensor.narrow
+diag = Tensor.diag
+diagonal = Tensor.diagonal
+
+__all__ += [
+    "argsort", "cumprod", "cumsum", "diag", "diagonal", "flip", "fliplr", "flipud", "gather",
+    "index_add", "index_select", "kthvalue", "masked_fill", "masked_select", "median", "meshgrid",
+    "mode", "narrow", "repeat_interleave", "roll", "scatter", "scatter_add", "sort", "take", "tile",
+    "topk", "tril", "triu", "unbind", "unflatten", "unique",
+]

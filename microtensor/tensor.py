@@ -53,6 +53,8 @@ from .ops.elementwise import (
     Trunc,
     Where,
 )
+from .ops.index import MaskPositions, RepeatIndex, Scatter
+from .ops.index import grid as _grid
 from .ops.linalg import Matmul
 from .ops.random import Bernoulli, BernoulliScalar, Multinomial, numpy_rng
 from .ops.reduce import (
@@ -68,7 +70,22 @@ from .ops.reduce import (
     Sum,
     Var,
 )
-from .ops.shape import ARRAY, Cat, Clone, Expand, Index, Permute, Reshape
+from .ops.scan import Cumprod, Cumsum
+from .ops.shape import (
+    ARRAY,
+    Cat,
+    Clone,
+    Expand,
+    Flip,
+    Index,
+    IndexAdd,
+    Permute,
+    Reshape,
+    Roll,
+    Tril,
+    Triu,
+)
+from .ops.sort import Argsort, KthIndex, ModeIndex, Unique
 from .size import Size
 
 Scalar = int | float | bool
@@ -1326,6 +1343,485 @@ class Tensor(TensorBase):
 
     # -- shape --------------------------------------------------------------------------------
 
+    # -- shape, indexing, sorting and scan ops (issue 10) --
+
+    def _scan_input(self, dtype: Any) -> Tensor:
+        """The input of cumsum/cumprod: converted to ``dtype``; integers and bools to int64."""
+        if dtype is not None:
+            return self.to(dtypes.as_dtype(dtype))
+        return self if self.dtype.kind == "f" else self.to(dtypes.int64)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running sum along ``dim``: y_i = x_0 + ... + x_i (integers and bools sum as int64)."""
+        return Cumsum.apply(self._scan_input(dtype), dim=_dim(dim, self.ndim))
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running product along ``dim``: y_i = x_0 * ... * x_i (its gradient is right with
+        zeros in x, as PyTorch's, to second order)."""
+        return Cumprod.apply(self._scan_input(dtype), dim=_dim(dim, self.ndim))
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle of the last two dims (elements above ``diagonal`` set to 0)."""
+        if self.ndim < 2:
+            raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+        return Tril.apply(self, diagonal=int(diagonal))
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle of the last two dims (elements below ``diagonal`` set to 0)."""
+        if self.ndim < 2:
+            raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+        return Triu.apply(self, diagonal=int(diagonal))
+
+    def flip(self, *dims: Any) -> Tensor:
+        """The elements in reverse order along each of ``dims`` (a copy)."""
+        if not dims:
+            raise TypeError('flip() missing 1 required positional arguments: "dims"')
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        norm = [_dim(d, self.ndim) for d in dims]
+        for d in norm:
+            if norm.count(d) > 1:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        return Flip.apply(self, dims=tuple(norm) if self.ndim else ())
+
+    def fliplr(self) -> Tensor:
+        """The columns (dim 1) in reverse order."""
+        if self.ndim < 2:
+            raise RuntimeError("Input must be >= 2-d.")
+        return self.flip(1)
+
+    def flipud(self) -> Tensor:
+        """The rows (dim 0) in reverse order."""
+        if self.ndim < 1:
+            raise RuntimeError("Input must be >= 1-d.")
+        return self.flip(0)
+
+    def roll(self, shifts: int | Sequence[int],
+             dims: int | Sequence[int] | None = None) -> Tensor:
+        """The elements shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor,
+        reshaped back, when ``dims`` is None)."""
+        sh = (shifts,) if _is_int(shifts) else tuple(shifts)
+        ds = () if dims is None else (dims,) if _is_int(dims) else tuple(dims)
+        if not sh:
+            raise RuntimeError("`shifts` required")
+        if dims is None and len(sh) == 1:
+            return Roll.apply(self, shifts=(int(sh[0]),), dims=None)
+        if len(sh) != len(ds):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:"
+                               f"{len(ds)}")
+        if self.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        return Roll.apply(self, shifts=tuple(int(s) for s in sh),
+                          dims=tuple(_dim(d, self.ndim) for d in ds))
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """The tensor tiled ``sizes[i]`` times along dim i (extra leading sizes add dims)."""
+        reps = _size_tuple(sizes, "repeat")
+        if len(reps) < self.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
+                               "number of dimensions of tensor")
+        full = (1,) * (len(reps) - self.ndim) + self.shape
+        out = [r * s for r, s in zip(reps, full, strict=True)]
+        negative = [n for n in out if n < 0]
+        if negative:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: "
+                               f"{out}")
+        # (1, s0, 1, s1, ...) broadcast to (r0, s0, r1, s1, ...), then merged pairwise
+        pairs = [n for s in full for n in (1, s)]
+        big = [n for r, s in zip(reps, full, strict=True) for n in (r, s)]
+        return self.reshape(pairs).expand(big).reshape(out)
+
+    def tile(self, *dims: Any) -> Tensor:
+        """``repeat``, with ``dims`` padded by leading 1s when it has fewer entries than the
+        tensor has dims."""
+        reps = _size_tuple(dims, "tile")
+        return self.repeat((1,) * (self.ndim - len(reps)) + reps)
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
+                          output_size: int | None = None) -> Tensor:
+        """Each element (each slice along ``dim``) repeated ``repeats`` times in place
+        (``repeats`` an int or a tensor of one count per element); flattened if ``dim`` is
+        None."""
+        x = self.reshape(-1) if dim is None else self
+        d = 0 if dim is None else _dim(dim, self.ndim)
+        if isinstance(repeats, Tensor) and repeats.ndim == 0:
+            repeats = repeats.item()
+        if not isinstance(repeats, Tensor):
+            r = int(repeats)
+            if r < 0:
+                raise RuntimeError("Repeats must be non-negative")
+            y = x.unsqueeze(d + 1)
+            shape = list(y.shape)
+            shape[d + 1] = r
+            return y.expand(shape).reshape(x.shape[:d] + (x.shape[d] * r,) + x.shape[d + 1:])
+        if repeats.ndim != 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if repeats.shape[0] != x.shape[d]:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {repeats.shape[0]} and input.size({d}) = "
+                               f"{x.shape[d]}")
+        return x.index_select(d, _repeat_index(repeats))
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """This tensor reshaped to ``other``'s shape."""
+        return self.reshape(other.shape)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Dimension ``dim`` split into ``sizes`` (one of them may be -1, inferred)."""
+        if self.ndim == 0:
+            raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no "
+                               "dimensions")
+        d = _dim(dim, self.ndim)
+        sizes = [int(s) for s in sizes]
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        n = self.shape[d]
+        if sizes.count(-1) > 1:
+            raise RuntimeError("unflatten: only one dimension can be inferred")
+        if any(s < -1 for s in sizes):
+            raise RuntimeError(f"unflatten: invalid shape dimension {min(sizes)} in {sizes}")
+        known = math.prod(s for s in sizes if s != -1)
+        if (-1 in sizes and (known == 0 or n % known)) or (-1 not in sizes and known != n):
+            raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size "
+                               f"of dim {d} ({n}) in the input tensor")
+        sizes = [n // known if s == -1 else s for s in sizes]
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
+
+    def _check_index(self, index: Any, name: str) -> Tensor:
+        """An index tensor of dtype int32 or int64 (PyTorch refuses the other integer types)."""
+        if not isinstance(index, Tensor):
+            raise TypeError(f"{name}(): argument 'index' must be Tensor, not "
+                            f"{type(index).__name__}")
+        if name == "take" and index.dtype != np.int64:
+            raise RuntimeError(f"take(): Expected a long tensor for index, but got "
+                               f"{_TORCH_TYPE.get(str(index.dtype), str(index.dtype))}")
+        if index.dtype not in (np.int32, np.int64):
+            raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index (got "
+                               f"{index.dtype})")
+        return index
+
+    def _along(self, name: str, dim: int, index: Any, src: Any = None) -> tuple[Tensor, int,
+                                                                               Tensor]:
+        """Checks shared by gather, scatter and scatter_add; returns (self, dim, index) with
+        0-d tensors as 1-d."""
+        idx = self._check_index(index, name)
+        d = _dim(dim, self.ndim)
+        if builtins.max(idx.ndim, 1) != builtins.max(self.ndim, 1):
+            raise RuntimeError("Index tensor must have the same number of dimensions as "
+                               f"{'input' if name == 'gather' else 'self'} tensor")
+        if isinstance(src, Tensor) and builtins.max(src.ndim, 1) != builtins.max(idx.ndim, 1):
+            raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                               "tensor")
+        x = self if self.ndim else self.reshape(1)
+        i = idx if idx.ndim else idx.reshape(1)
+        s = src if not isinstance(src, Tensor) or src.ndim else src.reshape(1)
+        for k in range(x.ndim):
+            too_big = (k != d and i.shape[k] > x.shape[k]) or (
+                isinstance(s, Tensor) and i.shape[k] > s.shape[k])
+            if too_big and isinstance(s, Tensor):
+                raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self "
+                                   f"{list(self.shape)} apart from dimension {d} and to be no "
+                                   f"larger size than src {list(src.shape)}")
+            if too_big:
+                raise RuntimeError(f"Size does not match at dimension {k} expected index "
+                                   f"{list(idx.shape)} to be no larger than self "
+                                   f"{list(self.shape)} apart from dimension {d}")
+        _check_range(i, x.shape[d], f"is out of bounds for dimension {d} with size {x.shape[d]}")
+        return x, d, i
+
+    def gather(self, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+        """out[i][j][k] = self[index[i][j][k]][j][k] (for dim 0; likewise for other dims)."""
+        x, d, i = self._along("gather", dim, index)
+        out = Index.apply(x, *_grid(i.shape, d, i), index=(ARRAY,) * x.ndim)
+        return out if out.shape == index.shape else out.reshape(index.shape)
+
+    def scatter(self, dim: int, index: Tensor, src: Any = None, value: Any = None, *,
+                reduce: str | None = None) -> Tensor:
+        """A copy with out[index[i][j]][j] = src[i][j] (for dim 0; likewise for other dims);
+        ``src`` may be a number (or given as ``value``)."""
+        if reduce is not None:
+            raise NotImplementedError("scatter(..., reduce=...) is not supported by microtensor "
+                                      "(PyTorch deprecates it and has no gradient for it): use "
+                                      "scatter_add for reduce='add'")
+        src = value if src is None else src
+        if src is None:
+            raise TypeError("scatter() missing 1 required positional argument: 'src' or "
+                            "'value'")
+        if isinstance(src, Tensor) and src.dtype != self.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        x, d, i = self._along("scatter", dim, index, src)
+        if isinstance(src, Tensor):
+            s = src if src.ndim else src.reshape(1)
+        else:
+            s = src.item() if isinstance(src, np.generic) else src
+        out = Scatter.apply(x, i, s, dim=d)
+        return out if self.ndim else out.reshape(())
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        """A copy with src[i][j] added to out[index[i][j]][j] (for dim 0; likewise for other
+        dims); repeated indices accumulate."""
+        if not isinstance(src, Tensor):
+            raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not "
+                            f"{type(src).__name__}")
+        if src.dtype != self.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        x, d, i = self._along("scatter_add", dim, index, src)
+        s = src if src.ndim else src.reshape(1)
+        if s.shape != i.shape:
+            s = Index.apply(s, index=tuple(slice(0, n) for n in i.shape))
+        added = IndexAdd.apply(s, *_grid(i.shape, d, i), index=(ARRAY,) * x.ndim, shape=x.shape)
+        out = x + added
+        return out if self.ndim else out.reshape(())
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        """The slices of ``self`` along ``dim`` at the positions ``index`` (a vector)."""
+        idx = self._check_index(index, "index_select")
+        if idx.ndim > 1:
+            raise IndexError("index_select(): Index is supposed to be a vector")
+        d = _dim(dim, self.ndim)
+        x = self if self.ndim else self.reshape(1)
+        _check_range(idx, x.shape[d], "", message="index out of range in self")
+        out = Index.apply(x, idx.reshape(-1), index=(slice(None),) * d + (ARRAY,))
+        return out if self.ndim else out.reshape(())
+
+    def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Scalar = 1) -> Tensor:
+        """A copy with alpha * source[i] added to the slice index[i] along ``dim`` (repeated
+        indices accumulate)."""
+        idx = self._check_index(index, "index_add")
+        if idx.ndim > 1:
+            raise IndexError("index_add_(): Index is supposed to be a vector")
+        if source.dtype != self.dtype:
+            raise RuntimeError(f"index_add_(): self ({_TORCH_TYPE[str(self.dtype)]}) and source "
+                               f"({_TORCH_TYPE[str(source.dtype)]}) must have the same scalar "
+                               f"type")
+        d = _dim(dim, self.ndim)
+        x = self if self.ndim else self.reshape(1)
+        s = source if source.ndim else source.reshape(1)
+        if s.ndim != x.ndim or s.shape[:d] + s.shape[d + 1:] != x.shape[:d] + x.shape[d + 1:]:
+            raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                               f"specified dimension. Got self.shape = {list(self.shape)} "
+                               f"source.shape = {list(source.shape)}")
+        i = idx.reshape(-1)
+        if i.shape[0] != s.shape[d]:
+            raise RuntimeError(f"index_add_(): Number of indices ({i.shape[0]}) should be equal "
+                               f"to source.size(dim): ({s.shape[d]}), for dim: {d}")
+        _check_range(i, x.shape[d], "", message="index out of range in self")
+        if alpha != 1:
+            s = s * alpha
+        added = IndexAdd.apply(s, i, index=(slice(None),) * d + (ARRAY,), shape=x.shape)
+        out = x + added
+        return out if self.ndim else out.reshape(())
+
+    def _fill_value(self, mask: Any, value: Any, name: str) -> Any:
+        """Checks of masked_fill(_): a bool mask, a number or a 0-d tensor; the value in this
+        tensor's dtype."""
+        if not isinstance(mask, Tensor):
+            raise TypeError(f"{name}(): argument 'mask' must be Tensor, not "
+                            f"{type(mask).__name__}")
+        if mask.dtype != np.bool_:
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
+                               f"dtype {_C_TYPE.get(str(mask.dtype), str(mask.dtype))}")
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, "
+                                   f"but got tensor with {value.ndim} dimension(s).")
+            return value if value.dtype == self.dtype else value.to(self.dtype)
+        if not isinstance(value, (int, float, bool, np.number, np.bool_)):
+            raise TypeError(f"{name}(): argument 'value' must be Number or Tensor, not "
+                            f"{type(value).__name__}")
+        if self.dtype.kind in "iu" and isinstance(value, (float, np.floating)) and not (
+                math.isfinite(value)):
+            raise RuntimeError(f"value cannot be converted to type {self.dtype} without "
+                               f"overflow")
+        return np.asarray(value).astype(self.dtype)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        """A copy with ``value`` where ``mask`` is True (the mask broadcasts)."""
+        v = self._fill_value(mask, value, "masked_fill")
+        if mask.shape != self.shape:
+            broadcast_shapes(self.shape, mask.shape)
+        return Where.apply(mask, v, self)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        """Set the elements where ``mask`` is True to ``value``, in place."""
+        v = self._fill_value(mask, value, "masked_fill_")
+        self._check_inplace(v)
+        if mask.shape != self.shape and broadcast_shapes(self.shape, mask.shape) != self.shape:
+            raise RuntimeError(f"masked_fill_: the mask of shape {_fmt(mask.shape)} does not "
+                               f"broadcast to the tensor's shape {_fmt(self.shape)}")
+        np.copyto(self._data, v._data if isinstance(v, Tensor) else v, where=mask._data)
+        self._bump_version()
+        return self
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The elements where ``mask`` is True, as a 1-D tensor (the two broadcast first)."""
+        if not isinstance(mask, Tensor) or mask.dtype != np.bool_:
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        shape = broadcast_shapes(self.shape, mask.shape)
+        x = self if self.shape == shape else self.expand(shape)
+        m = mask if mask.shape == shape else mask.expand(shape)
+        return Index.apply(x.reshape(-1), _integer(MaskPositions, m), index=(ARRAY,))
+
+    def take(self, index: Tensor) -> Tensor:
+        """self.flatten()[index], in the shape of ``index``."""
+        idx = self._check_index(index, "take")
+        n = self._data.size
+        bad = (idx._data < -n) | (idx._data >= n)
+        if bad.any():
+            raise IndexError(f"out of range: tried to access index {idx._data[bad].flat[0]} on "
+                             f"a tensor of {n} elements.")
+        return Index.apply(self.reshape(-1), idx, index=(ARRAY,))
+
+    def _take_order(self, order: Tensor, d: int) -> Tensor:
+        """The elements of ``self`` (at least 1-d) at the positions ``order`` along ``d``."""
+        return Index.apply(self, *_grid(order.shape, d, order), index=(ARRAY,) * self.ndim)
+
+    def sort(self, dim: int = -1, descending: bool = False, *,
+             stable: bool = False) -> ValuesIndices:
+        """(values, indices) sorted along ``dim``; equal elements keep their order (always
+        stable); NaN sorts as the largest value."""
+        d = _dim(dim, self.ndim)
+        x = self if self.ndim else self.reshape(1)
+        order = _integer(Argsort, x, dim=d, descending=bool(descending))
+        values = x._take_order(order, d)
+        if not self.ndim:
+            return ValuesIndices(values.reshape(()), order.reshape(()))
+        return ValuesIndices(values, order)
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        """The indices that sort the tensor along ``dim`` (stable)."""
+        return _integer(Argsort, self, dim=_dim(dim, self.ndim),
+                             descending=bool(descending))
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True,
+             sorted: bool = True) -> ValuesIndices:  # noqa: A002
+        """(values, indices) of the ``k`` largest (``largest=False``: smallest) elements along
+        ``dim``, in sorted order."""
+        if self.dtype == np.bool_:
+            raise RuntimeError("topk does not support bool dtypes on CPU")
+        d = _dim(dim, self.ndim)
+        x = self if self.ndim else self.reshape(1)
+        if not 0 <= k <= x.shape[d]:
+            raise RuntimeError("selected index k out of range")
+        if not self.ndim:  # (k may be 0: PyTorch still returns the element)
+            order = _integer(Argsort, x, dim=d)
+            return ValuesIndices(x._take_order(order, d).reshape(()), order.reshape(()))
+        order = _integer(Argsort, x, dim=d, descending=bool(largest), k=int(k))
+        return ValuesIndices(x._take_order(order, d), order)
+
+    def _kth(self, dim: int, k: int, keepdim: bool, nan_wins: bool,
+             mode: bool = False) -> ValuesIndices:
+        d = _dim(dim, self.ndim)
+        x = self if self.ndim else self.reshape(1)
+        idx = (_integer(ModeIndex, x, dim=d) if mode else
+               _integer(KthIndex, x, dim=d, k=k, nan_wins=nan_wins))
+        values = x._take_order(idx, d)
+        if not self.ndim:
+            return ValuesIndices(values.reshape(()), idx.reshape(()))
+        if not keepdim:
+            values, idx = values.squeeze(d), idx.squeeze(d)
+        return ValuesIndices(values, idx)
+
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """The lower median (the smaller of the two middle values for an even count): of all
+        elements when ``dim`` is None, else (values, indices) along ``dim``. NaN propagates."""
+        if self.dtype == np.bool_:
+            raise NotImplementedError("\"median_cpu\" not implemented for 'Bool'")
+        if dim is None:
+            flat = self.reshape(-1)
+            n = flat.shape[0]
+            if n == 0:
+                if self.dtype.kind != "f":
+                    raise RuntimeError("median() of an empty integer tensor has no value")
+                return flat.sum() * math.nan
+            return flat._kth(0, (n - 1) // 2 + 1, False, True).values
+        d = _dim(dim, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        if n == 0:
+            raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+        return self._kth(d, (n - 1) // 2 + 1, keepdim, True)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+        """(values, indices) of the ``k``-th smallest element (k from 1) along ``dim``."""
+        d = _dim(dim, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        if not 1 <= k <= n:
+            raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+        return self._kth(d, int(k), keepdim, False)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+        """(values, indices) of the most frequent value along ``dim``: the smallest one on a
+        tie, at its last occurrence."""
+        d = _dim(dim, self.ndim)
+        if self.ndim and self.shape[d] == 0:
+            raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+        return self._kth(d, 0, keepdim, False, mode=True)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        """The distinct elements, sorted (flattened, or the distinct slices along ``dim``); with
+        ``return_inverse``, where each element went; with ``return_counts``, how many of each."""
+        d = None if dim is None else _dim_strict(dim, self.ndim)
+        values = Unique.apply(self, dim=d)
+        out = [values]
+        if return_inverse:
+            out.append(_integer(Unique, self, dim=d, output="inverse"))
+        if return_counts:
+            out.append(_integer(Unique, self, dim=d, output="counts"))
+        return values if len(out) == 1 else tuple(out)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along ``dim``, with that dim removed."""
+        d = _dim_strict(dim, self.ndim)
+        return tuple(Index.apply(self, index=(slice(None),) * d + (i, Ellipsis))
+                     for i in range(self.shape[d]))
+
+    def narrow(self, dim: int, start: Any, length: int) -> Tensor:
+        """The slice start:start + length along ``dim`` (a view)."""
+        if self.ndim == 0:
+            raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+        d = _dim(dim, self.ndim)
+        n = self.shape[d]
+        start = int(start.item()) if isinstance(start, Tensor) else int(start)
+        if not -n <= start <= n:
+            raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but "
+                             f"got {start})")
+        start = start + n if start < 0 else start
+        if length < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
+        if start + length > n:
+            raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                               f"({n}).")
+        return Index.apply(self, index=(slice(None),) * d + (slice(start, start + length),))
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """The elements (i, i + offset) of dims ``dim1`` and ``dim2``, as a last dim (a copy,
+        where PyTorch gives a view)."""
+        d1, d2 = _dim(dim1, self.ndim), _dim(dim2, self.ndim)
+        if d1 == d2:
+            raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        rest = [k for k in range(self.ndim) if k not in (d1, d2)]
+        x = self.permute(rest + [d1, d2])
+        n1, n2 = self.shape[d1], self.shape[d2]
+        length = builtins.max(0, builtins.min(n1 - builtins.max(-offset, 0),
+                                              n2 - builtins.max(offset, 0)))
+        rows = np.arange(length) + builtins.max(-offset, 0)
+        cols = np.arange(length) + builtins.max(offset, 0)
+        return Index.apply(x, rows, cols, index=(slice(None),) * len(rest) + (ARRAY, ARRAY))
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """For a vector, the square matrix with it on the ``diagonal``; for a matrix, that
+        diagonal as a vector."""
+        if self.ndim == 2:
+            return self.diagonal(diagonal)
+        if self.ndim != 1:
+            raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
+        n, k = self.shape[0], int(diagonal)
+        m = n + abs(k)
+        rows = np.arange(n) + builtins.max(-k, 0)
+        cols = np.arange(n) + builtins.max(k, 0)
+        return IndexAdd.apply(self, rows, cols, index=(ARRAY, ARRAY), shape=(m, m))
+
     def reshape(self, *shape: Any) -> Tensor:
         """The same elements in a new shape; one dimension may be -1 (inferred)."""
         if not shape:
@@ -2022,6 +2518,106 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tenso
                                f"{list(ts[0].shape)} at entry 0 and {list(t.shape)} at entry {i}")
     d = _dim(dim, ts[0].ndim + 1)
     return cat([t.unsqueeze(d) for t in ts], dim=d)
+
+
+# -- shape, indexing, sorting and scan ops (issue 10) --
+
+# PyTorch's names of the dtypes in messages: the type names, and the C++ ones (masked_fill).
+_TORCH_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+               "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+               "bool": "Bool"}
+_C_TYPE = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
+           "int16": "short int", "int32": "int", "int64": "long int", "uint8": "unsigned char"}
+
+
+def _size_tuple(sizes: tuple[Any, ...], name: str) -> Shape:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (repeat, tile), checked to be ints."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    for i, s in enumerate(sizes):
+        if not _is_int(s):
+            raise TypeError(f"{name}(): argument 'sizes' must be tuple of ints, but found element "
+                            f"of type {_type_name(s)} at pos {i}")
+    return tuple(int(s) for s in sizes)
+
+
+def _dim_strict(dim: int, ndim: int) -> int:
+    """``_dim`` for ops that refuse a 0-d tensor (unbind, unique(dim=))."""
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return _dim(dim, ndim)
+
+
+def _check_range(index: Tensor, n: int, words: str, message: str | None = None) -> None:
+    """Raise if an index is outside [0, n): ``index {i} {words}`` or ``message``."""
+    i = index._data
+    bad = (i < 0) | (i >= n)
+    if bad.any():
+        raise (IndexError(message) if message else
+               RuntimeError(f"index {i[bad].flat[0]} {words}"))
+
+
+def _integer(op: Any, *args: Any, **kwargs: Any) -> Tensor:
+    """Apply an op whose output is integer positions (an order, a mask's true elements): never
+    differentiable, so never recorded, whatever its inputs."""
+    with grad_mode.no_grad():
+        return op.apply(*args, **kwargs)
+
+
+def _repeat_index(repeats: Tensor) -> Tensor:
+    """The positions that repeat_interleave picks for a tensor of counts."""
+    if repeats.dtype.kind not in "iu":
+        raise RuntimeError(f"repeat_interleave: repeats has to be Long or Int tensor, got "
+                           f"{repeats.dtype}")
+    if (repeats._data < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    return _integer(RepeatIndex, repeats)
+
+
+def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,  # noqa: A002
+                      output_size: int | None = None) -> Tensor:
+    """``input.repeat_interleave(repeats, dim)``; with a tensor of counts alone,
+    ``repeat_interleave(counts)`` gives 0 repeated counts[0] times, 1 counts[1] times, ..."""
+    if repeats is None:
+        if input.ndim != 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        return _repeat_index(input)
+    return input.repeat_interleave(repeats, dim, output_size=output_size)
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids: output i holds ``tensors[i]`` along dim i and is constant along the
+    others (``indexing="xy"`` swaps the first two dims, as NumPy's default)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but '
+                           f'received: {indexing}')
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    ts = [_as_tensor(t) for t in tensors]
+    for t in ts:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got a tensor of shape {_fmt(t.shape)}")
+        if t.dtype != ts[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    axes = list(range(len(ts)))
+    if indexing == "xy" and len(ts) >= 2:
+        axes[0], axes[1] = 1, 0
+    full = [0] * len(ts)
+    for t, a in zip(ts, axes, strict=True):
+        full[a] = t.numel()
+    out = []
+    for t, a in zip(ts, axes, strict=True):
+        shape = [1] * len(ts)
+        shape[a] = t.numel()
+        out.append(t.reshape(shape).expand(full))
+    return tuple(out)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002

@@ -736,6 +736,203 @@ NESTED = st.one_of(
 NP_DTYPES = st.sampled_from([np.float64, np.float32, np.int64, np.int32, np.int16, np.uint8,
                              np.bool_])
 
+# -- shape, indexing, sorting and scan ops (issue 10) --------------------------------------------
+
+ZEROS_AND_AWAY = st.one_of(st.just(0.0), AWAY)  # cumprod: zeros (one or several per row) too
+FEW_VALUES = st.sampled_from([-1.0, 0.0, 0.5, 2.0])  # unique: repeated values
+
+
+@st.composite
+def one_dim(draw: Any, elements: st.SearchStrategy[float] = REAL, unique: bool = False,
+            min_dims: int = 0, min_side: int = 0, **params: st.SearchStrategy[Any]) -> Drawn:
+    """One array and one dim (negative too, sometimes out of range: both must raise)."""
+    shape = draw(shapes(min_dims, min_side=min_side))
+    n = max(len(shape), 1)
+    return [draw(array(shape, elements, unique))], {"dim": draw(st.integers(-n - 1, n)),
+                                                    **{k: draw(v) for k, v in params.items()}}
+
+
+@st.composite
+def flip_args(draw: Any) -> Drawn:
+    shape = draw(shapes())
+    n = max(len(shape), 1)
+    dims = draw(st.lists(st.integers(-n, n - 1), max_size=3))  # repeats: an error
+    return [draw(array(shape))], {"dims": tuple(dims)}
+
+
+@st.composite
+def roll_args(draw: Any) -> Drawn:
+    shape = draw(shapes())
+    n = max(len(shape), 1)
+    k = draw(st.integers(1, 2))
+    shifts = draw(st.lists(st.integers(-5, 5), min_size=k, max_size=k))
+    dims = draw(st.none() | st.lists(st.integers(-n, n - 1), min_size=k,
+                                     max_size=k + (draw(st.integers(0, 9)) == 0)))
+    return [draw(array(shape))], {"shifts": tuple(shifts), "dims": dims}
+
+
+@st.composite
+def repeat_args(draw: Any) -> Drawn:
+    shape = draw(shapes(max_dims=3, max_side=3))
+    extra = draw(st.integers(-1, 2))  # -1: fewer sizes than dims
+    sizes = draw(st.lists(st.integers(0, 3), min_size=max(len(shape) + extra, 0),
+                          max_size=max(len(shape) + extra, 0)))
+    return [draw(array(shape))], {"sizes": tuple(sizes)}
+
+
+@st.composite
+def repeat_interleave_args(draw: Any) -> Drawn:
+    shape = draw(shapes(max_dims=3, max_side=3))
+    nd = len(shape)
+    dim = draw(st.none() | st.integers(-max(nd, 1), max(nd, 1) - 1))
+    n = math.prod(shape) if dim is None else (shape[dim] if nd else 1)
+    kind = draw(st.sampled_from(["int", "tensor", "tensor"]))
+    repeats: Any = draw(st.integers(0, 3))
+    if kind == "tensor":
+        repeats = draw(int_array((n + (draw(st.integers(0, 9)) == 0),), 0, 3))
+    return [draw(array(shape))], {"repeats": repeats, "dim": dim}
+
+
+@st.composite
+def along_args(draw: Any, src: bool = False, distinct: bool = False) -> Drawn:
+    """Input, index (same number of dims, no larger than the input outside ``dim``, sometimes
+    larger or out of range: both must raise) and, with ``src``, a source of the index's shape
+    (PyTorch's backward refuses a larger source). With ``distinct``, no two indices of one
+    slice collide (scatter's result is undefined for repeated indices)."""
+    shape = draw(shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    nd = len(shape)
+    dim = draw(st.integers(-nd, nd - 1))
+    d = dim % nd
+    ishape = [draw(st.integers(0, s)) for s in shape]
+    if distinct:
+        ishape[d] = min(ishape[d], shape[d])
+        keys = draw(hnp.arrays(np.float64, tuple(ishape[:d]) + (shape[d],) + tuple(ishape[d + 1:]),
+                               elements=REAL))
+        idx = np.argsort(keys, axis=d, kind="stable")
+        idx = np.take(idx, np.arange(ishape[d]), axis=d).astype(np.int64)
+    else:
+        ishape[d] = draw(st.integers(0, 4))
+        bad = draw(st.integers(0, 9)) == 0
+        if bad and draw(st.booleans()):
+            ishape[(d + 1) % nd] += 1 if nd > 1 else 0
+        idx = draw(int_array(tuple(ishape), 0, shape[d] - 1 + bad))
+    arrays = [draw(array(shape))]
+    if src:
+        arrays.append(draw(array(tuple(ishape))))
+    return arrays, {"dim": dim, "index": idx}
+
+
+@st.composite
+def select_args(draw: Any, source: bool = False) -> Drawn:
+    """Input, a 1-D index along ``dim`` (repeats; sometimes out of range) and, with ``source``,
+    a source with the index's length along ``dim``."""
+    shape = draw(shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    nd = len(shape)
+    dim = draw(st.integers(-nd, nd - 1))
+    n = shape[dim]
+    idx = draw(int_array((draw(st.integers(0, 4)),), 0, n - 1 + (draw(st.integers(0, 9)) == 0)))
+    arrays = [draw(array(shape))]
+    if source:
+        sshape = list(shape)
+        sshape[dim] = len(idx)
+        arrays.append(draw(array(tuple(sshape))))
+    return arrays, {"dim": dim, "index": idx, "alpha": draw(st.sampled_from([1, -2.5]))}
+
+
+@st.composite
+def mask_args(draw: Any) -> Drawn:
+    sa, sm = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, min_side=0,
+                                                    max_side=3)).input_shapes
+    return [draw(array(sa))], {"mask": draw(hnp.arrays(np.bool_, sm)), "value": draw(REAL)}
+
+
+@st.composite
+def take_args(draw: Any) -> Drawn:
+    shape = draw(shapes(max_dims=3, max_side=3))
+    n = math.prod(shape)
+    idx = draw(int_array(draw(shapes(max_dims=2, max_side=3)), -n, max(n - 1 + (
+        draw(st.integers(0, 9)) == 0), 0)))
+    return [draw(array(shape))], {"index": idx}
+
+
+@st.composite
+def topk_args(draw: Any) -> Drawn:
+    [a], p = draw(one_dim(unique=True))
+    n = a.shape[p["dim"]] if a.ndim and -a.ndim <= p["dim"] < a.ndim else 1
+    return [a], {**p, "k": draw(st.integers(0, n + (draw(st.integers(0, 9)) == 0))),
+                 "largest": draw(st.booleans())}
+
+
+@st.composite
+def narrow_args(draw: Any) -> Drawn:
+    shape = draw(shapes(min_dims=1, max_side=4))
+    nd = len(shape)
+    dim = draw(st.integers(-nd, nd - 1))
+    n = shape[dim]
+    start = draw(st.integers(-n, n))
+    s = start % n if n and start < 0 else start
+    length = draw(st.integers(0, max(n - s, 0) + (draw(st.integers(0, 9)) == 0)))
+    return [draw(array(shape))], {"dim": dim, "start": start, "length": length}
+
+
+@st.composite
+def diagonal_args(draw: Any) -> Drawn:
+    shape = draw(shapes(min_dims=1, max_dims=3, max_side=4))
+    nd = len(shape)
+    return [draw(array(shape))], {"offset": draw(st.integers(-4, 4)),
+                                  "d1": draw(st.integers(-nd, nd - 1)),
+                                  "d2": draw(st.integers(-nd, nd - 1))}
+
+
+@st.composite
+def unflatten_args(draw: Any) -> Drawn:
+    shape = draw(shapes(min_dims=1, max_dims=3, max_side=6))
+    nd = len(shape)
+    dim = draw(st.integers(-nd, nd - 1))
+    n = shape[dim]
+    divisors = [k for k in range(1, n + 1) if n % k == 0] or [0]
+    k = draw(st.sampled_from(divisors))
+    sizes = draw(st.sampled_from([(k, n // k if k else 0), (k, -1), (-1, k, 1), (n,),
+                                  (k + 1, n)]))
+    return [draw(array(shape))], {"dim": dim, "sizes": sizes}
+
+
+@st.composite
+def meshgrid_args(draw: Any) -> Drawn:
+    arrays = [draw(array(draw(shapes(max_dims=1, max_side=3)))) for _ in range(draw(
+        st.integers(1, 3)))]
+    return arrays, {"indexing": draw(st.sampled_from(["ij", "xy"]))}
+
+
+@st.composite
+def one_hot_args(draw: Any) -> Drawn:
+    shape = draw(shapes(max_dims=2, max_side=3))
+    return [], {"classes": draw(int_array(shape, -1 if draw(st.integers(0, 9)) == 0 else 0, 4)),
+                "num_classes": draw(st.sampled_from([-1, -1, 3, 5, 6]))}
+
+
+def _scatter(lib: Any, a: Any, *src: Any, dim: int, index: np.ndarray, value: bool) -> Any:
+    i = lib.tensor(index)
+    if value:
+        return a.scatter(dim, i, 1.5), lib.scatter(a, dim, i, value=-2.0)
+    return a.scatter(dim, i, src[0]), lib.scatter(a, dim, i, src[0])
+
+
+def _masked(lib: Any, a: Any, mask: np.ndarray, value: float) -> Any:
+    m = lib.tensor(mask)
+    x = a.detach().clone()
+    if m.shape == lib.broadcast_shapes(m.shape, x.shape):  # the in-place form needs that
+        x.masked_fill_(m, value)
+    return (a.masked_fill(m, value), lib.masked_fill(a, m, lib.tensor(value)),
+            a.masked_select(m), lib.masked_select(a, m), x)
+
+
+def _repeat_interleave(lib: Any, a: Any, repeats: Any, dim: Any) -> Any:
+    r = lib.tensor(repeats) if isinstance(repeats, np.ndarray) else repeats
+    out = (a.repeat_interleave(r, dim), lib.repeat_interleave(a, r, dim=dim))
+    return out + ((lib.repeat_interleave(r),) if isinstance(repeats, np.ndarray) else ())
+
+
 ROWS: list[Row] = [
     # -- elementwise, one input ------------------------------------------------------------------
     Row("exp", ("mt.exp", "Tensor.exp"), unary(WIDE), lambda m, a: (m.exp(a), a.exp()), True),
@@ -788,6 +985,98 @@ ROWS: list[Row] = [
         lambda m, a, dim, keepdim: (a.norm(2, dim, keepdim), a.norm(1, dim, keepdim),
                                     a.norm(3, dim, keepdim), a.norm(float("inf"), dim, keepdim),
                                     m.norm(a), a.norm("fro", dim, keepdim))),
+    # -- shape, indexing, sorting and scan ops (issue 10) ----------------------------------------
+    Row("cumsum", ("mt.cumsum", "Tensor.cumsum"), one_dim(),
+        lambda m, a, dim: (a.cumsum(dim), m.cumsum(a, dim), (a * a).cumsum(dim)), True),
+    Row("cumprod", ("mt.cumprod", "Tensor.cumprod"), one_dim(ZEROS_AND_AWAY),
+        lambda m, a, dim: (a.cumprod(dim), m.cumprod(a, dim)), True),
+    Row("cumsum_cumprod_dtype", ("Tensor.cumsum", "Tensor.cumprod"), one_dim(),
+        lambda m, a, dim: (a.detach().long().cumsum(dim), a.detach().bool().cumprod(dim),
+                           a.cumsum(dim, dtype=m.float32)), rtol=1e-6, atol=1e-6),
+    Row("tril_triu", ("mt.tril", "mt.triu", "Tensor.tril", "Tensor.triu"),
+        unary(diagonal=st.integers(-4, 4)),
+        lambda m, a, diagonal: (a.tril(diagonal), m.tril(a), a.triu(), m.triu(a, diagonal)),
+        True),
+    Row("flip", ("mt.flip", "Tensor.flip", "mt.fliplr", "mt.flipud", "Tensor.fliplr",
+                 "Tensor.flipud"), flip_args(),
+        lambda m, a, dims: (a.flip(dims), m.flip(a, dims), a.flipud(), m.fliplr(a),
+                            a.fliplr(), m.flipud(a)), True),
+    Row("roll", ("mt.roll", "Tensor.roll"), roll_args(),
+        lambda m, a, shifts, dims: (a.roll(shifts, dims), m.roll(a, shifts[0])), True),
+    Row("repeat_tile", ("Tensor.repeat", "Tensor.tile", "mt.tile"), repeat_args(),
+        lambda m, a, sizes: (a.repeat(sizes), a.tile(sizes), m.tile(a, sizes),
+                             a.repeat(*sizes) if sizes else a.repeat(sizes)), True),
+    Row("repeat_interleave", ("mt.repeat_interleave", "Tensor.repeat_interleave"),
+        repeat_interleave_args(), _repeat_interleave, True),
+    Row("reshape_as_unflatten", ("Tensor.reshape_as", "Tensor.unflatten", "mt.unflatten"),
+        unflatten_args(),
+        lambda m, a, dim, sizes: (a.unflatten(dim, sizes), m.unflatten(a, dim, sizes),
+                                  a.reshape(-1).reshape_as(a))),
+    Row("gather", ("mt.gather", "Tensor.gather"), along_args(),
+        lambda m, a, dim, index: (a.gather(dim, m.tensor(index)),
+                                  m.gather(a * a, dim, m.tensor(index))), True),
+    Row("scatter", ("mt.scatter", "Tensor.scatter"), along_args(src=True, distinct=True),
+        lambda m, a, s, dim, index: _scatter(m, a, s * s, dim=dim, index=index, value=False),
+        True),
+    Row("scatter_value", ("mt.scatter", "Tensor.scatter"), along_args(distinct=True),
+        lambda m, a, dim, index: _scatter(m, a, dim=dim, index=index, value=True)),
+    Row("scatter_add", ("mt.scatter_add", "Tensor.scatter_add"), along_args(src=True),
+        lambda m, a, s, dim, index: (a.scatter_add(dim, m.tensor(index), s * s),
+                                     m.scatter_add(a * a, dim, m.tensor(index), s)), True),
+    Row("index_select", ("mt.index_select", "Tensor.index_select"), select_args(),
+        lambda m, a, dim, index, alpha: (a.index_select(dim, m.tensor(index)),
+                                         m.index_select(a * a, dim, m.tensor(index))), True),
+    Row("index_add", ("mt.index_add", "Tensor.index_add"), select_args(source=True),
+        lambda m, a, s, dim, index, alpha: (a.index_add(dim, m.tensor(index), s * s),
+                                            m.index_add(a, dim, m.tensor(index), s,
+                                                        alpha=alpha)), True),
+    Row("masked_fill_select", ("mt.masked_fill", "mt.masked_select", "Tensor.masked_fill",
+                               "Tensor.masked_select", "Tensor.masked_fill_"), mask_args(),
+        _masked),
+    Row("masked_fill_value_grad", ("Tensor.masked_fill",), mask_args().map(
+        lambda d: (d[0] + [np.array(d[1]["value"])], {"mask": d[1]["mask"]})),
+        lambda m, a, v, mask: a.masked_fill(m.tensor(mask), v * v), True),
+    Row("take", ("mt.take", "Tensor.take"), take_args(),
+        lambda m, a, index: (a.take(m.tensor(index)), m.take(a * a, m.tensor(index))), True),
+    Row("sort_argsort", ("mt.sort", "mt.argsort", "Tensor.sort", "Tensor.argsort"),
+        one_dim(unique=True, descending=st.booleans()),
+        lambda m, a, dim, descending: (*a.sort(dim, descending), *m.sort(a * a, dim=dim),
+                                       a.argsort(dim, descending), m.argsort(a, dim)), True),
+    Row("sort_ties_stable", ("Tensor.sort",), one_dim(FEW_VALUES, descending=st.booleans()),
+        lambda m, a, dim, descending: a.sort(dim=dim, descending=descending, stable=True)),
+    Row("topk", ("mt.topk", "Tensor.topk"), topk_args(),
+        lambda m, a, dim, k, largest: (*a.topk(k, dim, largest), *m.topk(a * a, k, dim=dim)),
+        True),
+    Row("median_kthvalue", ("mt.median", "mt.kthvalue", "Tensor.median", "Tensor.kthvalue"),
+        one_dim(unique=True, keepdim=st.booleans()),
+        lambda m, a, dim, keepdim: (a.median(), *a.median(dim, keepdim), *m.median(a * a, dim),
+                                    *a.kthvalue(1, dim, keepdim), m.median(a)), True),
+    Row("mode", ("mt.mode", "Tensor.mode"), one_dim(FEW_VALUES, keepdim=st.booleans()),
+        lambda m, a, dim, keepdim: (*a.mode(dim, keepdim), *m.mode(a * a, dim)), True),
+    Row("kthvalue_k", ("Tensor.kthvalue",), topk_args(),
+        lambda m, a, dim, k, largest: a.kthvalue(k, dim)),
+    Row("unique", ("mt.unique", "Tensor.unique"),
+        unary(FEW_VALUES, inverse=st.booleans(), counts=st.booleans()),
+        lambda m, a, inverse, counts: (m.unique(a.detach(), return_inverse=inverse,
+                                                return_counts=counts),
+                                       a.detach().unique(sorted=True, return_counts=True))),
+    Row("unique_dim", ("Tensor.unique",), one_dim(FEW_VALUES, min_dims=1, min_side=1),
+        lambda m, a, dim: a.detach().unique(dim=dim, return_inverse=True, return_counts=True)),
+    Row("unique_requires_grad", ("Tensor.unique",), unary(FEW_VALUES), lambda m, a: a.unique()),
+    Row("unbind", ("mt.unbind", "Tensor.unbind"), one_dim(),
+        lambda m, a, dim: (a.unbind(dim), m.unbind(a * a, dim)), True),
+    Row("narrow", ("mt.narrow", "Tensor.narrow"), narrow_args(),
+        lambda m, a, dim, start, length: (a.narrow(dim, start, length),
+                                          m.narrow(a * a, dim, m.tensor(start), length)), True),
+    Row("diag_diagonal", ("mt.diag", "mt.diagonal", "Tensor.diag", "Tensor.diagonal"),
+        diagonal_args(),
+        lambda m, a, offset, d1, d2: (a.diagonal(offset, d1, d2), m.diagonal(a * a),
+                                      a.diag(offset), m.diag(a * a)), True),
+    Row("meshgrid", ("mt.meshgrid",), meshgrid_args(),
+        lambda m, *xs, indexing: (m.meshgrid(*xs, indexing=indexing),
+                                  m.meshgrid([x * x for x in xs], indexing=indexing)), True),
+    Row("one_hot", ("F.one_hot",), one_hot_args(),
+        lambda m, classes, num_classes: nnf(m).one_hot(m.tensor(classes), num_classes)),
     # -- elementwise, two inputs -----------------------------------------------------------------
     Row("add", ("mt.add", "Tensor.add", "Tensor.__add__", "Tensor.__radd__"),
         binary(alpha=st.sampled_from([1, 2, -0.5])),

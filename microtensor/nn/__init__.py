@@ -15,3 +15,8 @@ __all__ = [
     "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus",
     "Tanh", "functional", "init",
 ]
+
+# -- shape, indexing, sorting and scan ops (issue 10) --
+from .flatten import Unflatten  # noqa: E402
+
+__all__ += ["Unflatten"]

@@ -23,3 +23,30 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+# -- shape, indexing, sorting and scan ops (issue 10) --
+
+class Unflatten(Module):
+    """y = x with dimension ``dim`` split into ``unflattened_size`` (the inverse of
+    ``Flatten``: (N, 12) -> (N, 3, 4) for ``Unflatten(1, (3, 4))``)."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...] | list[int]) -> None:
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for i, s in enumerate(unflattened_size):
+            if not isinstance(s, int) or isinstance(s, bool):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element of "
+                                f"type {type(s).__name__} at pos {i}")
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """input.unflatten(dim, unflattened_size)"""
+        F._check_tensor(input, "unflatten", "input", 1)
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

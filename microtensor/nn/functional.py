@@ -135,6 +135,28 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     return input * Tensor._make(mask)
 
 
+# -- shape, indexing, sorting and scan ops (issue 10) --
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """An int64 tensor of shape ``tensor.shape + (num_classes,)`` with 1 at each class index
+    and 0 elsewhere; ``num_classes=-1`` takes the largest class in ``tensor`` plus 1."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"one_hot(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(tensor).__name__}")
+    if tensor.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() == 0 and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    if num_classes == -1:
+        num_classes = int(tensor.max().item()) + 1
+    if tensor.numel() and bool((tensor < 0).any()):
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes < 0 or (tensor.numel() and bool((tensor >= num_classes).any())):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = Tensor._make(np.arange(num_classes, dtype=np.int64))
+    return (tensor.unsqueeze(-1) == classes).long()
+
+
 # ----------------------------------------------------------------------------------------------
 # Activations
 # ----------------------------------------------------------------------------------------------

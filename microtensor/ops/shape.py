@@ -146,3 +146,60 @@ class Cat(Function):
             grads.append(Index.apply(g, index=index) if needed else None)
             start += size
         return tuple(grads)
+
+
+# -- shape, indexing, sorting and scan ops (issue 10) --
+
+class Flip(Function):
+    """y = x reversed along ``dims`` (a copy, as in PyTorch);   dx = g reversed along ``dims``"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dims: tuple[int, ...] = ()) -> np.ndarray:
+        return np.flip(x, dims).copy()
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        return Flip.apply(g, dims=ctx.kwargs["dims"])
+
+
+class Roll(Function):
+    """y = x shifted cyclically by ``shifts`` along ``dims`` (the flattened x when ``dims`` is
+    None);   dx = g shifted back by -shifts"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, shifts: tuple[int, ...] = (),
+                dims: tuple[int, ...] | None = None) -> np.ndarray:
+        if dims is None:
+            return np.roll(x, shifts[0])  # (flattened, then back to x's shape)
+        return np.roll(x, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        shifts = tuple(-s for s in ctx.kwargs["shifts"])
+        return Roll.apply(g, shifts=shifts, dims=ctx.kwargs.get("dims"))
+
+
+class Tril(Function):
+    """y = x with the elements above the ``diagonal`` of its last two dims set to 0;
+    dx = tril(g)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, diagonal: int = 0) -> np.ndarray:
+        return np.tril(x, diagonal)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        return Tril.apply(g, diagonal=ctx.kwargs.get("diagonal", 0))
+
+
+class Triu(Function):
+    """y = x with the elements below the ``diagonal`` of its last two dims set to 0;
+    dx = triu(g)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, diagonal: int = 0) -> np.ndarray:
+        return np.triu(x, diagonal)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        return Triu.apply(g, diagonal=ctx.kwargs.get("diagonal", 0))

@@ -1,0 +1,81 @@
+"""Index primitives that depend on the data: scatter, and the integer ops that find positions
+(of a mask's true elements, of repeated elements). The positions are computed inside these ops,
+so that replaying the recorded ops recomputes them; gather, index_select, take and friends are
+compositions of ``Index`` and ``IndexAdd`` (``shape.py``) with these positions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Context, Function
+from .elementwise import Where
+from .shape import ARRAY, Index, IndexAdd
+
+
+def grid(shape: tuple[int, ...], dim: int, index: Any) -> list[Any]:
+    """The index arrays that pick, for each element of an index tensor of ``shape``, the element
+    at the same position except along ``dim``, where ``index`` says which: ``index`` itself at
+    ``dim``, and an ``arange`` (shaped to broadcast) in every other dim."""
+    arrays: list[Any] = []
+    for d, n in enumerate(shape):
+        if d == dim:
+            arrays.append(index)
+        else:
+            arrays.append(np.arange(n).reshape([-1 if k == d else 1 for k in range(len(shape))]))
+    return arrays
+
+
+class Scatter(Function):
+    """y = x with y[..., index[i], ...] = src[i] along ``dim`` (src a tensor or a number);
+    dx = g where not written, 0 where written;   dsrc = g gathered at ``index``, 0 for the
+    elements of src that ``index`` does not cover"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, index: np.ndarray, src: Any,
+                dim: int = 0) -> np.ndarray:
+        where = tuple(grid(index.shape, dim, index))
+        y = x.copy()
+        written = np.zeros(x.shape, dtype=bool)
+        written[where] = True
+        if isinstance(src, np.ndarray):
+            y[where] = src[tuple(slice(0, n) for n in index.shape)]
+        else:
+            y[where] = src
+        ctx.save_for_backward(index, written)
+        ctx.src_shape = src.shape if isinstance(src, np.ndarray) else None
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple[Any, None, Any]:
+        index, written = ctx.saved_tensors
+        dim = ctx.kwargs.get("dim", 0)
+        need_x, _, need_src = ctx.needs_input_grad
+        dx = Where.apply(written, 0, g) if need_x else None
+        dsrc = None
+        if need_src:
+            arrays = grid(index.shape, dim, index)
+            dsrc = Index.apply(g, *arrays, index=(ARRAY,) * len(arrays))
+            if index.shape != ctx.src_shape:
+                dsrc = IndexAdd.apply(dsrc, index=tuple(slice(0, n) for n in index.shape),
+                                      shape=ctx.src_shape)
+        return dx, None, dsrc
+
+
+class MaskPositions(Function):
+    """y = the flat positions (int64) of the true elements of a bool mask, in order; not
+    differentiable (an integer output)"""
+
+    @staticmethod
+    def forward(ctx: Context, mask: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(mask).astype(np.int64)
+
+
+class RepeatIndex(Function):
+    """y = 0 repeated repeats[0] times, then 1 repeated repeats[1] times, ... (int64); not
+    differentiable (the positions that ``repeat_interleave`` picks)"""
+
+    @staticmethod
+    def forward(ctx: Context, repeats: np.ndarray) -> np.ndarray:
+        return np.repeat(np.arange(repeats.shape[0], dtype=np.int64), repeats)
