@@ -15,3 +15,15 @@ __all__ = [
     "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus",
     "Tanh", "functional", "init",
 ]
+
+# -- normalisation, embeddings, activations and containers (issue 10) --
+from .activation import ELU, Hardsigmoid, Hardswish, Hardtanh, Mish, PReLU, ReLU6, SiLU, Softsign
+from .module import ModuleDict, ParameterDict, ParameterList
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .sparse import Embedding
+
+__all__ += [
+    "BatchNorm1d", "BatchNorm2d", "ELU", "Embedding", "Hardsigmoid", "Hardswish", "Hardtanh",
+    "LayerNorm", "Mish", "ModuleDict", "PReLU", "ParameterDict", "ParameterList", "ReLU6",
+    "SiLU", "Softsign",
+]
