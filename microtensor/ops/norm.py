@@ -141,6 +141,10 @@ class Embedding(Function):
     def forward(ctx: Context, weight: np.ndarray, indices: np.ndarray,
                 padding_idx: int | None = None, scale_grad_by_freq: bool = False) -> np.ndarray:
         ctx.rows = weight.shape
+        if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
+            bad = indices.min() if indices.min() < 0 else indices.max()
+            raise IndexError(f"index out of range in self (index {bad}; the table has "
+                             f"{weight.shape[0]} rows: 0 to {weight.shape[0] - 1})")
         scale = None
         if padding_idx is not None or scale_grad_by_freq:
             scale = np.ones(indices.shape, dtype=weight.dtype)
