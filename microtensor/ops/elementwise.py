@@ -577,7 +577,12 @@ class Prelu(Function):
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
         x, w = ctx.saved_tensors
-        pos = x._data > 0
-        dx = Where.apply(pos, g, g * w) if ctx.needs_input_grad[0] else None
-        dw = Where.apply(pos, 0.0, g * x) if ctx.needs_input_grad[1] else None
+        pos, neg = x._data > 0, x._data < 0
+        dx = dw = None
+        # NOTE: as PyTorch, x = 0 takes the slope w, but the cross second derivatives (of dx
+        # by w, of dw by x) are 0 there: w and x enter through the x < 0 branch only.
+        if ctx.needs_input_grad[0]:
+            dx = Where.apply(pos, g, Where.apply(neg, g * w, g * w.detach()))
+        if ctx.needs_input_grad[1]:
+            dw = Where.apply(neg, g * x, 0.0)
         return dx, dw
