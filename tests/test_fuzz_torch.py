@@ -742,11 +742,12 @@ def prelu_args(draw: Any) -> Drawn:
 
 
 @st.composite
-def attention_args(draw: Any) -> Drawn:
+def attention_args(draw: Any, batch_dims: int = 1) -> Drawn:
     """query (..., L, E), key (..., S, E), value (..., S, Ev) with broadcast batch dims; no
     mask, a bool or float mask broadcast to (..., L, S), or is_causal; a scale or None."""
-    batch_q, batch_k = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2,
-                                                              min_side=1, max_side=2)).input_shapes
+    batch_q, batch_k = draw(hnp.mutually_broadcastable_shapes(
+        num_shapes=2, min_dims=batch_dims - 1, max_dims=batch_dims, min_side=1,
+        max_side=2)).input_shapes
     length, source = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     e, ev = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     arrays = [draw(array(batch_q + (length, e))), draw(array(batch_k + (source, e))),
@@ -1207,6 +1208,9 @@ ROWS: list[Row] = [
     Row("prelu", ("F.prelu",), prelu_args(), lambda m, a, w: nnf(m).prelu(a, w), True),
     Row("scaled_dot_product_attention", ("F.scaled_dot_product_attention",), attention_args(),
         _attention, True, rtol=1e-8, atol=1e-10),
+    # (4-D inputs: PyTorch may take its CPU flash kernel, which has no second derivative)
+    Row("scaled_dot_product_attention_4d", ("F.scaled_dot_product_attention",),
+        attention_args(batch_dims=2), _attention, rtol=1e-8, atol=1e-10),
     Row("cross_entropy_smoothing_ignore_index", ("F.cross_entropy",), with_smoothing(class_args()),
         lambda m, x, *r, smoothing, **p: _class_loss(m, x, *r, which="ce", smoothing=smoothing,
                                                      **p), True, rtol=1e-8),
