@@ -688,7 +688,7 @@ def _batch_norm(lib: Any, x: Any, *wb: Any, training: bool, affine: bool, moment
 
 
 @st.composite
-def layer_norm_args(draw: Any) -> Drawn:
+def layer_norm_args(draw: Any, affines: tuple[str, ...] = ("none", "weight", "both")) -> Drawn:
     """Inputs with 1 to 3 normalised trailing dims (sometimes not the input's: an error)."""
     shape = draw(shapes(min_dims=1, max_dims=4, min_side=1, max_side=3))
     k = draw(st.integers(1, len(shape)))
@@ -697,17 +697,18 @@ def layer_norm_args(draw: Any) -> Drawn:
         normalized = (normalized[0] + 1,) + normalized[1:]
     arrays = [draw(array(shape, SPREAD, unique=True))]
     params: dict[str, Any] = {"normalized": normalized, "eps": draw(st.sampled_from([1e-5, 0.1])),
-                              "affine": draw(st.sampled_from(["none", "weight", "both"]))}
-    if params["affine"] != "none":
+                              "affine": draw(st.sampled_from(affines))}
+    if params["affine"] in ("weight", "both"):
         arrays.append(draw(array(normalized, POS)))
-    if params["affine"] == "both":
+    if params["affine"] in ("bias", "both"):
         arrays.append(draw(array(normalized)))
     return arrays, params
 
 
 def _layer_norm(lib: Any, x: Any, *wb: Any, normalized: tuple[int, ...], eps: float,
                 affine: str) -> Any:
-    w, b = (list(wb) + [None, None])[:2]
+    w, b = {"none": (None, None), "weight": (*wb, None), "bias": (None, *wb),
+            "both": wb}[affine]
     return nnf(lib).layer_norm(x, normalized, w, b, eps)
 
 
@@ -1191,6 +1192,9 @@ ROWS: list[Row] = [
         atol=1e-10),
     Row("layer_norm", ("F.layer_norm",), layer_norm_args(), _layer_norm, True, rtol=1e-8,
         atol=1e-10),
+    # (a bias without a weight: PyTorch's second derivative fails, "Expected a proper Tensor")
+    Row("layer_norm_bias_only", ("F.layer_norm",), layer_norm_args(affines=("bias",)),
+        _layer_norm, rtol=1e-8, atol=1e-10),
     Row("embedding", ("F.embedding",), embedding_args(), _embedding),
     Row("elu", ("F.elu",), unary(JOINS, alpha=st.sampled_from([1.0, 0.5, -0.3, 2.0])),
         lambda m, a, alpha: nnf(m).elu(a, alpha), True),

@@ -192,6 +192,36 @@ def test_batch_norm_and_layer_norm_second_derivatives() -> None:
     assert gradgradcheck(lambda x, w, b: F.batch_norm(x, rm, rv, w, b), [x, w, b])
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2), (2, 3, 2, 3)])
+@pytest.mark.parametrize("affine", ["none", "weight", "bias", "both"])
+@pytest.mark.parametrize("which", ["batch_norm", "layer_norm"])
+def test_plain_and_create_graph_backwards_both_match_torch(torch: Any, shape: tuple[int, ...],
+                                                           affine: str, which: str) -> None:
+    """The plain backward (NumPy) and the create_graph one (Tensor ops) give PyTorch's
+    gradients for every combination of weight and bias."""
+    rng = np.random.default_rng(10)
+    pshape = (3,) if which == "batch_norm" else shape[1:]
+    arrays = {"x": rng.standard_normal(shape), "g": rng.standard_normal(shape),
+              "w": rng.uniform(0.5, 2, pshape), "b": rng.standard_normal(pshape)}
+
+    def run(lib: Any, create_graph: bool) -> list[np.ndarray]:
+        x = lib.tensor(arrays["x"], requires_grad=True)
+        w = lib.tensor(arrays["w"], requires_grad=True) if affine in ("weight", "both") else None
+        b = lib.tensor(arrays["b"], requires_grad=True) if affine in ("bias", "both") else None
+        f = lib.nn.functional
+        y = (f.batch_norm(x, None, None, w, b, training=True) if which == "batch_norm"
+             else f.layer_norm(x, pshape, w, b))
+        leaves = [t for t in (x, w, b) if t is not None]
+        grads = lib.autograd.grad((y * lib.tensor(arrays["g"])).sum(), leaves,
+                                  create_graph=create_graph)
+        return [_np(y)] + [_np(t) for t in grads]
+
+    want = run(torch, False)
+    for create_graph in (False, True):
+        for a, b in zip(run(mt, create_graph), want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
 # ----------------------------------------------------------------------------------------------
 # LayerNorm
 # ----------------------------------------------------------------------------------------------
