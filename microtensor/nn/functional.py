@@ -556,6 +556,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
 
 
 # -- normalisation, embeddings, activations and attention (issue 10) ------------------------------
+# These call the ops of ops/norm.py (BatchNorm, LayerNorm, Embedding, SafeSoftmax) and the
+# activation ops at the end of ops/elementwise.py; mish, softsign and attention are composed.
 
 def _check_float_input(input: Any, fn: str, kernel: str) -> None:  # noqa: A002
     _check_tensor(input, fn, "input", 1)
@@ -777,9 +779,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
                            f"parameter numbers = {n} and channel size = {channels}.")
     _check_floating(input, "prelu_cpu")
     _check_same_dtype(input, (weight,))
-    if n != 1 or weight.ndim == 1:
-        weight = weight.reshape((n,) + (1,) * max(input.ndim - 2, 0)) if n != 1 \
-            else weight.reshape(())
+    # One weight: a 0-d tensor (broadcasts to any input); one per channel: (C, 1, ..., 1).
+    weight = weight.reshape((n,) + (1,) * (input.ndim - 2) if n != 1 else ())
     return elementwise.Prelu.apply(input, weight)
 
 

@@ -212,9 +212,29 @@ class Embedding(Function):
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple[Grad, None]:
         indices, scale = ctx.saved_tensors
+        if not is_grad_enabled():  # the plain backward: NumPy, as in _norm_backward
+            gd = g._data if scale is None else g._data * scale._data
+            return _sum_into_rows(gd, indices._data, ctx.rows), None
         if scale is not None:
             g = g * scale
         return IndexAdd.apply(g, indices, index=(ARRAY,), shape=ctx.rows), None
+
+
+def _sum_into_rows(g: np.ndarray, indices: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """zeros(shape) with each row of g (one per index) added into row ``indices[i]``.
+
+    NOTE: sorting the indices and summing runs of equal ones (``np.add.reduceat``) is about
+    twice as fast as ``np.add.at`` for an embedding's gradient; the sums are in the same order.
+    """
+    out = np.zeros(shape, dtype=g.dtype)
+    flat = indices.reshape(-1)
+    if flat.size == 0 or shape[1] == 0:
+        return out
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    out[ordered[starts]] = np.add.reduceat(g.reshape(flat.size, shape[1])[order], starts, axis=0)
+    return out
 
 
 class SafeSoftmax(Function):
