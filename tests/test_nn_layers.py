@@ -138,6 +138,11 @@ def test_batchnorm_errors_are_torchs(torch: Any) -> None:
         nn.BatchNorm1d(3)(mt.randn(2, 4))
     with pytest.raises(RuntimeError, match="running_mean must be defined in evaluation mode"):
         F.batch_norm(mt.randn(2, 3), None, None, training=False)
+    with pytest.raises(RuntimeError, match="running_var must be defined in evaluation mode"):
+        F.batch_norm(mt.randn(2, 3), mt.zeros(3), None, training=False)
+    with pytest.raises(ValueError, match="running_mean and running_var must either both be "
+                                         "None or neither be None"):
+        F.batch_norm(mt.randn(2, 3), mt.zeros(3), None, training=True)
     with pytest.raises(RuntimeError, match="weight should contain 3 elements not 4"):
         F.batch_norm(mt.randn(2, 3), None, None, mt.ones(4), training=True)
     with pytest.raises(RuntimeError, match="mixed dtype"):

@@ -602,6 +602,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
                          f"microtensor.Size({list(input.shape)})")
     if not training and running_mean is None:
         raise RuntimeError("running_mean must be defined in evaluation mode")
+    if not training and running_var is None:
+        raise RuntimeError("running_var must be defined in evaluation mode")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be "
+                         "None")
     channels = input.shape[1]
     for value, what in ((running_mean, "running_mean"), (running_var, "running_var"),
                         (weight, "weight"), (bias, "bias")):
@@ -626,8 +631,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
     # Evaluation: an affine map per channel, y = x * a + c with a = weight / sqrt(var + eps)
     # and c = bias - mean * a (as PyTorch computes it).
     shape = (1, channels) + (1,) * (input.ndim - 2)
-    var = running_var if running_var is not None else running_mean * 0.0 + 1.0
-    scale = (var + eps) ** -0.5
+    scale = (running_var + eps) ** -0.5
     if weight is not None:
         scale = scale * weight
     shift = -(running_mean * scale)
