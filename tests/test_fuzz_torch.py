@@ -703,6 +703,127 @@ def _ce_all_ignored(lib: Any, n: int, c: int, smoothing: float) -> Any:
     return g
 
 
+# -- normalisation, embeddings, activations and attention (issue 10) ------------------------------
+
+JOINS = st.one_of(st.sampled_from([-3.0, -1.0, 0.0, 1.0, 3.0, 6.0]), floats(-8, 8))
+
+
+@st.composite
+def batch_norm_args(draw: Any) -> Drawn:
+    """(N, C, ...) inputs (N * rest == 1 in training: an error), optional weight and bias as
+    inputs, running statistics as parameters (updated in place: compared after the call)."""
+    shape = draw(shapes(min_dims=2, max_dims=4, min_side=1, max_side=3))
+    c = shape[1]
+    arrays = [draw(array(shape, SPREAD, unique=True))]
+    params: dict[str, Any] = {"training": draw(st.booleans()), "affine": draw(st.booleans()),
+                              "momentum": draw(st.sampled_from([0.1, 0.5, 1.0])),
+                              "eps": draw(st.sampled_from([1e-5, 1e-2]))}
+    if params["affine"]:
+        arrays += [draw(array((c,), POS)), draw(array((c,)))]
+    stats = draw(st.booleans()) or not params["training"]
+    params["rm"] = draw(array((c,))) if stats else None
+    params["rv"] = draw(array((c,), POS)) if stats else None
+    return arrays, params
+
+
+def _batch_norm(lib: Any, x: Any, *wb: Any, training: bool, affine: bool, momentum: float,
+                eps: float, rm: Any, rv: Any) -> Any:
+    rm_t, rv_t = _opt(lib, None if rm is None else rm.copy()), _opt(lib, None if rv is None
+                                                                    else rv.copy())
+    w, b = wb if affine else (None, None)
+    y = nnf(lib).batch_norm(x, rm_t, rv_t, w, b, training=training, momentum=momentum, eps=eps)
+    return (y,) if rm_t is None else (y, rm_t, rv_t)
+
+
+@st.composite
+def layer_norm_args(draw: Any, affines: tuple[str, ...] = ("none", "weight", "both")) -> Drawn:
+    """Inputs with 1 to 3 normalised trailing dims (sometimes not the input's: an error)."""
+    shape = draw(shapes(min_dims=1, max_dims=4, min_side=1, max_side=3))
+    k = draw(st.integers(1, len(shape)))
+    normalized = shape[len(shape) - k:]
+    if draw(st.integers(0, 9)) == 0:
+        normalized = (normalized[0] + 1,) + normalized[1:]
+    arrays = [draw(array(shape, SPREAD, unique=True))]
+    params: dict[str, Any] = {"normalized": normalized, "eps": draw(st.sampled_from([1e-5, 0.1])),
+                              "affine": draw(st.sampled_from(affines))}
+    if params["affine"] in ("weight", "both"):
+        arrays.append(draw(array(normalized, POS)))
+    if params["affine"] in ("bias", "both"):
+        arrays.append(draw(array(normalized)))
+    return arrays, params
+
+
+def _layer_norm(lib: Any, x: Any, *wb: Any, normalized: tuple[int, ...], eps: float,
+                affine: str) -> Any:
+    w, b = {"none": (None, None), "weight": (*wb, None), "bias": (None, *wb),
+            "both": wb}[affine]
+    return nnf(lib).layer_norm(x, normalized, w, b, eps)
+
+
+@st.composite
+def embedding_args(draw: Any) -> Drawn:
+    """A (rows, dim) table; int64/int32 indices (sometimes out of range, or float: errors),
+    padding_idx (negative too), scale_grad_by_freq."""
+    rows, dim = draw(st.integers(1, 5)), draw(st.integers(0, 3))
+    ishape = draw(shapes(max_dims=3, max_side=4))
+    bad = draw(st.integers(0, 9)) == 0
+    idx = draw(int_array(ishape, -1 if bad else 0, rows if bad else rows - 1))
+    return [draw(array((rows, dim)))], {
+        "idx": idx, "dtype": draw(st.sampled_from(["int64", "int32", "int64", "float64"])),
+        "padding_idx": draw(st.none() | st.integers(-rows - 1, rows)),
+        "freq": draw(st.booleans())}
+
+
+def _embedding(lib: Any, w: Any, *, idx: np.ndarray, dtype: str, padding_idx: Any,
+               freq: bool) -> Any:
+    i = lib.tensor(idx, dtype=getattr(lib, dtype))
+    return nnf(lib).embedding(i, w, padding_idx=padding_idx, scale_grad_by_freq=freq)
+
+
+@st.composite
+def prelu_args(draw: Any) -> Drawn:
+    """Inputs of 0 to 4 dims, one weight or one per channel (dim 1), sometimes mismatched."""
+    shape = draw(shapes(max_dims=4, max_side=3))
+    channels = shape[1] if len(shape) >= 2 else 1
+    n = draw(st.sampled_from([1, channels, channels, channels + 1]))
+    wshape = draw(st.sampled_from([(n,), (n,), ()] if n == 1 else [(n,)]))
+    return [draw(array(shape, JOINS)), draw(array(wshape))], {}
+
+
+@st.composite
+def attention_args(draw: Any, batch_dims: int = 1) -> Drawn:
+    """query (..., L, E), key (..., S, E), value (..., S, Ev) with broadcast batch dims; no
+    mask, a bool or float mask broadcast to (..., L, S), or is_causal; a scale or None."""
+    batch_q, batch_k = draw(hnp.mutually_broadcastable_shapes(
+        num_shapes=2, min_dims=batch_dims - 1, max_dims=batch_dims, min_side=1,
+        max_side=2)).input_shapes
+    length, source = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    e, ev = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    arrays = [draw(array(batch_q + (length, e))), draw(array(batch_k + (source, e))),
+              draw(array(batch_k + (source, ev)))]
+    mask = draw(st.sampled_from(["none", "bool", "float", "causal"]))
+    params: dict[str, Any] = {"mask": mask, "scale": draw(st.none() | floats(0.1, 2))}
+    mshape = draw(st.sampled_from([(length, source), (1, source), (length, 1)]))
+    if mask == "bool":
+        params["m"] = draw(hnp.arrays(np.bool_, mshape))
+    elif mask == "float":
+        arrays.append(draw(array(mshape, st.one_of(REAL, st.just(-math.inf)))))
+    return arrays, params
+
+
+def with_smoothing(strategy: st.SearchStrategy[Drawn]) -> st.SearchStrategy[Drawn]:
+    """``strategy``'s draws with a ``smoothing`` parameter (label_smoothing) added."""
+    return st.tuples(strategy, st.sampled_from([0.0, 0.05, 0.3, 1.0])).map(
+        lambda t: (t[0][0], {**t[0][1], "smoothing": t[1]}))
+
+
+def _attention(lib: Any, q: Any, k: Any, v: Any, *fm: Any, mask: str, scale: Any,
+               m: Any = None) -> Any:
+    attn_mask = fm[0] if fm else (lib.tensor(m) if m is not None else None)
+    return nnf(lib).scaled_dot_product_attention(q, k, v, attn_mask=attn_mask,
+                                                 is_causal=mask == "causal", scale=scale)
+
+
 def _shape_of(lib: Any, fn: str, size: tuple[int, ...], form: str, dtype: str | None) -> Any:
     args = size if form == "varargs" and size else (size,) if form == "tuple" else (list(size),)
     x = getattr(lib, fn)(*args, dtype=dt(lib, dtype))
@@ -1428,6 +1549,41 @@ ROWS: list[Row] = [
     # -- nn.functional ---------------------------------------------------------------------------
     Row("linear", ("F.linear",), linear_args(), _linear, True),
     Row("linear_empty", ("F.linear",), linear_args(empty=True), _linear),
+    # -- normalisation, embeddings, activations and attention (issue 10) ------------------------
+    Row("batch_norm", ("F.batch_norm",), batch_norm_args(), _batch_norm, True, rtol=1e-8,
+        atol=1e-10),
+    Row("layer_norm", ("F.layer_norm",), layer_norm_args(), _layer_norm, True, rtol=1e-8,
+        atol=1e-10),
+    # (a bias without a weight: PyTorch's second derivative fails, "Expected a proper Tensor")
+    Row("layer_norm_bias_only", ("F.layer_norm",), layer_norm_args(affines=("bias",)),
+        _layer_norm, rtol=1e-8, atol=1e-10),
+    Row("embedding", ("F.embedding",), embedding_args(), _embedding),
+    Row("elu", ("F.elu",), unary(JOINS, alpha=st.sampled_from([1.0, 0.5, -0.3, 2.0])),
+        lambda m, a, alpha: nnf(m).elu(a, alpha), True),
+    Row("silu", ("F.silu",), unary(WIDE), lambda m, a: nnf(m).silu(a), True),
+    Row("mish", ("F.mish",), unary(WIDE), lambda m, a: nnf(m).mish(a), True, rtol=1e-8),
+    Row("hardtanh", ("F.hardtanh",),
+        unary(JOINS, lo=st.sampled_from([-1.0, 0.0, -3.0]), hi=st.sampled_from([1.0, 6.0, -2.0])),
+        lambda m, a, lo, hi: nnf(m).hardtanh(a, lo, hi), True),
+    Row("relu6", ("F.relu6",), unary(JOINS), lambda m, a: nnf(m).relu6(a), True),
+    Row("softsign", ("F.softsign",), unary(JOINS), lambda m, a: nnf(m).softsign(a), True),
+    # (PyTorch's backward multiplies by 1/6 rounded to float32, also in float64: 3e-8 apart)
+    Row("hardsigmoid", ("F.hardsigmoid",), unary(JOINS), lambda m, a: nnf(m).hardsigmoid(a),
+        rtol=1e-7),
+    Row("hardswish", ("F.hardswish",), unary(JOINS), lambda m, a: nnf(m).hardswish(a), True),
+    Row("prelu", ("F.prelu",), prelu_args(), lambda m, a, w: nnf(m).prelu(a, w), True),
+    Row("scaled_dot_product_attention", ("F.scaled_dot_product_attention",), attention_args(),
+        _attention, True, rtol=1e-8, atol=1e-10),
+    # (4-D inputs: PyTorch may take its CPU flash kernel, which has no second derivative)
+    Row("scaled_dot_product_attention_4d", ("F.scaled_dot_product_attention",),
+        attention_args(batch_dims=2), _attention, rtol=1e-8, atol=1e-10),
+    Row("cross_entropy_smoothing_ignore_index", ("F.cross_entropy",), with_smoothing(class_args()),
+        lambda m, x, *r, smoothing, **p: _class_loss(m, x, *r, which="ce", smoothing=smoothing,
+                                                     **p), True, rtol=1e-8),
+    Row("cross_entropy_probs_smoothing", ("F.cross_entropy",),
+        with_smoothing(class_args(probs_target=True)),
+        lambda m, x, *r, smoothing, **p: _class_loss(m, x, *r, which="ce", smoothing=smoothing,
+                                                     **p), True, rtol=1e-8),
     Row("mse_loss", ("F.mse_loss",), same_shape_pair(),
         lambda m, x, y, reduction: nnf(m).mse_loss(x, y, reduction=reduction), True),
     Row("l1_loss", ("F.l1_loss",), same_shape_pair(b=AWAY),

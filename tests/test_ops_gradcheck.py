@@ -263,6 +263,30 @@ CASES = [
          u(4, 3, lo=-3, hi=3), u(4, 3, lo=0, hi=1)),
     case("bce_with_logits_sum", lambda x, y: F.binary_cross_entropy_with_logits(
         x, y, reduction="sum"), u(5, lo=-3, hi=3), u(5, lo=0, hi=1)),
+    # -- normalisation, embeddings, activations and attention (issue 10) -------------------------
+    case("batch_norm_train", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+         u(4, 3, 2), pos(3), u(3)),
+    case("batch_norm_eval", lambda x, w, b: F.batch_norm(
+        x, mt.tensor([0.1, -0.2, 0.3], dtype=mt.float64),
+        mt.tensor([0.5, 1.0, 2.0], dtype=mt.float64), w, b), u(4, 3), pos(3), u(3)),
+    case("layer_norm", lambda x, w, b: F.layer_norm(x, (3, 2), w, b), u(4, 3, 2), pos(3, 2),
+         u(3, 2)),
+    # (scale_grad_by_freq scales the true gradient on purpose: compared with PyTorch instead)
+    case("embedding", lambda w: F.embedding(mt.tensor([[0, 2, 2], [1, 0, 3]]), w),
+         u(4, 3), smooth=False),
+    case("elu", lambda a: F.elu(a, alpha=0.7), away(3, 4)),
+    case("silu", lambda a: F.silu(a), u(3, 4, lo=-4, hi=4)),
+    case("mish", lambda a: F.mish(a), u(3, 4, lo=-4, hi=4)),
+    case("hardtanh", lambda a: F.hardtanh(a, -0.5, 0.5), grid(3, 4, offset=0.01), smooth=False),
+    case("relu6", lambda a: F.relu6(a * 8.0), grid(3, 4, offset=0.01), smooth=False),
+    case("softsign", lambda a: F.softsign(a), away(3, 4)),
+    case("hardsigmoid", lambda a: F.hardsigmoid(a * 5.0), grid(3, 4, offset=0.01), smooth=False),
+    case("hardswish", lambda a: F.hardswish(a * 5.0), grid(3, 4, offset=0.01)),
+    case("prelu", lambda a, w: F.prelu(a, w), away(2, 3, 2), u(3)),
+    case("attention_masked", lambda q, k, v, m: F.scaled_dot_product_attention(
+        q, k, v, attn_mask=m), u(2, 3, 4), u(2, 5, 4), u(2, 5, 2), u(3, 5)),
+    case("attention_causal", lambda q, k, v: F.scaled_dot_product_attention(
+        q, k, v, is_causal=True, scale=0.7), u(2, 3, 4), u(2, 5, 4), u(2, 5, 2)),
 ]
 
 

@@ -20,3 +20,25 @@ __all__ = [
 from .flatten import Unflatten  # noqa: E402
 
 __all__ += ["Unflatten"]
+
+# -- normalisation, embeddings, activations and containers (issue 10) --
+from .activation import (  # noqa: E402
+    ELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    Mish,
+    PReLU,
+    ReLU6,
+    SiLU,
+    Softsign,
+)
+from .module import ModuleDict, ParameterDict, ParameterList  # noqa: E402
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: E402
+from .sparse import Embedding  # noqa: E402
+
+__all__ += [
+    "BatchNorm1d", "BatchNorm2d", "ELU", "Embedding", "Hardsigmoid", "Hardswish", "Hardtanh",
+    "LayerNorm", "Mish", "ModuleDict", "PReLU", "ParameterDict", "ParameterList", "ReLU6",
+    "SiLU", "Softsign",
+]

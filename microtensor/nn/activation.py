@@ -4,9 +4,13 @@ checks its argument)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..autograd.grad_mode import no_grad
+from ..creation import full
 from ..tensor import Tensor
 from . import functional as F
-from .module import Module
+from .module import Module, Parameter
 
 
 class Sigmoid(Module):
@@ -100,3 +104,130 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+# -- more activations (issue 10) ------------------------------------------------------------------
+
+class _Inplace(Module):
+    """An activation with PyTorch's ``inplace`` flag (accepted; the output is always new)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ELU(Module):
+    """y = x if x > 0 else alpha (exp(x) - 1)"""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """elu(input, alpha)"""
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SiLU(_Inplace):
+    """y = x sigmoid(x) (also called swish)"""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """silu(input)"""
+        return F.silu(input)
+
+
+class Mish(_Inplace):
+    """y = x tanh(softplus(x))"""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """mish(input)"""
+        return F.mish(input)
+
+
+class Hardtanh(Module):
+    """y = min(max(x, min_val), max_val)"""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        if max_val <= min_val:
+            raise AssertionError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.min_val = min_val
+        self.max_val = max_val
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """hardtanh(input, min_val, max_val)"""
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return (f"min_val={self.min_val}, max_val={self.max_val}"
+                + (", inplace=True" if self.inplace else ""))
+
+
+class ReLU6(_Inplace):
+    """y = min(max(x, 0), 6)"""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """relu6(input)"""
+        return F.relu6(input)
+
+
+class Softsign(Module):
+    """y = x / (1 + |x|)"""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """softsign(input)"""
+        return F.softsign(input)
+
+
+class Hardsigmoid(_Inplace):
+    """y = min(max(x / 6 + 1/2, 0), 1)"""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """hardsigmoid(input)"""
+        return F.hardsigmoid(input)
+
+
+class Hardswish(_Inplace):
+    """y = x min(max(x + 3, 0), 6) / 6"""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """hardswish(input)"""
+        return F.hardswish(input)
+
+
+class PReLU(Module):
+    """y = x if x > 0 else a x, with a learnable ``a``: one, or one per channel (dim 1).
+
+    Args:
+        num_parameters: 1, or the number of channels.
+        init: the initial value of a.
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        if device not in (None, "cpu"):
+            raise ValueError(f"PReLU: only device='cpu' is supported, got {device!r}")
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(full((num_parameters,), init, dtype=dtype))
+
+    def reset_parameters(self) -> None:
+        """Every a back to ``init``."""
+        with no_grad():
+            self.weight.fill_(self.init)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """prelu(input, weight)"""
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..autograd.engine import format_shape as _fmt
 from ..dtypes import promote_types
+from ..ops import elementwise
+from ..ops import norm as norm_ops
 from ..random import generator
-from ..tensor import Tensor, broadcast_shapes
+from ..tensor import Tensor, broadcast_shapes, where
 from . import fused
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -581,3 +584,316 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
+
+
+# -- normalisation, embeddings, activations and attention (issue 10) ------------------------------
+# These call the ops of ops/norm.py (BatchNorm, LayerNorm, Embedding, SafeSoftmax) and the
+# activation ops at the end of ops/elementwise.py; mish, softsign and attention are composed.
+
+def _check_float_input(input: Any, fn: str, kernel: str) -> None:  # noqa: A002
+    _check_tensor(input, fn, "input", 1)
+    _check_floating(input, kernel)
+
+
+def _check_same_dtype(input: Tensor, others: tuple[Tensor | None, ...]) -> None:  # noqa: A002
+    """PyTorch's CPU kernels refuse parameters whose dtype is not the input's."""
+    for t in others:
+        if t is not None and t.dtype != input.dtype:
+            raise RuntimeError(f"mixed dtype (CPU): all inputs must share same datatype (the "
+                               f"input is {input.dtype}, a parameter or statistic is {t.dtype}; "
+                               f"convert it with {_conversion(input.dtype)})")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
+               running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1), for inputs (N, C) or
+    (N, C, ...).
+
+    With ``training`` the mean and the biased variance are the batch's (over every dim but
+    dim 1), and ``running_mean``/``running_var`` (if given) are updated in place:
+    r = (1 - momentum) r + momentum s, with the unbiased variance for ``running_var``.
+    Otherwise the running statistics are used.
+    """
+    _check_tensor(input, "batch_norm", "input", 1)
+    for value, arg, pos in ((running_mean, "running_mean", 2), (running_var, "running_var", 3),
+                            (weight, "weight", 4), (bias, "bias", 5)):
+        if value is not None:
+            _check_tensor(value, "batch_norm", arg, pos)
+    if not isinstance(momentum, (int, float)):
+        raise TypeError(f"batch_norm(): argument 'momentum' (position 7) must be float, not "
+                        f"{_type_name(momentum)}")
+    if input.ndim < 2:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got "
+                         f"1): batch_norm needs an input (N, C) or (N, C, ...), got shape "
+                         f"{_fmt(input.shape)}")
+    if training and input.shape[0] * math.prod(input.shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"microtensor.Size({list(input.shape)})")
+    if not training and running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    if not training and running_var is None:
+        raise RuntimeError("running_var must be defined in evaluation mode")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be "
+                         "None")
+    channels = input.shape[1]
+    for value, what in ((running_mean, "running_mean"), (running_var, "running_var"),
+                        (weight, "weight"), (bias, "bias")):
+        if value is not None and value.numel() != channels:
+            raise RuntimeError(f"{what} should contain {channels} elements not {value.numel()}")
+    _check_floating(input, "batch_norm")
+    _check_same_dtype(input, (running_mean, running_var, weight, bias))
+    for value, what in ((running_mean, "running_mean"), (running_var, "running_var")):
+        if value is not None and value.requires_grad:
+            raise RuntimeError(f"The function 'native_batch_norm' is not differentiable with "
+                               f"respect to argument '{what}'. This input cannot have "
+                               f"requires_grad True.")
+    weight = None if weight is None else weight.reshape(channels)
+    bias = None if bias is None else bias.reshape(channels)
+    if training:
+        if input.numel() == 0:  # an empty batch: nothing to normalise, the statistics stay
+            shape = (1, channels) + (1,) * (input.ndim - 2)
+            out = input * 1.0 if weight is None else input * weight.reshape(shape)
+            return out if bias is None else out + bias.reshape(shape)
+        return norm_ops.BatchNorm.apply(input, weight, bias, running_mean, running_var,
+                                        momentum=float(momentum), eps=eps)
+    # Evaluation: an affine map per channel, y = x * a + c with a = weight / sqrt(var + eps)
+    # and c = bias - mean * a (as PyTorch computes it).
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    scale = (running_var + eps) ** -0.5
+    if weight is not None:
+        scale = scale * weight
+    shift = -(running_mean * scale)
+    if bias is not None:
+        shift = shift + bias
+    return input * scale.reshape(shape) + shift.reshape(shape)
+
+
+def _shape_list(shape: tuple[int, ...]) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int],  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias, the mean and the biased variance taken
+    over the last ``len(normalized_shape)`` dims of x (which must equal ``normalized_shape``).
+    """
+    _check_tensor(input, "layer_norm", "input", 1)
+    if not (isinstance(normalized_shape, (tuple, list))
+            and all(isinstance(n, (int, np.integer)) for n in normalized_shape)):
+        raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple "
+                        f"of ints, not {_type_name(normalized_shape)}")
+    shape = tuple(int(n) for n in normalized_shape)
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    for value, what in ((weight, "weight"), (bias, "bias")):
+        if value is not None:
+            _check_tensor(value, "layer_norm", what, 3 if what == "weight" else 4)
+            if tuple(value.shape) != shape:
+                raise RuntimeError(f"Expected {what} to be of same shape as normalized_shape, but "
+                                   f"got {what} of shape {_shape_list(value.shape)} and "
+                                   f"normalized_shape = {_shape_list(shape)}")
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
+        raise RuntimeError(f"Given normalized_shape={_shape_list(shape)}, expected input with "
+                           f"shape [*, {_shape_list(shape)[1:-1]}], but got input of size"
+                           f"{_shape_list(input.shape)}")
+    _check_floating(input, "LayerNormKernelImpl")
+    _check_same_dtype(input, (weight, bias))
+    return norm_ops.LayerNorm.apply(input, weight, bias, ndim=len(shape), eps=eps)
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # noqa: A002
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """The rows of ``weight`` picked by the integer indices ``input``: output shape
+    input.shape + (embedding_dim,).
+
+    ``padding_idx``: the gradient of that row stays 0. ``scale_grad_by_freq``: each row's
+    gradient is divided by how often its index occurs in ``input``. ``max_norm`` and
+    ``sparse=True`` are not supported (an error says so).
+    """
+    _check_tensor(input, "embedding", "input", 1)
+    _check_tensor(weight, "embedding", "weight", 2)
+    if padding_idx is not None:
+        if padding_idx > 0 and padding_idx >= weight.shape[0]:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            if padding_idx < -weight.shape[0]:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = weight.shape[0] + padding_idx
+    if max_norm is not None:
+        raise NotImplementedError("embedding: max_norm is not supported by microtensor (it "
+                                  "renormalises rows of the weight in place); renormalise the "
+                                  "weight yourself under no_grad, or use max_norm=None")
+    if sparse:
+        raise NotImplementedError("embedding: sparse=True is not supported by microtensor (it has "
+                                  "no sparse gradients); use sparse=False")
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if input.dtype not in (np.dtype(np.int64), np.dtype(np.int32)):
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got "
+                           f"{_torch_name(input.dtype)} ({input.dtype}) instead (while checking "
+                           f"arguments for embedding); convert the indices with input.long()")
+    return norm_ops.Embedding.apply(weight, input, padding_idx=padding_idx,
+                                    scale_grad_by_freq=bool(scale_grad_by_freq))
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x if x > 0 else alpha (exp(x) - 1)  (``inplace`` is accepted; the result is new)"""
+    _check_float_input(input, "elu", "elu_cpu")
+    return elementwise.Elu.apply(input, alpha=alpha)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x sigmoid(x) (also called swish)"""
+    _check_float_input(input, "silu", "silu_cpu")
+    return elementwise.Silu.apply(input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x tanh(softplus(x))"""
+    _check_float_input(input, "mish", "mish_cpu")
+    return input * input.softplus(1.0, math.inf).tanh()
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
+             inplace: bool = False) -> Tensor:
+    """min(max(x, min_val), max_val); the gradient is 0 at the bounds and outside them"""
+    _check_tensor(input, "hardtanh", "input", 1)
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if input.dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    return elementwise.Hardtanh.apply(input, min_val=min_val, max_val=max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """min(max(x, 0), 6) (hardtanh between 0 and 6)"""
+    _check_tensor(input, "relu6", "input", 1)
+    if input.dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    return elementwise.Hardtanh.apply(input, min_val=0.0, max_val=6.0)
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """x / (1 + |x|)"""
+    _check_tensor(input, "softsign", "input", 1)
+    if input.dtype.kind == "b":
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return input / (input.abs() + 1)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """min(max(x / 6 + 1/2, 0), 1)"""
+    _check_float_input(input, "hardsigmoid", "hardsigmoid_cpu")
+    return elementwise.Hardsigmoid.apply(input)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x min(max(x + 3, 0), 6) / 6"""
+    _check_float_input(input, "hardswish", "hardswish_cpu")
+    return elementwise.Hardswish.apply(input)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """x if x > 0 else weight x, with one weight, or one per channel (dim 1 of x)"""
+    _check_tensor(input, "prelu", "input", 1)
+    _check_tensor(weight, "prelu", "weight", 2)
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.ndim}")
+    n = weight.numel()
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if n != 1 and n != channels:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                           f"parameter numbers = {n} and channel size = {channels}.")
+    _check_floating(input, "prelu_cpu")
+    _check_same_dtype(input, (weight,))
+    # One weight: a 0-d tensor (broadcasts to any input); one per channel: (C, 1, ..., 1).
+    weight = weight.reshape((n,) + (1,) * (input.ndim - 2) if n != 1 else ())
+    return elementwise.Prelu.apply(input, weight)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(query key^T * scale + mask) value, over inputs (..., L, E), (..., S, E) and
+    (..., S, Ev), giving (..., L, Ev).
+
+    ``attn_mask``: a bool mask (True = take part) or a float mask added to the scores,
+    broadcast to (..., L, S). ``is_causal``: the lower-triangular mask (position i attends to
+    j <= i). ``scale`` defaults to 1 / sqrt(E). A row with every position masked gives zeros
+    (as PyTorch). ``dropout_p`` drops attention weights (always, like PyTorch's function: pass
+    0.0 in evaluation). ``enable_gqa``: fewer key/value heads (dim -3) than query heads, each
+    shared by a group of query heads.
+    """
+    for t, arg, pos in ((query, "query", 1), (key, "key", 2), (value, "value", 3)):
+        _check_tensor(t, "scaled_dot_product_attention", arg, pos)
+    if attn_mask is not None:
+        _check_tensor(attn_mask, "scaled_dot_product_attention", "attn_mask", 4)
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(f"Expected query, key, and value to all be  at least 2 dimensional, "
+                           f"but got query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: "
+                           f"{value.ndim} instead.")
+    if not query.dtype == key.dtype == value.dtype:
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {query.dtype} key.dtype: {key.dtype} and value.dtype: "
+                           f"{value.dtype} instead.")
+    _check_floating(query, "scaled_dot_product_attention", "query")
+    if attn_mask is not None and attn_mask.dtype.kind != "b" and attn_mask.dtype != query.dtype:
+        raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
+                           f"dtype, but got attn_mask.dtype: {attn_mask.dtype} and  "
+                           f"query.dtype: {query.dtype} instead.")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
+                           "when is_causal=True")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if key.shape[-1] != query.shape[-1]:
+        raise RuntimeError(f"scaled_dot_product_attention: query of shape {_fmt(query.shape)} "
+                           f"and key of shape {_fmt(key.shape)} must have the same last "
+                           f"dimension (the embedding size E)")
+    if value.shape[-2] != key.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention: key of shape {_fmt(key.shape)} and "
+                           f"value of shape {_fmt(value.shape)} must have the same sequence "
+                           f"length S (dim -2)")
+    if enable_gqa:
+        key, value = _repeat_kv_heads(query, key, value)
+    length, source = query.shape[-2], key.shape[-2]
+    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * s
+    if is_causal:
+        causal = Tensor._make(np.tril(np.ones((length, source), dtype=bool)))
+        scores = where(causal, scores, -math.inf)
+    elif attn_mask is not None:
+        if attn_mask.dtype.kind == "b":
+            scores = where(attn_mask, scores, -math.inf)
+        else:
+            scores = scores + attn_mask
+    weights = norm_ops.SafeSoftmax.apply(scores)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value
+
+
+def _repeat_kv_heads(query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor]:
+    """For grouped-query attention: each key/value head repeated for its group of query heads
+    (dim -3)."""
+    if min(query.ndim, key.ndim, value.ndim) < 3:
+        raise RuntimeError("scaled_dot_product_attention: enable_gqa=True needs inputs with a "
+                           "head dimension (..., heads, L, E)")
+    heads, kv_heads = query.shape[-3], key.shape[-3]
+    if value.shape[-3] != kv_heads or heads % kv_heads:
+        raise RuntimeError(f"Number of heads in key and value must divide the number of heads "
+                           f"in query (query has {heads}, key {kv_heads}, value "
+                           f"{value.shape[-3]})")
+    if heads == kv_heads:
+        return key, value
+    group = Tensor._make(np.repeat(np.arange(kv_heads), heads // kv_heads))
+    return key[..., group, :, :], value[..., group, :, :]

@@ -480,3 +480,109 @@ class Sign(PiecewiseConstant):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         return np.sign(x)
+
+
+# -- activations: ELU, SiLU, Hardtanh, Hardswish, PReLU (issue 10) ---------------------------------
+
+class Elu(Function):
+    """y = x if x > 0 else alpha (exp(x) - 1);   dx = g if x > 0 else g alpha exp(x)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        alpha = ctx.kwargs.get("alpha", 1.0)
+        # NOTE: as PyTorch, dx at x = 0 is g alpha, but the second derivative there is 0: the
+        # exp branch sees x only where x < 0.
+        neg = Where.apply(x._data < 0, x, 0.0).exp() * alpha
+        return Where.apply(x._data > 0, g, g * neg)
+
+
+class Silu(Function):
+    """y = x sigmoid(x);   dx = g s (1 + x (1 - s)),  s = sigmoid(x)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return x * stable_sigmoid(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        s = Sigmoid.apply(x)
+        return g * s * (x * (1.0 - s) + 1.0)
+
+
+class Hardtanh(Function):
+    """y = min(max(x, min_val), max_val);   dx = g where min_val < x < max_val, else 0
+    (0 at the bounds, as PyTorch; ``clamp`` passes g there)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, min_val: float = -1.0,
+                max_val: float = 1.0) -> np.ndarray:
+        ctx.save_for_backward((x > min_val) & (x < max_val))
+        return np.minimum(np.maximum(x, min_val), max_val).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (inside,) = ctx.saved_tensors
+        return Where.apply(inside, g, 0.0)
+
+
+class Hardsigmoid(Function):
+    """y = min(max(x / 6 + 1/2, 0), 1);   dx = g / 6 where -3 < x < 3, else 0"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward((x > -3) & (x < 3))
+        return np.minimum(np.maximum(x / 6 + 0.5, 0), 1).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (inside,) = ctx.saved_tensors
+        return Where.apply(inside, g / 6.0, 0.0)
+
+
+class Hardswish(Function):
+    """y = x min(max(x + 3, 0), 6) / 6;   dx = 0 where x <= -3, g (x / 3 + 1/2) where
+    -3 < x < 3, g where x >= 3  (PyTorch's choice at the joins)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return (x * np.minimum(np.maximum(x + 3, 0), 6) / 6).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        # x enters only strictly inside (-3, 3): the second derivative is 0 at the joins.
+        xd = x._data
+        mid = Where.apply((xd > -3) & (xd < 3), x, 0.0) / 3.0 + 0.5
+        return g * Where.apply(xd <= -3, 0.0, Where.apply(xd >= 3, 1.0, mid))
+
+
+class Prelu(Function):
+    """y = x if x > 0 else w x  (w broadcast to x);   dx = g if x > 0 else g w,
+    dw = 0 if x > 0 else g x"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x, w)
+        return np.where(x > 0, x, w * x).astype(np.result_type(x, w), copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+        x, w = ctx.saved_tensors
+        pos, neg = x._data > 0, x._data < 0
+        dx = dw = None
+        # NOTE: as PyTorch, x = 0 takes the slope w, but the cross second derivatives (of dx
+        # by w, of dw by x) are 0 there: w and x enter through the x < 0 branch only.
+        if ctx.needs_input_grad[0]:
+            dx = Where.apply(pos, g, Where.apply(neg, g * w, g * w.detach()))
+        if ctx.needs_input_grad[1]:
+            dw = Where.apply(neg, g * x, 0.0)
+        return dx, dw
