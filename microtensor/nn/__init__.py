@@ -2,7 +2,7 @@
 ``functional`` (the same names as ``torch.nn``)."""
 
 from . import functional, init
-from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .dropout import Dropout
 from .flatten import Flatten
 from .linear import Identity, Linear
@@ -15,3 +15,4 @@ __all__ = [
     "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus",
     "Tanh", "functional", "init",
 ]
+__all__ += ["GELU"]

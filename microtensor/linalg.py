@@ -1,0 +1,111 @@
+"""``microtensor.linalg``: the norms of ``torch.linalg`` (``norm``, ``vector_norm``,
+``matrix_norm``), built on ``Tensor.norm`` (the ``Norm`` op), ``abs``, ``sum`` and
+``amax``/``amin``. Matrix norms that need singular values (ord 2, -2 and "nuc") are not
+supported: they raise ``NotImplementedError``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from . import dtypes
+from .tensor import Tensor, _scalar_name, _type_name
+
+__all__ = ["matrix_norm", "norm", "vector_norm"]
+
+Dim = int | Sequence[int] | None
+
+
+def _prepare(x: Any, name: str, dtype: Any) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"linalg.{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{_type_name(x)}")
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+        if dtype.kind != "f":
+            raise RuntimeError(f"linalg.{name}: dtype should be floating point, but got "
+                               f"{_scalar_name(dtype)}")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as "
+                           f"input. Got {_scalar_name(x.dtype)}")
+    return x if dtype is None else x.to(dtype)
+
+
+def vector_norm(x: Tensor, ord: float = 2, dim: Dim = None,  # noqa: A002
+                keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The vector ``ord``-norm of ``x`` over ``dim`` (every element by default):
+    (sum |x|**ord)**(1/ord); inf: max |x|; -inf: min |x|; 0: the number of nonzeros."""
+    x = _prepare(x, "vector_norm", dtype)
+    if isinstance(ord, str) or isinstance(ord, bool):
+        raise TypeError(f"linalg.vector_norm(): argument 'ord' must be Number, not "
+                        f"{_type_name(ord)}")
+    if ord < 0 and not math.isinf(ord):
+        raise NotImplementedError(f"linalg.vector_norm: negative ord ({ord}) other than -inf is "
+                                  f"not supported by microtensor")
+    if dim is None and keepdim:
+        dim = tuple(range(x.ndim))
+    return x.norm(ord, dim, keepdim)
+
+
+def matrix_norm(A: Tensor, ord: float | str = "fro", dim: tuple[int, int] = (-2, -1),  # noqa: A002
+                keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The matrix norm of ``A`` over the two dims ``dim`` (the last two by default): "fro"
+    (sqrt of the sum of squares), 1 / -1 (largest / smallest column sum of |A|), inf / -inf
+    (largest / smallest row sum of |A|)."""
+    A = _prepare(A, "matrix_norm", dtype)
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    dims = tuple(dim)
+    if len(dims) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           f"{' '.join(map(str, dims))}")
+    rows, cols = (d % A.ndim if -A.ndim <= d < A.ndim else d for d in dims)
+    if not (0 <= rows < A.ndim and 0 <= cols < A.ndim):
+        A.size(dims[0]), A.size(dims[1])  # PyTorch's IndexError for a dim out of range
+    if rows == cols:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dims[0]}, "
+                           f"{dims[1]})")
+    if ord in ("nuc", 2, -2):
+        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular values, "
+                                  f"which microtensor does not compute; use 'fro', 1, -1, inf "
+                                  f"or -inf")
+    if ord == "fro":
+        return A.norm("fro", dims, keepdim)
+    if ord in (1, -1):
+        sums, over = A.abs().sum(rows, keepdim=True), cols
+    elif ord in (math.inf, -math.inf):
+        sums, over = A.abs().sum(cols, keepdim=True), rows
+    else:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    out = sums.amax(over, keepdim=True) if ord > 0 else sums.amin(over, keepdim=True)
+    return out if keepdim else out.squeeze((rows, cols))
+
+
+def norm(A: Tensor, ord: float | str | None = None, dim: Dim = None,  # noqa: A002
+         keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """A vector or matrix norm, as ``torch.linalg.norm``: with ``dim`` an int (or one dim), the
+    vector norm; with two dims, the matrix norm; without ``dim``, the 2-norm of all elements
+    (``ord`` None), or for a 1-D / 2-D input its vector / matrix ``ord``-norm."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None:
+        dim = tuple(dim)
+        if len(dim) not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. "
+                               f"Got {list(dim)}")
+    if ord is None:
+        if dim is not None and len(dim) == 2:
+            return matrix_norm(A, "fro", dim, keepdim, dtype=dtype)
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if dim is None:
+        if isinstance(A, Tensor) and A.ndim not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
+                               f"be 1D or 2D. Got {A.ndim}D.")
+        dim = tuple(range(A.ndim)) if isinstance(A, Tensor) else None
+    if dim is not None and len(dim) == 2:
+        return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord={ord!r} is a matrix norm; give two dims")
+    return vector_norm(A, ord, dim, keepdim, dtype=dtype)
