@@ -1133,15 +1133,22 @@ class Tensor(TensorBase):
         """True where x is zero"""
         return Tensor._make(np.asarray(np.logical_not(self._data)))
 
-    def _division_operands(self, other: Any, kernel: str) -> tuple[Any, Any]:
-        """Operands of //, % and fmod: PyTorch's promotion; bools refused; integer division by
-        zero raises (as PyTorch: ``RuntimeError: ZeroDivisionError``)."""
+    def _division_operands(self, other: Any, kernel: str, reflected: bool = False) -> tuple[Any,
+                                                                                           Any]:
+        """Operands of //, % and fmod (``other op self`` if ``reflected``): PyTorch's promotion;
+        bools refused; integer division by zero raises (as PyTorch: ``RuntimeError:
+        ZeroDivisionError``) unless the result is empty."""
         a, b = self._operands(other)
-        if a.dtype.kind == "b" and (not isinstance(b, Tensor) or b.dtype.kind == "b"):
+        if reflected:
+            a, b = b, a
+        kinds = [t.dtype.kind if isinstance(t, Tensor) else "b" if isinstance(t, bool) else "x"
+                 for t in (a, b)]
+        if kinds == ["b", "b"]:
             raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
-        if a.dtype.kind in "iub":
-            divisor = b._data if isinstance(b, Tensor) else b
-            if np.any(np.asarray(divisor) == 0):
+        if self.dtype.kind in "iub":
+            divisor = b._data if isinstance(b, Tensor) else np.asarray(b)
+            size = math.prod(broadcast_shapes(self.shape, divisor.shape))
+            if size and divisor.dtype.kind in "iub" and (divisor == 0).any():
                 raise RuntimeError("ZeroDivisionError")
         return a, b
 
@@ -1154,8 +1161,7 @@ class Tensor(TensorBase):
         return self.floor_divide(other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        b, a = self._operands(other)
-        return _as_tensor(a).floor_divide(b) if not isinstance(a, Tensor) else a.floor_divide(b)
+        return FloorDivide.apply(*self._division_operands(other, "div_floor_cpu", True))
 
     def remainder(self, other: Any) -> Tensor:
         """self - other * floor(self / other): the sign of other, as Python's %"""
@@ -1165,8 +1171,7 @@ class Tensor(TensorBase):
         return self.remainder(other)
 
     def __rmod__(self, other: Any) -> Tensor:
-        b, a = self._operands(other)
-        return _as_tensor(a).remainder(b) if not isinstance(a, Tensor) else a.remainder(b)
+        return Remainder.apply(*self._division_operands(other, "remainder_cpu", True))
 
     def fmod(self, other: Any) -> Tensor:
         """self - other * trunc(self / other): the sign of self, as C's fmod"""

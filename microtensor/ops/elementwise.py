@@ -435,9 +435,9 @@ class Rsqrt(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):  # nan below 0, inf at 0
-            y = 1.0 / np.sqrt(x)
+            y = np.reciprocal(np.sqrt(x))
         ctx.save_for_backward(y)
-        return y.astype(x.dtype, copy=False)
+        return y
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Grad:
@@ -580,7 +580,7 @@ class RoundedQuotient(Function):
 
 class Remainder(Function):
     """z = a - b * floor(a / b), the sign of b (Python's %);
-    da = g,  db = -g * floor(a / b)"""
+    da = g,  db = -g * floor(a / b)  (none when a is a number: PyTorch defines none)"""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -592,6 +592,8 @@ class Remainder(Function):
     def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
+        if db and not isinstance(a, TensorBase):  # (a number % a tensor: as PyTorch)
+            raise RuntimeError("derivative for aten::remainder is not implemented")
         return (g if da else None), (-(g * RoundedQuotient.apply(a, b)) if db else None)
 
 

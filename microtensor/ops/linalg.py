@@ -169,7 +169,8 @@ class Einsum(Function):
             for j, (s, o) in enumerate(zip(subs, operands, strict=True)):
                 if j != i:
                     terms.append(s)
-                    args.append(o)
+                    full = tuple(sizes[c] for c in s)  # (size-1 dims broadcast in forward)
+                    args.append(o if o.shape == full else o.expand(full))
             free = iter(c for c in _LETTERS if c not in set(lhs + out))
             target = ""
             for c in subs[i]:
