@@ -619,13 +619,16 @@ class Gelu(Function):
     approximate="tanh": Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))) / 2;
     dx = g * (Phi(x) + x Phi'(x))"""
 
+    # NOTE: computed in float64 and rounded once: in float32, 1 + erf(x) loses digits for x << 0.
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, approximate: str = "none") -> np.ndarray:
         ctx.save_for_backward(x)
+        w = x.astype(np.float64)
         if approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
-            return (0.5 * x * (1.0 + np.tanh(inner))).astype(x.dtype, copy=False)
-        return (0.5 * x * (1.0 + special.erf(x * _SQRT_HALF))).astype(x.dtype, copy=False)
+            cdf = 0.5 * (1.0 + np.tanh(_SQRT_2_OVER_PI * (w + 0.044715 * w * w * w)))
+        else:
+            cdf = 0.5 * special.erfc(w * -_SQRT_HALF)  # (1 + erf(x / sqrt 2)) / 2, no cancellation
+        return (w * cdf).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Grad:

@@ -46,7 +46,15 @@ def _erfc_fraction(x: np.ndarray) -> np.ndarray:
     f = x.copy()
     for k in range(depth, 0, -1):
         f = x + (k / 2.0) / f
-    return np.exp(-x * x) / (math.sqrt(math.pi) * f)
+    return _exp_minus_square(x) / (math.sqrt(math.pi) * f)
+
+
+def _exp_minus_square(x: np.ndarray) -> np.ndarray:
+    """exp(-x^2) without the rounding error of x * x, which exp magnifies by x^2 (Cephes'
+    trick): x = z + d with z a multiple of 1/16, so z * z is exact, and
+    exp(-x^2) = exp(-z^2) exp(-d (x + z))."""
+    z = np.round(x * 16.0) / 16.0
+    return np.exp(-z * z) * np.exp(-(x - z) * (x + z))
 
 
 def erf(x: np.ndarray) -> np.ndarray:
