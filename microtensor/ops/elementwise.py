@@ -622,25 +622,45 @@ class Gelu(Function):
     # NOTE: computed in float64 and rounded once: in float32, 1 + erf(x) loses digits for x << 0.
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, approximate: str = "none") -> np.ndarray:
-        ctx.save_for_backward(x)
         w = x.astype(np.float64)
         if approximate == "tanh":
+            ctx.save_for_backward(x)
             cdf = 0.5 * (1.0 + np.tanh(_SQRT_2_OVER_PI * (w + 0.044715 * w * w * w)))
         else:
             cdf = 0.5 * special.erfc(w * -_SQRT_HALF)  # (1 + erf(x / sqrt 2)) / 2, no cancellation
+            ctx.save_for_backward(x, cdf.astype(x.dtype))
         return (w * cdf).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Grad:
-        (x,) = ctx.saved_tensors
         if ctx.kwargs.get("approximate", "none") == "tanh":
+            (x,) = ctx.saved_tensors
             x2 = x * x
             t = (x * (x2 * 0.044715 + 1.0) * _SQRT_2_OVER_PI).tanh()
             d_inner = (x2 * (3 * 0.044715) + 1.0) * _SQRT_2_OVER_PI
             return g * ((t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * d_inner)
-        cdf = ((x * _SQRT_HALF).erf() + 1.0) * 0.5
-        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        x, cdf = ctx.saved_tensors
+        return GeluGrad.apply(g, x, cdf)
+
+
+class GeluGrad(Function):
+    """z = g * (Phi(x) + x phi(x)), the exact GELU's backward as one op (Phi given, phi the
+    normal density);   dg = h * (Phi(x) + x phi(x)),  dx = h * g * phi(x) * (2 - x**2)"""
+
+    # NOTE: one node, and Phi reused from the forward pass instead of a second erf.
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(g, x, cdf)
+        pdf = np.exp(x * x * -0.5) * _INV_SQRT_2PI
         return g * (cdf + x * pdf)
+
+    @staticmethod
+    def backward(ctx: Context, h: Any) -> tuple[Grad, Grad, None]:
+        g, x, cdf = ctx.saved_tensors
+        dg, dx = ctx.needs_input_grad[:2]
+        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        return (GeluGrad.apply(h, x, cdf) if dg else None), \
+            (h * g * pdf * (2.0 - x * x) if dx else None), None
 
 
 _SQRT_HALF = math.sqrt(0.5)
