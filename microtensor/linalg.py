@@ -38,7 +38,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Dim = None,  # noqa: A002
     (sum |x|**ord)**(1/ord); inf: max |x|; -inf: min |x|; 0: the number of nonzeros."""
     x = _prepare(x, "vector_norm", dtype)
     if isinstance(ord, str) or isinstance(ord, bool):
-        raise TypeError(f"linalg.vector_norm(): argument 'ord' must be Number, not "
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
                         f"{_type_name(ord)}")
     if ord < 0 and not math.isinf(ord):
         raise NotImplementedError(f"linalg.vector_norm: negative ord ({ord}) other than -inf is "
@@ -106,6 +106,7 @@ def norm(A: Tensor, ord: float | str | None = None, dim: Dim = None,  # noqa: A0
         dim = tuple(range(A.ndim)) if isinstance(A, Tensor) else None
     if dim is not None and len(dim) == 2:
         return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
-    if isinstance(ord, str):
-        raise RuntimeError(f"linalg.vector_norm: ord={ord!r} is a matrix norm; give two dims")
+    if isinstance(ord, str):  # a matrix norm, given one dim
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           f"{' '.join(map(str, dim or ()))}")
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)

@@ -26,19 +26,18 @@ def einsum(equation: str, *operands: Any) -> Tensor:
                         f"{_type_name(equation)}")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum(): must specify the equation string and at least one operand, "
+                         "or at least one operand and its subscripts list")
     for i, t in enumerate(operands):
         if not isinstance(t, Tensor):
             raise TypeError(f"einsum(): argument 'tensors' must be a tuple of Tensors, but found "
                             f"element of type {_type_name(t)} at pos {i}")
-    if not operands:
-        raise RuntimeError("einsum(): must provide at least one operand")
     explicit = parse_einsum(equation, [t.shape for t in operands])
     for t in operands[1:]:
         if t.dtype != operands[0].dtype:
             raise RuntimeError(f"expected scalar type {_scalar_name(operands[0].dtype)} but "
                                f"found {_scalar_name(t.dtype)}")
-    if operands[0].dtype.kind == "b":
-        raise NotImplementedError("einsum is not implemented for bool tensors")
     return Einsum.apply(*operands, equation=explicit)
 
 
@@ -47,6 +46,8 @@ def var_mean(input: Tensor, dim: int | Sequence[int] | None = None,  # noqa: A00
              correction: float | None = None) -> tuple[Tensor, Tensor]:
     """``(var(input), mean(input))`` over ``dim``, as in ``Tensor.var`` and ``Tensor.mean``."""
     _check_tensor(input, "var_mean")
+    if input.dtype.kind != "f":
+        raise RuntimeError("var_mean only support floating point and complex dtypes")
     var = input.var(dim, unbiased, keepdim, correction=correction)
     return var, input.mean(dim, keepdim)
 
@@ -56,6 +57,8 @@ def std_mean(input: Tensor, dim: int | Sequence[int] | None = None,  # noqa: A00
              correction: float | None = None) -> tuple[Tensor, Tensor]:
     """``(std(input), mean(input))`` over ``dim``, as in ``Tensor.std`` and ``Tensor.mean``."""
     _check_tensor(input, "std_mean")
+    if input.dtype.kind != "f":
+        raise RuntimeError("std_mean only support floating point and complex dtypes")
     std = input.std(dim, unbiased, keepdim, correction=correction)
     return std, input.mean(dim, keepdim)
 

@@ -1065,7 +1065,7 @@ class Tensor(TensorBase):
                 raise RuntimeError(f"expected dtype {self.dtype} for `weight` but got dtype "
                                    f"{weight.dtype}")
             shapes.append(weight.shape)
-        elif isinstance(weight, (int, float, np.number)) and not isinstance(weight, bool):
+        elif isinstance(weight, (int, float, np.number, np.bool_)):
             weight = float(weight)
         else:
             raise TypeError(f"lerp(): argument 'weight' (position 2) must be Number or Tensor, "
@@ -1264,7 +1264,8 @@ class Tensor(TensorBase):
 
     def mv(self, vec: Tensor) -> Tensor:
         """The product of a 2-D matrix and a 1-D vector"""
-        self._same_dtype(vec, "mv", "expected scalar type {a} but found {b}")
+        self._same_dtype(vec, "mv", "addmv input tensors must have the same dtype, but got {b}, "
+                                    "{a}, and {b}")
         if self.ndim != 2 or vec.ndim != 1:
             raise RuntimeError(f"vector + matrix @ vector expected, got 1, {self.ndim}, "
                                f"{vec.ndim}")

@@ -319,12 +319,20 @@ def test_einsum_errors(equation: str, shapes: list[tuple[int, ...]], message: st
         mt.einsum(equation, *[mt.ones(*s) for s in shapes])
 
 
+def test_einsum_of_no_operands_and_of_bools() -> None:
+    with pytest.raises(ValueError, match="at least one operand"):
+        mt.einsum("i")
+    assert mt.einsum("i,i", mt.tensor([True, False]), mt.tensor([True, True])).item() is True
+
+
 def test_std_mean_var_mean_are_tuples_of_both() -> None:
     x = mt.tensor([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]])
     std, mean = mt.std_mean(x, 1)
     assert std.tolist() == [1.0, 2.0] and mean.tolist() == [2.0, 6.0]
     var, mean = mt.var_mean(x, dim=1, correction=0, keepdim=True)
     assert var.shape == (2, 1) and var[0, 0].item() == pytest.approx(2 / 3)
+    with pytest.raises(RuntimeError, match="std_mean only support floating point"):
+        mt.std_mean(mt.tensor([1, 2]))
 
 
 def test_linalg_norms_by_hand_and_refusals() -> None:
