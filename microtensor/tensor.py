@@ -1227,7 +1227,8 @@ class Tensor(TensorBase):
 
     def _same_dtype(self, other: Any, name: str, message: str) -> None:
         if not isinstance(other, Tensor):
-            raise TypeError(f"{name}(): argument (position 1) must be Tensor, not "
+            arg = {"mm": "mat2", "bmm": "mat2", "mv": "vec", "dot": "tensor"}[name]
+            raise TypeError(f"{name}(): argument '{arg}' (position 1) must be Tensor, not "
                             f"{_type_name(other)}")
         if self.dtype != other.dtype:
             raise RuntimeError(message.format(a=_scalar_name(self.dtype),
