@@ -2,7 +2,7 @@
 ``functional`` (the same names as ``torch.nn``)."""
 
 from . import functional, init
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .dropout import Dropout
 from .flatten import Flatten
 from .linear import Identity, Linear
@@ -15,4 +15,8 @@ __all__ = [
     "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus",
     "Tanh", "functional", "init",
 ]
+
+# -- math ops (issue 10) --
+from .activation import GELU  # noqa: E402
+
 __all__ += ["GELU"]
