@@ -35,14 +35,12 @@ def _prepare(x: Any, name: str, dtype: Any) -> Tensor:
 def vector_norm(x: Tensor, ord: float = 2, dim: Dim = None,  # noqa: A002
                 keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The vector ``ord``-norm of ``x`` over ``dim`` (every element by default):
-    (sum |x|**ord)**(1/ord); inf: max |x|; -inf: min |x|; 0: the number of nonzeros."""
+    (sum |x|**ord)**(1/ord) (for ord < 0, 0 where an element is 0); inf: max |x|; -inf: min |x|;
+    0: the number of nonzeros."""
     x = _prepare(x, "vector_norm", dtype)
     if isinstance(ord, str) or isinstance(ord, bool):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
                         f"{_type_name(ord)}")
-    if ord < 0 and not math.isinf(ord):
-        raise NotImplementedError(f"linalg.vector_norm: negative ord ({ord}) other than -inf is "
-                                  f"not supported by microtensor")
     if dim is None and keepdim:
         dim = tuple(range(x.ndim))
     return x.norm(ord, dim, keepdim)

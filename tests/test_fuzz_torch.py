@@ -975,7 +975,7 @@ ROWS: list[Row] = [
                                     m.std_mean(a, dim, False, keepdim)), True, rtol=1e-8),
     Row("linalg_vector_norm", (), st.tuples(
         reduction(st.one_of(st.just(0.0), AWAY)),
-        st.sampled_from([2, 1, 3, 0.5, 0, math.inf, -math.inf, 2.0])).map(
+        st.sampled_from([2, 1, 3, 0.5, 0, math.inf, -math.inf, 2.0, -1, -2.5])).map(
             lambda d: (d[0][0], {**d[0][1], "ord": d[1]})),
         lambda m, a, dim, keepdim, ord: (
             m.linalg.vector_norm(a, ord, dim, keepdim),

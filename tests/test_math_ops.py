@@ -86,6 +86,7 @@ CASES: list[tuple[str, Callable[..., Any], tuple[np.ndarray, ...], bool]] = [
     ("std_mean", lambda a: mt.std_mean(a, 1), (u(2, 4),), True),
     ("var_mean", lambda a: mt.var_mean(a, (0, 1), keepdim=True, correction=0), (u(2, 4),), True),
     ("vector_norm 3", lambda a: mt.linalg.vector_norm(a, 3, dim=-1), (away(2, 3),), True),
+    ("vector_norm -1.5", lambda a: mt.linalg.vector_norm(a, -1.5, dim=0), (away(3, 2),), True),
     ("vector_norm inf", lambda a: mt.linalg.vector_norm(a, math.inf), (away(2, 3),), False),
     ("matrix_norm fro", lambda a: mt.linalg.matrix_norm(a), (u(2, 2, 3),), True),
     ("matrix_norm 1", lambda a: mt.linalg.matrix_norm(a, 1), (away(2, 3, 3),), False),
