@@ -1,7 +1,7 @@
 """``microtensor.linalg``: the norms of ``torch.linalg`` (``norm``, ``vector_norm``,
 ``matrix_norm``), built on ``Tensor.norm`` (the ``Norm`` op), ``abs``, ``sum`` and
-``amax``/``amin``. Matrix norms that need singular values (ord 2, -2 and "nuc") are not
-supported: they raise ``NotImplementedError``."""
+``amax``/``amin``; the matrix norms that need singular values (ord 2, -2 and "nuc") on the
+``SingularValueNorm`` op (first derivatives only)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import dtypes
+from .ops.linalg import SingularValueNorm
 from .tensor import Tensor, _scalar_name, _type_name
 
 __all__ = ["matrix_norm", "norm", "vector_norm"]
@@ -50,7 +51,8 @@ def matrix_norm(A: Tensor, ord: float | str = "fro", dim: tuple[int, int] = (-2,
                 keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The matrix norm of ``A`` over the two dims ``dim`` (the last two by default): "fro"
     (sqrt of the sum of squares), 1 / -1 (largest / smallest column sum of |A|), inf / -inf
-    (largest / smallest row sum of |A|)."""
+    (largest / smallest row sum of |A|), 2 / -2 (largest / smallest singular value), "nuc" (the
+    sum of the singular values; these three have first derivatives only)."""
     A = _prepare(A, "matrix_norm", dtype)
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
@@ -66,9 +68,17 @@ def matrix_norm(A: Tensor, ord: float | str = "fro", dim: tuple[int, int] = (-2,
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dims[0]}, "
                            f"{dims[1]})")
     if ord in ("nuc", 2, -2):
-        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular values, "
-                                  f"which microtensor does not compute; use 'fro', 1, -1, inf "
-                                  f"or -inf")
+        others = [d for d in range(A.ndim) if d not in (rows, cols)]
+        if A.shape[rows] == 0 or A.shape[cols] == 0:  # no singular values (as PyTorch)
+            if ord == -2:
+                raise IndexError("amin(): Expected reduction dim -1 to have non-zero size.")
+            # zeros: in the graph for "nuc" (a zero gradient), outside it for 2 (as PyTorch)
+            out = (A if ord == "nuc" else A.detach()).sum((rows, cols))
+        else:
+            out = SingularValueNorm.apply(A.permute(*others, rows, cols), ord=ord)
+        if keepdim:
+            out = out.unsqueeze(min(rows, cols)).unsqueeze(max(rows, cols))
+        return out
     if ord == "fro":
         return A.norm("fro", dims, keepdim)
     if ord in (1, -1):

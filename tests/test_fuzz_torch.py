@@ -552,7 +552,7 @@ def matrix_norm_args(draw: Any) -> Drawn:
     shape = draw(shapes(min_dims=2, max_dims=3, min_side=1))
     nd = len(shape)
     dim = draw(st.sampled_from([(-2, -1), (0, 1), (1, 0), (-1, 0)] + ([(0, 2)] if nd > 2 else [])))
-    ord_ = draw(st.sampled_from(["fro", 1, -1, math.inf, -math.inf, 3]))
+    ord_ = draw(st.sampled_from(["fro", 1, -1, math.inf, -math.inf, 3, 2, -2, "nuc"]))
     return [draw(array(shape, AWAY, unique=True))], {"ord": ord_, "dim": dim,
                                                      "keepdim": draw(st.booleans())}
 
@@ -984,10 +984,8 @@ ROWS: list[Row] = [
     Row("linalg_matrix_norm", (), matrix_norm_args(),
         lambda m, a, ord, dim, keepdim: (m.linalg.matrix_norm(a, ord, dim, keepdim),
                                          m.linalg.norm(a, ord, dim, keepdim)), rtol=1e-8),
-    # (ord=2 of a matrix is its largest singular value: refused, see docs/nn-and-optim.md)
     Row("linalg_norm_no_dim", (), unary(AWAY, min_side=1, ord=st.sampled_from(
-        [None, 2, 1, math.inf, -math.inf, "fro", 0, 3])).filter(
-            lambda d: not (d[1]["ord"] == 2 and d[0][0].ndim == 2)),
+        [None, 2, 1, math.inf, -math.inf, "fro", 0, 3, -2, "nuc"])),
         lambda m, a, ord: (m.linalg.norm(a, ord), m.linalg.norm(a, ord, keepdim=True)),
         rtol=1e-8),
     Row("gelu", ("F.gelu",), unary(st.one_of(WIDE, floats(-8, 8)),

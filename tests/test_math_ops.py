@@ -90,6 +90,9 @@ CASES: list[tuple[str, Callable[..., Any], tuple[np.ndarray, ...], bool]] = [
     ("vector_norm inf", lambda a: mt.linalg.vector_norm(a, math.inf), (away(2, 3),), False),
     ("matrix_norm fro", lambda a: mt.linalg.matrix_norm(a), (u(2, 2, 3),), True),
     ("matrix_norm 1", lambda a: mt.linalg.matrix_norm(a, 1), (away(2, 3, 3),), False),
+    ("matrix_norm 2", lambda a: mt.linalg.matrix_norm(a, 2), (u(2, 3, 4),), False),
+    ("matrix_norm -2", lambda a: mt.linalg.norm(a, -2, dim=(0, 2)), (u(3, 2, 4),), False),
+    ("matrix_norm nuc", lambda a: mt.linalg.matrix_norm(a, "nuc"), (u(4, 3),), False),
     ("matrix_norm -inf", lambda a: mt.linalg.norm(a, -math.inf), (away(3, 3),), False),
     ("gelu", lambda a: mt.nn.functional.gelu(a), (u(6, lo=-4, hi=4),), True),
     ("gelu tanh", lambda a: mt.nn.GELU("tanh")(a), (u(6, lo=-4, hi=4),), True),
@@ -345,9 +348,16 @@ def test_linalg_norms_by_hand_and_refusals() -> None:
     assert mt.linalg.vector_norm(a, 0).item() == 4.0
     assert mt.linalg.norm(a, dim=1).tolist() == pytest.approx([math.sqrt(5), 5.0])
     assert mt.linalg.vector_norm(a, math.inf, dim=0, keepdim=True).tolist() == [[3.0, 4.0]]
-    for ord_ in (2, -2, "nuc"):
-        with pytest.raises(NotImplementedError, match="singular values"):
-            mt.linalg.matrix_norm(a, ord_)
+    d = mt.tensor([[3.0, 0.0], [0.0, -4.0]], requires_grad=True)  # singular values 4 and 3
+    assert mt.linalg.matrix_norm(d, 2).item() == pytest.approx(4.0)
+    assert mt.linalg.norm(d, -2).item() == pytest.approx(3.0)
+    nuclear = mt.linalg.matrix_norm(d, "nuc")
+    assert nuclear.item() == pytest.approx(7.0)
+    nuclear.backward()
+    np.testing.assert_allclose(d.grad.numpy(), [[1.0, 0.0], [0.0, -1.0]], atol=1e-6)  # U V^T
+    (g,) = mt.autograd.grad(mt.linalg.matrix_norm(d, 2), d, create_graph=True)
+    with pytest.raises(RuntimeError, match="not differentiable"):  # first derivatives only
+        mt.autograd.grad(g.sum(), d)
     with pytest.raises(RuntimeError, match="Expected a floating point"):
         mt.linalg.vector_norm(mt.tensor([1, 2]))
     with pytest.raises(RuntimeError, match="the input must be 1D or 2D. Got 3D"):
