@@ -42,6 +42,16 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Dim = None,  # noqa: A002
     if isinstance(ord, str) or isinstance(ord, bool):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
                         f"{_type_name(ord)}")
+    if (ord < 0 or math.isinf(ord)) and x.numel() == 0:  # min, max, negative powers of nothing
+        dims = [dim] if isinstance(dim, int) else range(x.ndim) if dim is None else dim
+        if dim is None and x.numel() == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
+                               f"tensor because the operation does not have an identity")
+        for d in dims:
+            if x.size(d) == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the "
+                                   f"dimension {d} because this dimension is empty and the "
+                                   f"operation does not have an identity")
     if dim is None and keepdim:
         dim = tuple(range(x.ndim))
     return x.norm(ord, dim, keepdim)
