@@ -253,3 +253,57 @@ __all__ += [
     "mode", "narrow", "repeat_interleave", "roll", "scatter", "scatter_add", "sort", "take", "tile",
     "topk", "tril", "triu", "unbind", "unflatten", "unique",
 ]
+
+# -- math ops (issue 10) -------------------------------------------------------------------------
+from . import linalg  # noqa: E402
+from .mathops import einsum, floor_divide, fmod, lerp, remainder, std_mean, var_mean  # noqa: E402
+
+square = Tensor.square
+log2 = Tensor.log2
+log10 = Tensor.log10
+exp2 = Tensor.exp2
+expm1 = Tensor.expm1
+rsqrt = Tensor.rsqrt
+reciprocal = Tensor.reciprocal
+erf = Tensor.erf
+erfc = Tensor.erfc
+erfinv = Tensor.erfinv
+tan = Tensor.tan
+asin = arcsin = Tensor.asin
+acos = arccos = Tensor.acos
+atan = arctan = Tensor.atan
+atan2 = arctan2 = Tensor.atan2
+sinh = Tensor.sinh
+cosh = Tensor.cosh
+asinh = arcsinh = Tensor.asinh
+acosh = arccosh = Tensor.acosh
+atanh = arctanh = Tensor.atanh
+frac = Tensor.frac
+isnan = Tensor.isnan
+isinf = Tensor.isinf
+isposinf = Tensor.isposinf
+isneginf = Tensor.isneginf
+isfinite = Tensor.isfinite
+nan_to_num = Tensor.nan_to_num
+logical_and = Tensor.logical_and
+logical_or = Tensor.logical_or
+logical_xor = Tensor.logical_xor
+logical_not = Tensor.logical_not
+isclose = Tensor.isclose
+allclose = Tensor.allclose
+equal = Tensor.equal
+outer = Tensor.outer
+ger = Tensor.ger
+mm = Tensor.mm
+bmm = Tensor.bmm
+mv = Tensor.mv
+dot = Tensor.dot
+
+__all__ += [
+    "acos", "acosh", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
+    "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "bmm", "cosh", "dot", "einsum", "equal",
+    "erf", "erfc", "erfinv", "exp2", "expm1", "floor_divide", "fmod", "frac", "ger", "isclose",
+    "isfinite", "isinf", "isnan", "isneginf", "isposinf", "lerp", "linalg", "log2", "log10",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "mm", "mv", "nan_to_num", "outer",
+    "reciprocal", "remainder", "rsqrt", "sinh", "square", "std_mean", "tan", "var_mean",
+]

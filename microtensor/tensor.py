@@ -25,30 +25,54 @@ from .device import CPU, check_device
 from .device import device as Device
 from .ops.elementwise import (
     Abs,
+    Acos,
+    Acosh,
     Add,
+    Asin,
+    Asinh,
+    Atan,
+    Atan2,
+    Atanh,
     Cast,
     Ceil,
     Clamp,
     Cos,
+    Cosh,
     Div,
+    Erf,
+    Erfc,
+    Erfinv,
     Exp,
+    Exp2,
+    Expm1,
     Floor,
+    FloorDivide,
+    Fmod,
     LeakyRelu,
+    Lerp,
     Log,
     Log1p,
+    Log2,
+    Log10,
     Maximum,
     Minimum,
     Mul,
+    NanToNum,
     Neg,
     Pow,
+    Reciprocal,
     Relu,
+    Remainder,
     Round,
+    Rsqrt,
     Sigmoid,
     Sign,
     Sin,
+    Sinh,
     Softplus,
     Sqrt,
     Sub,
+    Tan,
     Tanh,
     Trunc,
     Where,
@@ -1103,6 +1127,348 @@ class Tensor(TensorBase):
     def sign(self) -> Tensor:
         """-1, 0 or 1 by the sign of x (a bool stays itself); zero gradient"""
         return Sign.apply(self) if self.dtype.kind != "b" else self.clone()
+
+    # -- math ops (issue 10) -------------------------------------------------------------------
+
+    def square(self) -> Tensor:
+        """x * x (a bool tensor gives int64, as PyTorch's pow(x, 2))"""
+        x = self.to(dtypes.int64) if self.dtype.kind == "b" else self
+        return x * x
+
+    def log2(self) -> Tensor:
+        """log base 2 of x"""
+        return Log2.apply(self._floating())
+
+    def log10(self) -> Tensor:
+        """log base 10 of x"""
+        return Log10.apply(self._floating())
+
+    def exp2(self) -> Tensor:
+        """2 ** x"""
+        return Exp2.apply(self._floating())
+
+    def expm1(self) -> Tensor:
+        """exp(x) - 1, accurate for small x"""
+        return Expm1.apply(self._floating())
+
+    def rsqrt(self) -> Tensor:
+        """1 / sqrt(x)"""
+        return Rsqrt.apply(self._floating())
+
+    def reciprocal(self) -> Tensor:
+        """1 / x (integers give the default float dtype)"""
+        return Reciprocal.apply(self._floating())
+
+    def erf(self) -> Tensor:
+        """the error function, 2/sqrt(pi) * integral_0^x exp(-t^2) dt"""
+        return Erf.apply(self._floating())
+
+    def erfc(self) -> Tensor:
+        """1 - erf(x), accurate where it is tiny"""
+        return Erfc.apply(self._floating())
+
+    def erfinv(self) -> Tensor:
+        """the inverse of erf: erfinv(erf(x)) = x on (-1, 1); +-inf at +-1"""
+        return Erfinv.apply(self._floating())
+
+    def tan(self) -> Tensor:
+        """tan(x)"""
+        return Tan.apply(self._floating())
+
+    def asin(self) -> Tensor:
+        """arcsine of x (nan outside [-1, 1])"""
+        return Asin.apply(self._floating())
+
+    def acos(self) -> Tensor:
+        """arccosine of x (nan outside [-1, 1])"""
+        return Acos.apply(self._floating())
+
+    def atan(self) -> Tensor:
+        """arctangent of x"""
+        return Atan.apply(self._floating())
+
+    def sinh(self) -> Tensor:
+        """(e**x - e**-x) / 2"""
+        return Sinh.apply(self._floating())
+
+    def cosh(self) -> Tensor:
+        """(e**x + e**-x) / 2"""
+        return Cosh.apply(self._floating())
+
+    def asinh(self) -> Tensor:
+        """inverse of sinh"""
+        return Asinh.apply(self._floating())
+
+    def acosh(self) -> Tensor:
+        """inverse of cosh (nan below 1)"""
+        return Acosh.apply(self._floating())
+
+    def atanh(self) -> Tensor:
+        """inverse of tanh (nan outside [-1, 1])"""
+        return Atanh.apply(self._floating())
+
+    arcsin = asin
+    arccos = acos
+    arctan = atan
+    arcsinh = asinh
+    arccosh = acosh
+    arctanh = atanh
+
+    def atan2(self, other: Tensor) -> Tensor:
+        """The angle of the point (other, self) in (-pi, pi]: atan(self / other), by quadrant"""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"atan2(): argument 'other' (position 1) must be Tensor, not "
+                            f"{_type_name(other)}")
+        return Atan2.apply(*self._float_operands(other))
+
+    arctan2 = atan2
+
+    def frac(self) -> Tensor:
+        """x - trunc(x), the fractional part with x's sign; gradient 1"""
+        if self.dtype.kind != "f":
+            raise NotImplementedError(f"frac is not implemented for dtype {self.dtype}")
+        return self - Trunc.apply(self)
+
+    def lerp(self, end: Tensor, weight: Scalar | Tensor) -> Tensor:
+        """self + weight * (end - self) (weight a number or a tensor; all three broadcast)"""
+        if not isinstance(end, Tensor):
+            raise TypeError(f"lerp(): argument 'end' (position 1) must be Tensor, not "
+                            f"{_type_name(end)}")
+        if self.dtype.kind != "f":
+            raise NotImplementedError(f"lerp is not implemented for dtype {self.dtype}")
+        if end.dtype != self.dtype:
+            raise RuntimeError(f"expected dtype {self.dtype} for `end` but got dtype {end.dtype}")
+        shapes = [self.shape, end.shape]
+        if isinstance(weight, Tensor):
+            if weight.ndim == 0 and weight.dtype.kind == "f":
+                weight = weight.to(self.dtype)  # a 0-d weight of another float dtype is taken
+            if weight.dtype != self.dtype:
+                raise RuntimeError(f"expected dtype {self.dtype} for `weight` but got dtype "
+                                   f"{weight.dtype}")
+            shapes.append(weight.shape)
+        elif isinstance(weight, (int, float, np.number, np.bool_)):
+            weight = float(weight)
+        else:
+            raise TypeError(f"lerp(): argument 'weight' (position 2) must be Number or Tensor, "
+                            f"not {_type_name(weight)}")
+        broadcast_shapes(*shapes)
+        return Lerp.apply(self, end, weight)
+
+    def isnan(self) -> Tensor:
+        """True where x is nan"""
+        return self._test(np.isnan)
+
+    def isinf(self) -> Tensor:
+        """True where x is +inf or -inf"""
+        return self._test(np.isinf)
+
+    def isposinf(self) -> Tensor:
+        """True where x is +inf"""
+        return self._test(np.isposinf)
+
+    def isneginf(self) -> Tensor:
+        """True where x is -inf"""
+        return self._test(np.isneginf)
+
+    def isfinite(self) -> Tensor:
+        """True where x is neither nan nor infinite"""
+        if self.dtype.kind != "f":
+            return Tensor._make(np.ones(self.shape, dtype=np.bool_))
+        return Tensor._make(np.isfinite(self._data))
+
+    def _test(self, fn: Callable[[np.ndarray], np.ndarray]) -> Tensor:
+        """A float test (integers and bools are never nan or infinite)."""
+        if self.dtype.kind != "f":
+            return Tensor._make(np.zeros(self.shape, dtype=np.bool_))
+        return Tensor._make(np.asarray(fn(self._data)))
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        """x with nan, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default
+        0 and the dtype's largest and lowest finite values); gradient 1 where x is finite"""
+        if self.dtype.kind != "f":
+            return self.clone()
+        return NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    def _logical(self, other: Any, fn: Callable[..., np.ndarray], name: str) -> Tensor:
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not "
+                            f"{_type_name(other)}")
+        if other.shape != self.shape:
+            broadcast_shapes(self.shape, other.shape)
+        return Tensor._make(np.asarray(fn(self._data, other._data)))
+
+    def logical_and(self, other: Tensor) -> Tensor:
+        """True where both are nonzero"""
+        return self._logical(other, np.logical_and, "logical_and")
+
+    def logical_or(self, other: Tensor) -> Tensor:
+        """True where either is nonzero"""
+        return self._logical(other, np.logical_or, "logical_or")
+
+    def logical_xor(self, other: Tensor) -> Tensor:
+        """True where exactly one is nonzero"""
+        return self._logical(other, np.logical_xor, "logical_xor")
+
+    def logical_not(self) -> Tensor:
+        """True where x is zero"""
+        return Tensor._make(np.asarray(np.logical_not(self._data)))
+
+    def _division_operands(self, other: Any, kernel: str, reflected: bool = False) -> tuple[Any,
+                                                                                           Any]:
+        """Operands of //, % and fmod (``other op self`` if ``reflected``): PyTorch's promotion;
+        bools refused; integer division by zero raises (as PyTorch: ``RuntimeError:
+        ZeroDivisionError``) unless the result is empty."""
+        a, b = self._operands(other)
+        if reflected:
+            a, b = b, a
+        kinds = [t.dtype.kind if isinstance(t, Tensor) else "b" if isinstance(t, bool) else "x"
+                 for t in (a, b)]
+        if kinds == ["b", "b"]:
+            raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+        if self.dtype.kind in "iub":
+            divisor = b._data if isinstance(b, Tensor) else np.asarray(b)
+            size = math.prod(broadcast_shapes(self.shape, divisor.shape))
+            if size and divisor.dtype.kind in "iub" and (divisor == 0).any():
+                raise RuntimeError("ZeroDivisionError")
+        return a, b
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """floor(self / other), elementwise (integers stay integers); no gradient (as PyTorch:
+        backward through it raises)"""
+        return FloorDivide.apply(*self._division_operands(other, "div_floor_cpu"))
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return FloorDivide.apply(*self._division_operands(other, "div_floor_cpu", True))
+
+    def remainder(self, other: Any) -> Tensor:
+        """self - other * floor(self / other): the sign of other, as Python's %"""
+        return Remainder.apply(*self._division_operands(other, "remainder_cpu"))
+
+    def __mod__(self, other: Any) -> Tensor:
+        return self.remainder(other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return Remainder.apply(*self._division_operands(other, "remainder_cpu", True))
+
+    def fmod(self, other: Any) -> Tensor:
+        """self - other * trunc(self / other): the sign of self, as C's fmod"""
+        return Fmod.apply(*self._division_operands(other, "fmod_cpu"))
+
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        """|self - other| <= atol + rtol * |other|, elementwise (equal infinities are close)"""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"isclose(): argument 'other' (position 1) must be Tensor, not "
+                            f"{_type_name(other)}")
+        if self.dtype != other.dtype:
+            raise RuntimeError(f"{_scalar_name(self.dtype)} did not match "
+                               f"{_scalar_name(other.dtype)}")
+        for name, value in (("rtol", rtol), ("atol", atol)):
+            if value < 0:
+                raise RuntimeError(f"{name} must be greater than or equal to zero, but got "
+                                   f"{value}")
+        if self.shape != other.shape:
+            broadcast_shapes(self.shape, other.shape)
+        a, b = self._data, other._data
+        if a.dtype.kind == "b":
+            return Tensor._make(np.asarray(a == b))
+        return Tensor._make(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol,
+                                                  equal_nan=equal_nan)))
+
+    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> builtins.bool:
+        """True if ``isclose`` holds everywhere (a Python bool)"""
+        return builtins.bool(self.isclose(other, rtol, atol, equal_nan)._data.all())
+
+    def equal(self, other: Tensor) -> builtins.bool:
+        """True if both have the same shape and the same values (a Python bool)"""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"equal(): argument 'other' (position 1) must be Tensor, not "
+                            f"{_type_name(other)}")
+        return self.shape == other.shape and builtins.bool(np.all(self._data == other._data))
+
+    def __abs__(self) -> Tensor:
+        return self.abs()
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        """The outer product: out[i, j] = self[i] * vec2[j]"""
+        for name, t in (("self", self), ("vec2", vec2)):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"outer(): argument 'vec2' (position 1) must be Tensor, not "
+                                f"{_type_name(t)}")
+            if t.ndim != 1:
+                raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    ger = outer
+
+    def _same_dtype(self, other: Any, name: str, message: str) -> None:
+        if not isinstance(other, Tensor):
+            arg = {"mm": "mat2", "bmm": "mat2", "mv": "vec", "dot": "tensor"}[name]
+            raise TypeError(f"{name}(): argument '{arg}' (position 1) must be Tensor, not "
+                            f"{_type_name(other)}")
+        if self.dtype != other.dtype:
+            raise RuntimeError(message.format(a=_scalar_name(self.dtype),
+                                              b=_scalar_name(other.dtype),
+                                              ca=_c_name(self.dtype), cb=_c_name(other.dtype)))
+        if self.dtype.kind == "b":
+            raise NotImplementedError(f"{name} is not implemented for bool tensors")
+
+    def mm(self, mat2: Tensor) -> Tensor:
+        """The matrix product of two 2-D tensors (no broadcasting)"""
+        self._same_dtype(mat2, "mm", "expected m1 and m2 to have the same dtype, but got: "
+                                     "{ca} != {cb}")
+        if self.ndim != 2:
+            raise RuntimeError("self must be a matrix")
+        if mat2.ndim != 2:
+            raise RuntimeError("mat2 must be a matrix")
+        if self.shape[1] != mat2.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x"
+                               f"{self.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
+        return Matmul.apply(self, mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """Batched matrix product of (b, n, m) and (b, m, p) tensors (no broadcasting)"""
+        self._same_dtype(mat2, "bmm", "expected scalar type {a} but found {b}")
+        if self.ndim != 3:
+            raise RuntimeError("batch1 must be a 3D tensor")
+        if mat2.ndim != 3:
+            raise RuntimeError("batch2 must be a 3D tensor")
+        want = [self.shape[0], self.shape[2]]
+        if list(mat2.shape[:2]) != want:
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                               f"{want} but got: {list(mat2.shape[:2])}.")
+        return Matmul.apply(self, mat2)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """The product of a 2-D matrix and a 1-D vector"""
+        self._same_dtype(vec, "mv", "addmv input tensors must have the same dtype, but got {b}, "
+                                    "{a}, and {b}")
+        if self.ndim != 2 or vec.ndim != 1:
+            raise RuntimeError(f"vector + matrix @ vector expected, got 1, {self.ndim}, "
+                               f"{vec.ndim}")
+        if self.shape[1] != vec.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat "
+                               f"({self.shape[0]}x{self.shape[1]}), vec ({vec.shape[0]})")
+        return Matmul.apply(self, vec)
+
+    def dot(self, other: Tensor) -> Tensor:
+        """The inner product of two 1-D tensors of the same size and dtype"""
+        if isinstance(other, Tensor) and (self.ndim != 1 or other.ndim != 1):
+            raise RuntimeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D "
+                               f"tensors")
+        self._same_dtype(other, "dot", "dot : expected both vectors to have same dtype, but "
+                                       "found {a} and {b}")
+        if self.shape != other.shape:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.shape[0]}] and "
+                               f"src [{other.shape[0]}] to have the same number of elements, "
+                               f"but got {self.shape[0]} and {other.shape[0]} elements "
+                               f"respectively")
+        return Matmul.apply(self, other)
 
     def all(self, dim: int | None = None, keepdim: bool = False,
             *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
@@ -2666,3 +3032,20 @@ def _check_probability(p: Any, name: str) -> None:
         raise TypeError(f"{name}(): argument 'p' must be float, not {type(p).__name__}")
     if not 0 <= p <= 1:
         raise RuntimeError(f"{name} expects p to be in [0, 1], but got p={p:g}")
+# -- math ops (issue 10) -------------------------------------------------------------------------
+
+# PyTorch's names of the dtypes in its error messages: ScalarType names and C type names.
+_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                 "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+                 "bool": "Bool"}
+_C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
+            "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long int",
+            "uint8": "unsigned char", "bool": "bool"}
+
+
+def _scalar_name(dtype: np.dtype) -> str:
+    return _SCALAR_NAMES.get(str(dtype), str(dtype))
+
+
+def _c_name(dtype: np.dtype) -> str:
+    return _C_NAMES.get(str(dtype), str(dtype))

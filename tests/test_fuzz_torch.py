@@ -441,6 +441,122 @@ def class_args(draw: Any, probs_target: bool = False) -> Drawn:
     return arrays, params
 
 
+# -- math ops (issue 10): strategies -------------------------------------------------------------
+
+@st.composite
+def ternary(draw: Any) -> Drawn:
+    """Three arrays of mutually broadcastable shapes (lerp's start, end and weight)."""
+    shapes3 = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, min_side=0,
+                                                     max_side=3)).input_shapes
+    return [draw(array(s)) for s in shapes3], {}
+
+
+@st.composite
+def special_values(draw: Any) -> Drawn:
+    """An array, and where (and which of nan, inf, -inf) to put special values, with the
+    replacements nan_to_num takes."""
+    shape = draw(shapes(max_dims=3))
+    mask = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, 3)))
+    number = st.none() | st.sampled_from([0.0, -1.5, 1e10])
+    return [draw(array(shape))], {"mask": mask, "nan": draw(st.sampled_from([0.0, 2.5])),
+                                  "posinf": draw(number), "neginf": draw(number)}
+
+
+def _specials(lib: Any, a: Any, mask: np.ndarray) -> Any:
+    """``a`` with nan where mask is 1, inf where 2 and -inf where 3 (recorded in the graph)."""
+    m = lib.tensor(mask)
+    for code, value in ((1, math.nan), (2, math.inf), (3, -math.inf)):
+        a = lib.where(m == code, value, a)
+    return a
+
+
+@st.composite
+def int_pair(draw: Any, **params: st.SearchStrategy[Any]) -> Drawn:
+    """Two int64 arrays (small values, zeros too) as parameters, and drawn ``params``."""
+    _, drawn = draw(bool_pair(np.int64))
+    return [], {**drawn, **{k: draw(v) for k, v in params.items()}}
+
+
+@st.composite
+def vector_pair(draw: Any) -> Drawn:
+    """Two vectors (sometimes a matrix: outer refuses it)."""
+    a, b = (draw(shapes(1, 1)) for _ in range(2))
+    if draw(st.integers(0, 9)) == 0:
+        b = b + (2,)
+    return [draw(array(a)), draw(array(b))], {}
+
+
+@st.composite
+def products(draw: Any) -> Drawn:
+    """Operands of mm, bmm, mv or dot: mostly matching, sometimes of wrong sizes or ranks."""
+    op = draw(st.sampled_from(["mm", "bmm", "mv", "dot"]))
+    n, k, m, b = (draw(st.integers(0, 3)) for _ in range(4))
+    k2 = k if draw(st.integers(0, 5)) else draw(st.integers(0, 3))
+    b2 = b if draw(st.integers(0, 5)) else draw(st.integers(0, 3))
+    sa, sb = {"mm": ((n, k), (k2, m)), "bmm": ((b, n, k), (b2, k2, m)), "mv": ((n, k), (k2,)),
+              "dot": ((k,), (k2,))}[op]
+    if draw(st.integers(0, 7)) == 0:
+        sa = sa + (1,)  # a rank that the op refuses
+    return [draw(array(sa)), draw(array(sb))], {"op": op}
+
+
+def _product(lib: Any, a: Any, b: Any, op: str) -> Any:
+    if op == "mm":
+        return lib.mm(a, b), a.mm(b)
+    if op == "bmm":
+        return lib.bmm(a, b), a.bmm(b)
+    if op == "mv":
+        return lib.mv(a, b), a.mv(b)
+    return lib.dot(a, b), a.dot(b)
+
+
+EINSUM_EQUATIONS = ["ij,jk->ik", "ij,jk", "bij,bjk->bik", "i,i->", "i,i", "i,j->ij", "ii->i",
+                    "ii", "iij->j", "ij->", "ij->ji", "ij", "ba", "ij->j", "ij,ij->ij",
+                    "ijk,ikl,j->jl", "bn,anm,bm->ba", "...ij,...jk->...ik", "...ij->...ji",
+                    "i...->...", "...i,...i", "b...,b...->b", " i j , j k -> i k ", "Ab,bC->AC",
+                    "ij,jk,kl->il"]
+
+
+@st.composite
+def einsum_args(draw: Any, bad: bool = False) -> Drawn:
+    """An einsum equation and operands of matching shapes (letters 0 to 3 long, broadcast
+    ``...`` dims); with ``bad``, one dim or one operand count is off (both must raise)."""
+    eq = draw(st.sampled_from(EINSUM_EQUATIONS))
+    terms = eq.replace(" ", "").split("->")[0].split(",")
+    sizes = {c: draw(st.integers(0, 3)) for c in set("".join(terms)) - {"."}}
+    ell = draw(hnp.mutually_broadcastable_shapes(num_shapes=len(terms), max_dims=2,
+                                                 max_side=3)).input_shapes
+    shapes_ = [tuple(sizes[c] for c in t.split("...")[0]) + (ell[i] if "..." in t else ()) +
+               tuple(sizes[c] for c in t.split("...")[-1] if "..." in t)
+               if "..." in t else tuple(sizes[c] for c in t) for i, t in enumerate(terms)]
+    if bad:
+        kind = draw(st.sampled_from(["dim", "rank", "count", "subscript"]))
+        i = draw(st.integers(0, len(shapes_) - 1))
+        if kind == "dim" and shapes_[i]:
+            s = list(shapes_[i])
+            s[-1] += draw(st.integers(1, 2))
+            shapes_[i] = tuple(s)
+        elif kind == "rank":
+            shapes_[i] = shapes_[i] + (2,)
+        elif kind == "count":
+            shapes_ = shapes_[:-1] if draw(st.booleans()) else shapes_ + [(2,)]
+        else:
+            eq = draw(st.sampled_from(["ij->k", "ij->ii", "i1->i", "..i->i", "i.j->i",
+                                       "ij->i...j"]))
+            shapes_ = [(2, 3)]
+    return [draw(array(s)) for s in shapes_], {"eq": eq, "as_list": draw(st.booleans())}
+
+
+@st.composite
+def matrix_norm_args(draw: Any) -> Drawn:
+    shape = draw(shapes(min_dims=2, max_dims=3, min_side=1))
+    nd = len(shape)
+    dim = draw(st.sampled_from([(-2, -1), (0, 1), (1, 0), (-1, 0)] + ([(0, 2)] if nd > 2 else [])))
+    ord_ = draw(st.sampled_from(["fro", 1, -1, math.inf, -math.inf, 3, 2, -2, "nuc"]))
+    return [draw(array(shape, AWAY, unique=True))], {"ord": ord_, "dim": dim,
+                                                     "keepdim": draw(st.booleans())}
+
+
 # -- the table -----------------------------------------------------------------------------------
 
 @dataclass
@@ -1063,6 +1179,188 @@ ROWS: list[Row] = [
     Row("sqrt", ("mt.sqrt", "Tensor.sqrt"), unary(POS), lambda m, a: (m.sqrt(a), a.sqrt()), True),
     Row("sin", ("mt.sin", "Tensor.sin"), unary(WIDE), lambda m, a: (m.sin(a), a.sin()), True),
     Row("cos", ("mt.cos", "Tensor.cos"), unary(WIDE), lambda m, a: (m.cos(a), a.cos()), True),
+    # -- math ops (issue 10) ---------------------------------------------------------------------
+    Row("tan", ("mt.tan", "Tensor.tan"), unary(floats(-1.4, 1.4)),
+        lambda m, a: (m.tan(a), a.tan()), True),
+    Row("asin_acos", ("mt.asin", "mt.acos", "mt.arcsin", "mt.arccos", "Tensor.asin",
+                      "Tensor.acos", "Tensor.arcsin", "Tensor.arccos"), unary(floats(-0.95, 0.95)),
+        lambda m, a: (m.asin(a), a.asin(), m.arcsin(a), a.arcsin(), m.acos(a), a.acos(),
+                      m.arccos(a), a.arccos()), True, rtol=1e-8),
+    Row("atan", ("mt.atan", "mt.arctan", "Tensor.atan", "Tensor.arctan"), unary(WIDE),
+        lambda m, a: (m.atan(a), a.atan(), m.arctan(a), a.arctan()), True),
+    Row("sinh_cosh", ("mt.sinh", "mt.cosh", "Tensor.sinh", "Tensor.cosh"), unary(floats(-5, 5)),
+        lambda m, a: (m.sinh(a), a.sinh(), m.cosh(a), a.cosh()), True),
+    Row("asinh", ("mt.asinh", "mt.arcsinh", "Tensor.asinh", "Tensor.arcsinh"), unary(WIDE),
+        lambda m, a: (m.asinh(a), a.asinh(), m.arcsinh(a), a.arcsinh()), True),
+    Row("acosh", ("mt.acosh", "mt.arccosh", "Tensor.acosh", "Tensor.arccosh"),
+        unary(floats(1.1, 30)),
+        lambda m, a: (m.acosh(a), a.acosh(), m.arccosh(a), a.arccosh()), True, rtol=1e-8),
+    Row("atanh", ("mt.atanh", "mt.arctanh", "Tensor.atanh", "Tensor.arctanh"),
+        unary(floats(-0.95, 0.95)),
+        lambda m, a: (m.atanh(a), a.atanh(), m.arctanh(a), a.arctanh()), True, rtol=1e-8),
+    Row("trig_out_of_domain", ("Tensor.asin", "Tensor.acos", "Tensor.acosh", "Tensor.atanh",
+                               "Tensor.log2", "Tensor.log10", "Tensor.rsqrt", "Tensor.erfinv"),
+        unary(st.sampled_from([-2.0, -1.0, 0.0, 1.0, 2.0]), min_side=1),
+        lambda m, a: (a.detach().asin(), a.detach().acos(), a.detach().acosh(),
+                      a.detach().atanh(), a.detach().log2(), a.detach().log10(),
+                      a.detach().rsqrt(), a.detach().erfinv()), grad=False),
+    Row("log2_log10", ("mt.log2", "mt.log10", "Tensor.log2", "Tensor.log10"), unary(POS),
+        lambda m, a: (m.log2(a), a.log2(), m.log10(a), a.log10()), True),
+    Row("exp2_expm1", ("mt.exp2", "mt.expm1", "Tensor.exp2", "Tensor.expm1"), unary(WIDE),
+        lambda m, a: (m.exp2(a), a.exp2(), m.expm1(a), a.expm1()), True),
+    Row("rsqrt_reciprocal", ("mt.rsqrt", "mt.reciprocal", "Tensor.rsqrt", "Tensor.reciprocal"),
+        unary(POS, neg=AWAY),
+        lambda m, a, neg: (m.rsqrt(a), a.rsqrt(), m.reciprocal(a * neg), (a * neg).reciprocal()),
+        True),
+    Row("square", ("mt.square", "Tensor.square"), unary(),
+        lambda m, a: (m.square(a), a.square()), True),
+    Row("erf_erfc", ("mt.erf", "mt.erfc", "Tensor.erf", "Tensor.erfc"),
+        unary(st.one_of(REAL, floats(-7, 7), st.sampled_from([0.0, 2.5, -2.5, 1.0, 26.0]))),
+        lambda m, a: (m.erf(a), a.erf(), m.erfc(a), a.erfc()), True),
+    Row("erfinv", ("mt.erfinv", "Tensor.erfinv"),
+        unary(st.one_of(floats(-0.999, 0.999), st.sampled_from([0.0, 0.5, -0.9999999]))),
+        lambda m, a: (m.erfinv(a), a.erfinv()), True, rtol=1e-8),
+    Row("frac", ("mt.frac", "Tensor.frac"), unary(WIDE), lambda m, a: (m.frac(a), a.frac())),
+    Row("unary_math_int_inputs", ("Tensor.erf", "Tensor.tan", "Tensor.exp2", "Tensor.square",
+                                  "Tensor.reciprocal", "Tensor.frac", "Tensor.sinh"),
+        bool_pair(np.int64),
+        lambda m, p, q: (m.tensor(p).erf(), m.tensor(p).tan(), m.tensor(p).exp2(),
+                         m.tensor(p).square(), m.tensor(p).bool().square(),
+                         m.tensor(p).bool().exp2(), (m.tensor(p) * 0 + 3).reciprocal(),
+                         m.tensor(p).sinh(), m.tensor(p).frac())),
+    Row("atan2", ("mt.atan2", "mt.arctan2", "Tensor.atan2", "Tensor.arctan2"),
+        binary(AWAY, AWAY),
+        lambda m, a, b: (m.atan2(a, b), a.atan2(b), m.arctan2(b, a), a.arctan2(b)), True),
+    Row("atan2_number", ("Tensor.atan2",), with_scalar(), lambda m, a, s: a.atan2(s)),
+    Row("lerp", ("mt.lerp", "Tensor.lerp"), ternary(),
+        lambda m, a, b, w: (m.lerp(a, b, w), a.lerp(b, w), a.lerp(b, 0.3), m.lerp(a, b, -1.5),
+                            a.lerp(b, 0.75), a.lerp(b, w.detach())), True),
+    Row("lerp_errors", ("Tensor.lerp",), binary(w=st.sampled_from([0.5, "f32", "int"])),
+        lambda m, a, b, w: a.lerp(b.float() if w == "f32" else b, 0.5) if w != "int" else
+        a.long().lerp(b.long(), 0.5)),
+    Row("nan_to_num", ("mt.nan_to_num", "Tensor.nan_to_num"), special_values(),
+        lambda m, a, mask, nan, posinf, neginf: (
+            m.nan_to_num(_specials(m, a, mask)),
+            _specials(m, a, mask).nan_to_num(nan, posinf, neginf),
+            _specials(m, a, mask).float().nan_to_num(posinf=posinf),
+            m.nan_to_num(_specials(m, a, mask), nan=nan, neginf=neginf),
+            m.nan_to_num(a.detach().long())), rtol=1e-6, grad=False),
+    Row("nan_to_num_grad", ("mt.nan_to_num", "Tensor.nan_to_num"), special_values(),
+        lambda m, a, mask, nan, posinf, neginf: (
+            m.nan_to_num(_specials(m, a, mask), nan, 1.0 if posinf is None else posinf,
+                         neginf=-2.0 if neginf is None else neginf),
+            _specials(m, a, mask).nan_to_num(posinf=3.0, neginf=-3.0))),
+    Row("isnan_isinf", ("mt.isnan", "mt.isinf", "mt.isposinf", "mt.isneginf", "mt.isfinite",
+                        "Tensor.isnan", "Tensor.isinf", "Tensor.isposinf", "Tensor.isneginf",
+                        "Tensor.isfinite"),
+        special_values(),
+        lambda m, a, mask, nan, posinf, neginf: (
+            m.isnan(_specials(m, a, mask)), _specials(m, a, mask).isinf(),
+            m.isposinf(_specials(m, a, mask)), _specials(m, a, mask).isneginf(),
+            m.isfinite(_specials(m, a, mask)), _specials(m, a, mask).isnan(),
+            m.isinf(a), a.isposinf(), m.isneginf(a), a.isfinite(), a.long().isnan(),
+            a.long().isfinite(), (a > 0).isinf(), m.isfinite(a > 0))),
+    Row("logical", ("mt.logical_and", "mt.logical_or", "mt.logical_xor", "mt.logical_not",
+                    "Tensor.logical_and", "Tensor.logical_or", "Tensor.logical_xor",
+                    "Tensor.logical_not"),
+        binary(st.sampled_from([-1.0, 0.0, 2.5]), st.sampled_from([0.0, 1.0])),
+        lambda m, a, b: (m.logical_and(a, b), a.logical_or(b), m.logical_xor(a, b),
+                         a.logical_xor(b.long()), m.logical_not(a), a.logical_not(),
+                         m.logical_or(a > 0, b.long()), (a > 0).logical_and(b > 0),
+                         m.logical_and(a, b.bool()))),
+    Row("logical_number", ("Tensor.logical_and",), with_scalar(), lambda m, a, s:
+        a.logical_and(s)),
+    Row("remainder_fmod", ("mt.remainder", "mt.fmod", "Tensor.remainder", "Tensor.fmod",
+                           "Tensor.__mod__", "Tensor.__rmod__"),
+        binary(WIDE, AWAY),
+        lambda m, a, b: (a % b, m.remainder(a, b), a.remainder(b), m.fmod(a, b), a.fmod(b),
+                         b.__rmod__(a), a % 1.5, 2.5 % b, a.fmod(-1.25), m.remainder(2, b)),
+        True),
+    Row("floor_divide", ("mt.floor_divide", "Tensor.floor_divide", "Tensor.__floordiv__",
+                         "Tensor.__rfloordiv__"),
+        binary(WIDE, AWAY),
+        lambda m, a, b: (a // b, m.floor_divide(a, b), a.floor_divide(b), b.__rfloordiv__(a),
+                         a // 2.5, 3 // b, m.floor_divide(-2, b))),
+    Row("floor_divide_values", ("Tensor.__floordiv__", "Tensor.__mod__", "Tensor.fmod"),
+        binary(st.sampled_from([-3.0, -0.5, 0.0, 2.0, 7.0]),
+               st.sampled_from([-2.0, 0.0, 0.5, 3.0])),
+        lambda m, a, b: (a.detach() // b.detach(), a.detach() % b.detach(),
+                         a.detach().fmod(b.detach())), grad=False),
+    Row("integer_division", ("Tensor.__floordiv__", "Tensor.__rfloordiv__", "Tensor.__mod__",
+                             "Tensor.__rmod__", "Tensor.fmod", "mt.floor_divide",
+                             "mt.remainder", "mt.fmod"),
+        bool_pair(np.int64),
+        lambda m, p, q: (m.tensor(p) // m.tensor(q), m.tensor(p) % m.tensor(q),
+                         m.fmod(m.tensor(p), m.tensor(q)), 7 // m.tensor(q), 7 % m.tensor(q),
+                         m.tensor(p) // 2, m.tensor(p) % -3, m.tensor(p) % 2.5, m.tensor(p) // 0.5,
+                         m.floor_divide(m.tensor(p).int(), m.tensor(q) * 0 + 2),
+                         m.remainder(m.tensor(p), True), m.tensor(p).fmod(-2.0),
+                         m.tensor(p).int() // m.tensor(np.int64(3)))),
+    Row("integer_division_by_zero", ("Tensor.__floordiv__", "Tensor.__mod__", "Tensor.fmod"),
+        int_pair(which=st.sampled_from(["//", "%", "fmod", "//0", "%False"])),
+        lambda m, p, q, which: {"//": lambda: m.tensor(p) // (m.tensor(q) * 0),
+                                "%": lambda: m.tensor(p) % (m.tensor(q) * 0),
+                                "fmod": lambda: m.tensor(p).fmod(m.tensor(q) * 0),
+                                "//0": lambda: m.tensor(p) // 0,
+                                "%False": lambda: m.tensor(p) % False}[which]()),
+    Row("bool_division", ("Tensor.__floordiv__", "Tensor.__mod__"), bool_pair(),
+        lambda m, p, q: (m.tensor(p) // m.tensor(q), m.tensor(p) % m.tensor(q))),
+    Row("isclose_allclose_equal", ("mt.isclose", "mt.allclose", "mt.equal", "Tensor.isclose",
+                                   "Tensor.allclose", "Tensor.equal"),
+        binary(st.sampled_from([0.0, 1.0, 1.0 + 1e-6, 1.0 + 1e-4, math.inf, math.nan]),
+               st.sampled_from([0.0, 1.0, 1e-9, math.inf, -math.inf, math.nan]),
+               rtol=st.sampled_from([1e-5, 0.0, 1e-3, -1.0]), atol=st.sampled_from([1e-8, 0.0]),
+               nan=st.booleans()),
+        lambda m, a, b, rtol, atol, nan: (
+            m.isclose(a, b), a.isclose(b, rtol, atol, nan), m.allclose(a, b),
+            a.allclose(b, rtol=rtol, atol=atol, equal_nan=nan), m.equal(a, b), a.equal(a),
+            a.equal(b), m.equal(a.long() if a.isfinite().all() else a, a.float())), grad=False),
+    Row("isclose_dtypes", ("Tensor.isclose", "mt.allclose"), binary(),
+        lambda m, a, b: (a.isclose(b.float()), m.allclose(a.long(), b.long()),
+                         (a > 0).isclose(b > 0))),
+    Row("abs_builtin", ("Tensor.__abs__",), unary(KINKY), lambda m, a: (abs(a), abs(a.long()))),
+    Row("outer", ("mt.outer", "mt.ger", "Tensor.outer", "Tensor.ger"), vector_pair(),
+        lambda m, a, b: (m.outer(a, b), a.outer(b), m.ger(b, a), a.ger(b)), True),
+    Row("mm_bmm_mv_dot", ("mt.mm", "mt.bmm", "mt.mv", "mt.dot", "Tensor.mm", "Tensor.bmm",
+                          "Tensor.mv", "Tensor.dot"),
+        products(),
+        lambda m, a, b, op: _product(m, a, b, op), True),
+    Row("products_dtype_mismatch", ("Tensor.mm", "Tensor.dot", "Tensor.mv", "Tensor.bmm",
+                                    "Tensor.outer"),
+        products(), lambda m, a, b, op: (_product(m, a, b.float(), op), a.outer(b.long()[:1]))),
+    Row("einsum", ("mt.einsum",), einsum_args(),
+        lambda m, *xs, eq, as_list: m.einsum(eq, list(xs)) if as_list else m.einsum(eq, *xs),
+        True),
+    Row("einsum_errors", ("mt.einsum",), einsum_args(bad=True),
+        lambda m, *xs, eq, as_list: m.einsum(eq, *xs)),
+    Row("std_mean_var_mean", ("mt.std_mean", "mt.var_mean"),
+        reduction(SPREAD, min_dims=1, min_side=2, unique=True),
+        lambda m, a, dim, keepdim: (m.std_mean(a, dim, keepdim=keepdim),
+                                    m.var_mean(a, dim, keepdim=keepdim),
+                                    m.var_mean(a, dim, correction=0, keepdim=keepdim),
+                                    m.std_mean(a, dim, False, keepdim)), True, rtol=1e-8),
+    Row("linalg_vector_norm", (), st.tuples(
+        reduction(st.one_of(st.just(0.0), AWAY)),
+        st.sampled_from([2, 1, 3, 0.5, 0, math.inf, -math.inf, 2.0, -1, -2.5])).map(
+            lambda d: (d[0][0], {**d[0][1], "ord": d[1]})),
+        lambda m, a, dim, keepdim, ord: (
+            m.linalg.vector_norm(a, ord, dim, keepdim),
+            m.linalg.norm(a, dim=dim if dim is None or isinstance(dim, int) else dim[:1],
+                          keepdim=keepdim), m.linalg.vector_norm(a)), rtol=1e-8),
+    Row("linalg_matrix_norm", (), matrix_norm_args(),
+        lambda m, a, ord, dim, keepdim: (m.linalg.matrix_norm(a, ord, dim, keepdim),
+                                         m.linalg.norm(a, ord, dim, keepdim)), rtol=1e-8),
+    Row("linalg_norm_no_dim", (), unary(AWAY, min_side=1, ord=st.sampled_from(
+        [None, 2, 1, math.inf, -math.inf, "fro", 0, 3, -2, "nuc"])),
+        lambda m, a, ord: (m.linalg.norm(a, ord), m.linalg.norm(a, ord, keepdim=True)),
+        rtol=1e-8),
+    Row("gelu", ("F.gelu",), unary(st.one_of(WIDE, floats(-8, 8)),
+                                   approximate=st.sampled_from(["none", "tanh"])),
+        lambda m, a, approximate: (nnf(m).gelu(a), nnf(m).gelu(a, approximate=approximate),
+                                   m.nn.GELU(approximate)(a)), True),
+    Row("gelu_errors", ("F.gelu",), unary(approximate=st.sampled_from(["none", "tanh", "x"])),
+        lambda m, a, approximate: (nnf(m).gelu(a, approximate=approximate),
+                                   nnf(m).gelu(a.long()))),
     Row("tanh", ("mt.tanh", "Tensor.tanh", "F.tanh"), unary(WIDE),
         lambda m, a: (m.tanh(a), a.tanh(), nnf(m).tanh(a)), True),
     Row("sigmoid", ("mt.sigmoid", "Tensor.sigmoid", "F.sigmoid"), unary(WIDE),

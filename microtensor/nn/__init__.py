@@ -42,3 +42,7 @@ __all__ += [
     "LayerNorm", "Mish", "ModuleDict", "PReLU", "ParameterDict", "ParameterList", "ReLU6",
     "SiLU", "Softsign",
 ]
+# -- math ops (issue 10) --
+from .activation import GELU  # noqa: E402
+
+__all__ += ["GELU"]

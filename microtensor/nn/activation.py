@@ -29,6 +29,24 @@ class Tanh(Module):
         return F.tanh(input)
 
 
+# -- math ops (issue 10) -------------------------------------------------------------------------
+
+class GELU(Module):
+    """y = x * Phi(x), Phi the standard normal CDF (``approximate="tanh"``: its tanh
+    approximation)"""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """gelu(input, approximate)"""
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
 class ReLU(Module):
     """y = max(x, 0)  (``inplace`` is accepted; the output is always a new tensor)"""
 

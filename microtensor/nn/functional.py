@@ -19,6 +19,7 @@ from ..autograd.engine import format_shape as _fmt
 from ..dtypes import promote_types
 from ..ops import elementwise
 from ..ops import norm as norm_ops
+from ..ops.elementwise import Gelu
 from ..random import generator
 from ..tensor import Tensor, broadcast_shapes, where
 from . import fused
@@ -175,6 +176,20 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
     """(exp(x) - exp(-x)) / (exp(x) + exp(-x))"""
     _check_tensor(input, "tanh", "input", 1)
     return input.tanh()
+
+
+# -- math ops (issue 10) -------------------------------------------------------------------------
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """x * Phi(x), Phi the standard normal CDF (1 + erf(x / sqrt(2))) / 2; with
+    ``approximate="tanh"``, Phi(x) ~ (1 + tanh(sqrt(2 / pi) (x + 0.044715 x**3))) / 2"""
+    _check_tensor(input, "gelu", "input", 1)
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f'"GeluKernelImpl" not implemented for '
+                                  f"'{_torch_name(input.dtype)}'")
+    return Gelu.apply(input, approximate=approximate)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Context, Function, TensorBase
+from . import special
 
 Grad = Any  # a Tensor, or None where no gradient is needed
 
@@ -206,6 +207,465 @@ class Cos(Function):
     def backward(ctx: Context, g: Any) -> Grad:
         (x,) = ctx.saved_tensors
         return -(g * x.sin())
+
+
+# -- math ops (issue 10) -------------------------------------------------------------------------
+# More elementwise functions, each with its derivative; erf, erfc and erfinv come from
+# ``special`` (NumPy has no vectorised ones).
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+class Tan(Function):
+    """y = tan(x);   dx = g * (1 + y**2)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        y = np.tan(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (y,) = ctx.saved_tensors
+        return g * (y * y + 1.0)
+
+
+class Asin(Function):
+    """y = asin(x);   dx = g / sqrt(1 - x**2)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):  # nan outside [-1, 1], as in PyTorch
+            return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return g * (1.0 - x * x).rsqrt()
+
+
+class Acos(Function):
+    """y = acos(x);   dx = -g / sqrt(1 - x**2)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):
+            return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return -(g * (1.0 - x * x).rsqrt())
+
+
+class Atan(Function):
+    """y = atan(x);   dx = g / (1 + x**2)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return g / (x * x + 1.0)
+
+
+class Atan2(Function):
+    """z = atan2(a, b), the angle of the point (b, a);
+    da = g * b / (a**2 + b**2),  db = -g * a / (a**2 + b**2)"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        scale = g / (a * a + b * b)
+        return (scale * b if da else None), (-(scale * a) if db else None)
+
+
+class Sinh(Function):
+    """y = sinh(x);   dx = g * cosh(x)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        with np.errstate(over="ignore"):  # +-inf beyond about 710, as in PyTorch
+            return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return g * x.cosh()
+
+
+class Cosh(Function):
+    """y = cosh(x);   dx = g * sinh(x)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        with np.errstate(over="ignore"):
+            return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return g * x.sinh()
+
+
+class Asinh(Function):
+    """y = asinh(x);   dx = g / sqrt(x**2 + 1)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return g * (x * x + 1.0).rsqrt()
+
+
+class Acosh(Function):
+    """y = acosh(x);   dx = g / sqrt(x**2 - 1)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):  # nan below 1
+            return np.arccosh(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return g * ((x - 1.0) * (x + 1.0)).rsqrt()
+
+
+class Atanh(Function):
+    """y = atanh(x);   dx = g / (1 - x**2)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore", divide="ignore"):  # nan outside, +-inf at +-1
+            return np.arctanh(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return g / (1.0 - x * x)
+
+
+class Log2(Function):
+    """y = log2(x);   dx = g / (x ln 2)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore", divide="ignore"):  # nan below 0, -inf at 0
+            return np.log2(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return g / (x * _LN2)
+
+
+class Log10(Function):
+    """y = log10(x);   dx = g / (x ln 10)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.log10(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return g / (x * _LN10)
+
+
+class Exp2(Function):
+    """y = 2**x;   dx = g * y * ln 2"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            y = np.exp2(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (y,) = ctx.saved_tensors
+        return g * (y * _LN2)
+
+
+class Expm1(Function):
+    """y = exp(x) - 1, accurate for small x;   dx = g * (y + 1)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            y = np.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (y,) = ctx.saved_tensors
+        return g * (y + 1.0)
+
+
+class Rsqrt(Function):
+    """y = 1 / sqrt(x);   dx = -g * y**3 / 2"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):  # nan below 0, inf at 0
+            y = np.reciprocal(np.sqrt(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (y,) = ctx.saved_tensors
+        return g * (y * y * y * -0.5)
+
+
+class Reciprocal(Function):
+    """y = 1 / x;   dx = -g * y**2"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):  # +-inf at 0, as in PyTorch
+            y = np.reciprocal(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (y,) = ctx.saved_tensors
+        return -(g * (y * y))
+
+
+class Erf(Function):
+    """y = erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt;   dx = g * 2/sqrt(pi) * exp(-x**2)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return special.erf(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return g * ((x * x).neg().exp() * _TWO_OVER_SQRT_PI)
+
+
+class Erfc(Function):
+    """y = erfc(x) = 1 - erf(x);   dx = -g * 2/sqrt(pi) * exp(-x**2)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return special.erfc(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (x,) = ctx.saved_tensors
+        return g * ((x * x).neg().exp() * -_TWO_OVER_SQRT_PI)
+
+
+class Erfinv(Function):
+    """y = erfinv(x), the inverse of erf on (-1, 1);   dx = g * sqrt(pi)/2 * exp(y**2)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        y = special.erfinv(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (y,) = ctx.saved_tensors
+        with np.errstate(over="ignore"):  # inf at +-1, as in PyTorch
+            return g * ((y * y).exp() / _TWO_OVER_SQRT_PI)
+
+
+class Lerp(Function):
+    """z = start + w * (end - start), computed from the nearer end (start where |w| < 0.5,
+    else end - (1 - w) * (end - start)) as PyTorch does;
+    dstart = g * (1 - w),  dend = g * w,  dw = g * (end - start)"""
+
+    @staticmethod
+    def forward(ctx: Context, start: np.ndarray, end: np.ndarray, w: Any) -> np.ndarray:
+        ctx.save_for_backward(start, end, w)
+        diff = end - start
+        w_arr = np.asarray(w)
+        near_start = np.abs(w_arr) < 0.5
+        out = np.where(near_start, start + w_arr * diff, end - diff * (1 - w_arr))
+        return out.astype(np.result_type(start, end), copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad, Grad]:
+        start, end, w = ctx.saved_tensors
+        ds, de, dw = ctx.needs_input_grad + (False,) * (3 - len(ctx.needs_input_grad))
+        return (g * (1.0 - w) if ds else None), (g * w if de else None), \
+            (g * (end - start) if dw else None)
+
+
+class NanToNum(Function):
+    """y = x with nan, +inf and -inf replaced by numbers;   dx = g where x is finite, else 0"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, nan: float = 0.0, posinf: float | None = None,
+                neginf: float | None = None) -> np.ndarray:
+        finite = np.isfinite(x)
+        ctx.save_for_backward(finite)
+        info = np.finfo(x.dtype)
+        with np.errstate(over="ignore"):  # a replacement too large for the dtype becomes inf
+            big = x.dtype.type(info.max if posinf is None else posinf)
+            small = x.dtype.type(info.min if neginf is None else neginf)
+            nan_value = x.dtype.type(nan)
+        out = np.where(finite, x, np.where(np.isnan(x), nan_value, np.where(x > 0, big, small)))
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        (finite,) = ctx.saved_tensors
+        return Where.apply(finite, g, 0.0)
+
+
+class FloorDivide(Function):
+    """z = floor(a / b) (for integers: rounded toward -inf, as Python's //);
+    PyTorch defines no derivative: backward raises"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+class RoundedQuotient(Function):
+    """z = floor(a / b) (``rounding="floor"``) or trunc(a / b) (``"trunc"``), the factor in the
+    gradients of remainder and fmod;   da = db = 0 (as PyTorch's division with a rounding_mode)"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray, rounding: str = "floor") -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.floor_divide(a, b) if rounding == "floor" else np.trunc(a / b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+        zero = g._make(np.zeros_like(g._data))
+        return zero, zero
+
+
+class Remainder(Function):
+    """z = a - b * floor(a / b), the sign of b (Python's %);
+    da = g,  db = -g * floor(a / b)  (none when a is a number: PyTorch defines none)"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x % 0 is nan for floats
+            return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        if db and not isinstance(a, TensorBase):  # (a number % a tensor: as PyTorch)
+            raise RuntimeError("derivative for aten::remainder is not implemented")
+        return (g if da else None), (-(g * RoundedQuotient.apply(a, b)) if db else None)
+
+
+class Fmod(Function):
+    """z = a - b * trunc(a / b), the sign of a (C's fmod);   da = g,  db = -g * trunc(a / b)"""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (g if da else None), (-(g * RoundedQuotient.apply(a, b, rounding="trunc"))
+                                      if db else None)
+
+
+class Gelu(Function):
+    """y = x * Phi(x), Phi the standard normal CDF: Phi(x) = (1 + erf(x / sqrt 2)) / 2, or with
+    approximate="tanh": Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))) / 2;
+    dx = g * (Phi(x) + x Phi'(x))"""
+
+    # NOTE: computed in float64 and rounded once: in float32, 1 + erf(x) loses digits for x << 0.
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, approximate: str = "none") -> np.ndarray:
+        w = x.astype(np.float64)
+        if approximate == "tanh":
+            ctx.save_for_backward(x)
+            cdf = 0.5 * (1.0 + np.tanh(_SQRT_2_OVER_PI * (w + 0.044715 * w * w * w)))
+        else:
+            cdf = 0.5 * special.erfc(w * -_SQRT_HALF)  # (1 + erf(x / sqrt 2)) / 2, no cancellation
+            ctx.save_for_backward(x, cdf.astype(x.dtype))
+        return (w * cdf).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Grad:
+        if ctx.kwargs.get("approximate", "none") == "tanh":
+            (x,) = ctx.saved_tensors
+            x2 = x * x
+            t = (x * (x2 * 0.044715 + 1.0) * _SQRT_2_OVER_PI).tanh()
+            d_inner = (x2 * (3 * 0.044715) + 1.0) * _SQRT_2_OVER_PI
+            return g * ((t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * d_inner)
+        x, cdf = ctx.saved_tensors
+        return GeluGrad.apply(g, x, cdf)
+
+
+class GeluGrad(Function):
+    """z = g * (Phi(x) + x phi(x)), the exact GELU's backward as one op (Phi given, phi the
+    normal density);   dg = h * (Phi(x) + x phi(x)),  dx = h * g * phi(x) * (2 - x**2)"""
+
+    # NOTE: one node, and Phi reused from the forward pass instead of a second erf.
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(g, x, cdf)
+        pdf = np.exp(x * x * -0.5) * _INV_SQRT_2PI
+        return g * (cdf + x * pdf)
+
+    @staticmethod
+    def backward(ctx: Context, h: Any) -> tuple[Grad, Grad, None]:
+        g, x, cdf = ctx.saved_tensors
+        dg, dx = ctx.needs_input_grad[:2]
+        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        return (GeluGrad.apply(h, x, cdf) if dg else None), \
+            (h * g * pdf * (2.0 - x * x) if dx else None), None
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 class Tanh(Function):

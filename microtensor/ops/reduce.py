@@ -295,7 +295,8 @@ class Norm(Function):
         if p == 2:
             y = np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim))
         else:
-            y = np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+            with np.errstate(divide="ignore"):  # p < 0: |0|**p = inf, and the norm is 0
+                y = np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
         ctx.save_for_backward(x, y)
         return y
 
