@@ -123,12 +123,7 @@ def test_every_program_has_expectations() -> None:
 
 # Programs that do not run yet, with what stops them (strict: one that starts to run fails
 # here until its entry is removed).
-NOT_YET: dict[str, str] = {
-    "makemore_bigram": "F.one_hot",
-    "makemore_mlp": "Tensor.log10",
-    "quickstart": "mt.equal",
-    "save_load": "mt.equal",
-}
+NOT_YET: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
