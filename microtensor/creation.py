@@ -30,16 +30,8 @@ from .tensor import (
 )
 
 
-def _torch_name(dtype: np.dtype) -> str:
-    """PyTorch's internal name of a dtype (``Long``), as in its "not implemented for" errors."""
-    return {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-            "int64": "Long", "float16": "Half", "float32": "Float",
-            "float64": "Double"}[dtype.name]
-
-
 def _not_implemented(name: str, dtype: np.dtype) -> NotImplementedError:
-    return NotImplementedError(f'"{name}" not implemented for \'{_torch_name(dtype)}\' '
-                               f"(dtype {dtype})")
+    return dtypes.not_implemented(name, dtype)
 
 
 def _result_dtype(dtype: Any) -> np.dtype:
@@ -330,7 +322,7 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = 
         digits = np.finfo(result).nmant + 1  # the ints a float holds exactly: up to 2**digits
         if n > 2**digits + 1:
             raise RuntimeError(f"n cannot be greater than 2^{digits}+1 for "
-                               f"{_torch_name(result)} type (dtype {result}, n={n}).")
+                               f"{dtypes.scalar_name(result)} type (dtype {result}, n={n}).")
     rng = numpy_rng(generator, "randperm")
     return _leaf(rng.permutation(int(n)).astype(result), requires_grad)
 

@@ -24,6 +24,31 @@ _SUPPORTED = (float32, float64, int64, int32, bool_, float16, int8, int16, uint8
 _default_dtype = float32
 
 
+# PyTorch's names of the dtypes in its messages: ScalarType names ("Long", as in
+# "not implemented for 'Long'" or "torch.LongTensor") and C++ type names ("long int").
+SCALAR_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
+_C_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+            "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
+            "float64": "double"}
+
+
+def scalar_name(dtype: Any) -> str:
+    """PyTorch's ScalarType name of ``dtype`` (``Long`` for int64), for its error messages."""
+    return SCALAR_NAMES.get(str(dtype), str(dtype))
+
+
+def c_name(dtype: Any) -> str:
+    """The C++ type name PyTorch prints for ``dtype`` (``long int`` for int64)."""
+    return _C_NAMES.get(str(dtype), str(dtype))
+
+
+def not_implemented(kernel: str, dtype: Any) -> NotImplementedError:
+    """PyTorch's error for a kernel that a dtype lacks: '"kernel" not implemented for 'Long''."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(dtype)}\' '
+                               f"(dtype {dtype})")
+
+
 def set_default_dtype(dtype: Any) -> None:
     """Set the dtype that Python floats (and float creation functions) produce.
 

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import dtypes
+from .dtypes import scalar_name
 from .ops.linalg import SingularValueNorm
-from .tensor import Tensor, _scalar_name, _type_name
+from .tensor import Tensor, _type_name
 
 __all__ = ["matrix_norm", "norm", "vector_norm"]
 
@@ -26,10 +27,10 @@ def _prepare(x: Any, name: str, dtype: Any) -> Tensor:
         dtype = dtypes.as_dtype(dtype)
         if dtype.kind != "f":
             raise RuntimeError(f"linalg.{name}: dtype should be floating point, but got "
-                               f"{_scalar_name(dtype)}")
+                               f"{scalar_name(dtype)}")
     if x.dtype.kind != "f":
         raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as "
-                           f"input. Got {_scalar_name(x.dtype)}")
+                           f"input. Got {scalar_name(x.dtype)}")
     return x if dtype is None else x.to(dtype)
 
 

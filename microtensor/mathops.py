@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .dtypes import scalar_name
 from .ops.linalg import Einsum, parse_einsum
-from .tensor import Tensor, _scalar_name, _type_name
+from .tensor import Tensor, _type_name
 
 Number = int | float | bool
 
@@ -36,8 +37,8 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     explicit = parse_einsum(equation, [t.shape for t in operands])
     for t in operands[1:]:
         if t.dtype != operands[0].dtype:
-            raise RuntimeError(f"expected scalar type {_scalar_name(operands[0].dtype)} but "
-                               f"found {_scalar_name(t.dtype)}")
+            raise RuntimeError(f"expected scalar type {scalar_name(operands[0].dtype)} but "
+                               f"found {scalar_name(t.dtype)}")
     return Einsum.apply(*operands, equation=explicit)
 
 

@@ -670,20 +670,16 @@ class Tensor(TensorBase):
         """Whether the dtype is a floating point one (float16, float32, float64)."""
         return self._data.dtype.kind == "f"
 
-    _TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
-                   "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
-                   "float64": "Double"}
-
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
         """Without ``dtype``, the tensor type's name as PyTorch gives it
         (``'torch.FloatTensor'``, so that programs comparing it work unchanged); with a dtype
         or such a name (``'torch.LongTensor'``, or ``'microtensor.LongTensor'``), this tensor
         converted to it (itself if it has that dtype already)."""
         if dtype is None:
-            return f"torch.{self._TYPE_NAMES[self._data.dtype.name]}Tensor"
+            return f"torch.{dtypes.scalar_name(self._data.dtype)}Tensor"
         if isinstance(dtype, str):
             module, _, name = dtype.rpartition(".")
-            by_name = {f"{v}Tensor": k for k, v in self._TYPE_NAMES.items()}
+            by_name = {f"{v}Tensor": k for k, v in dtypes.SCALAR_NAMES.items()}
             if module in ("torch.cuda", "microtensor.cuda") and name in by_name:
                 check_device("cuda")
             if module not in ("torch", "microtensor") or name not in by_name:
@@ -1365,8 +1361,8 @@ class Tensor(TensorBase):
             raise TypeError(f"isclose(): argument 'other' (position 1) must be Tensor, not "
                             f"{_type_name(other)}")
         if self.dtype != other.dtype:
-            raise RuntimeError(f"{_scalar_name(self.dtype)} did not match "
-                               f"{_scalar_name(other.dtype)}")
+            raise RuntimeError(f"{dtypes.scalar_name(self.dtype)} did not match "
+                               f"{dtypes.scalar_name(other.dtype)}")
         for name, value in (("rtol", rtol), ("atol", atol)):
             if value < 0:
                 raise RuntimeError(f"{name} must be greater than or equal to zero, but got "
@@ -1412,9 +1408,10 @@ class Tensor(TensorBase):
             raise TypeError(f"{name}(): argument '{arg}' (position 1) must be Tensor, not "
                             f"{_type_name(other)}")
         if self.dtype != other.dtype:
-            raise RuntimeError(message.format(a=_scalar_name(self.dtype),
-                                              b=_scalar_name(other.dtype),
-                                              ca=_c_name(self.dtype), cb=_c_name(other.dtype)))
+            raise RuntimeError(message.format(a=dtypes.scalar_name(self.dtype),
+                                              b=dtypes.scalar_name(other.dtype),
+                                              ca=dtypes.c_name(self.dtype),
+                                              cb=dtypes.c_name(other.dtype)))
         if self.dtype.kind == "b":
             raise NotImplementedError(f"{name} is not implemented for bool tensors")
 
@@ -1860,7 +1857,7 @@ class Tensor(TensorBase):
                             f"{type(index).__name__}")
         if name == "take" and index.dtype != np.int64:
             raise RuntimeError(f"take(): Expected a long tensor for index, but got "
-                               f"{_TORCH_TYPE.get(str(index.dtype), str(index.dtype))}")
+                               f"{dtypes.scalar_name(index.dtype)}")
         if index.dtype not in (np.int32, np.int64):
             raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index (got "
                                f"{index.dtype})")
@@ -1957,8 +1954,8 @@ class Tensor(TensorBase):
         if idx.ndim > 1:
             raise IndexError("index_add_(): Index is supposed to be a vector")
         if source.dtype != self.dtype:
-            raise RuntimeError(f"index_add_(): self ({_TORCH_TYPE[str(self.dtype)]}) and source "
-                               f"({_TORCH_TYPE[str(source.dtype)]}) must have the same scalar "
+            raise RuntimeError(f"index_add_(): self ({dtypes.scalar_name(self.dtype)}) and source "
+                               f"({dtypes.scalar_name(source.dtype)}) must have the same scalar "
                                f"type")
         d = _dim(dim, self.ndim)
         x = self if self.ndim else self.reshape(1)
@@ -1986,7 +1983,7 @@ class Tensor(TensorBase):
                             f"{type(mask).__name__}")
         if mask.dtype != np.bool_:
             raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
-                               f"dtype {_C_TYPE.get(str(mask.dtype), str(mask.dtype))}")
+                               f"dtype {dtypes.c_name(mask.dtype)}")
         if isinstance(value, Tensor):
             if value.ndim:
                 raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, "
@@ -2528,7 +2525,7 @@ class Tensor(TensorBase):
         """Fill with samples from U(a, b), in place (floating dtypes only)."""
         rng = numpy_rng(generator, "uniform_")
         if self.dtype.kind != "f":
-            raise _random_not_implemented("check_uniform_bounds", self.dtype)
+            raise dtypes.not_implemented("check_uniform_bounds", self.dtype)
         for value, arg in ((a, "from"), (b, "to")):
             if not math.isfinite(value):
                 raise RuntimeError(f"{arg} is out of bounds for {self.dtype} ({arg}={value})")
@@ -2541,7 +2538,7 @@ class Tensor(TensorBase):
         """Fill with samples from N(mean, std**2), in place (floating dtypes only)."""
         rng = numpy_rng(generator, "normal_")
         if self.dtype.kind != "f":
-            raise _random_not_implemented("normal_kernel_cpu", self.dtype)
+            raise dtypes.not_implemented("normal_kernel_cpu", self.dtype)
         if not std >= 0.0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         return self.copy_(rng.normal(mean, std, self.shape))
@@ -2556,7 +2553,7 @@ class Tensor(TensorBase):
             _check_probability(p, "bernoulli_")
             return BernoulliScalar.apply(self, p=float(p), rng=rng)
         if self.dtype.kind != "f":
-            raise _random_not_implemented("bernoulli_tensor_cpu_p_", self.dtype)
+            raise dtypes.not_implemented("bernoulli_tensor_cpu_p_", self.dtype)
         return Bernoulli.apply(self, rng=rng)
 
     def bernoulli_(self, p: float | Tensor = 0.5, *, generator: Any = None) -> Tensor:
@@ -2565,7 +2562,7 @@ class Tensor(TensorBase):
         rng = numpy_rng(generator, "bernoulli_")
         if isinstance(p, Tensor):
             if p.dtype.kind != "f":
-                raise _random_not_implemented("bernoulli_tensor_cpu_p_", p.dtype)
+                raise dtypes.not_implemented("bernoulli_tensor_cpu_p_", p.dtype)
             with grad_mode.no_grad():
                 return self.copy_(Bernoulli.apply(p.detach().expand(self.shape), rng=rng))
         _check_probability(p, "bernoulli_")
@@ -2577,7 +2574,7 @@ class Tensor(TensorBase):
         if self.dtype.kind != "f":
             raise RuntimeError(f"Exponential distribution is a continuous probability "
                                f"distribution. dtype must be a floating point but you specified "
-                               f"{_TORCH_NAMES[self.dtype.name]}")
+                               f"{dtypes.scalar_name(self.dtype)}")
         if not lambd > 0.0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
         return self.copy_(rng.standard_exponential(self.shape) / lambd)
@@ -2632,7 +2629,7 @@ class Tensor(TensorBase):
                                f"{_fmt(self.shape)})")
         if self.dtype.kind != "f":
             raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
-                               f"{_TORCH_NAMES[self.dtype.name]}")
+                               f"{dtypes.scalar_name(self.dtype)}")
         if num_samples <= 0:
             raise RuntimeError("cannot sample n_sample <= 0 samples")
         k = self.shape[-1]
@@ -2888,14 +2885,6 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tenso
 
 # -- shape, indexing, sorting and scan ops (issue 10) --
 
-# PyTorch's names of the dtypes in messages: the type names, and the C++ ones (masked_fill).
-_TORCH_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
-               "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-               "bool": "Bool"}
-_C_TYPE = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
-           "int16": "short int", "int32": "int", "int64": "long int", "uint8": "unsigned char"}
-
-
 def _size_tuple(sizes: tuple[Any, ...], name: str) -> Shape:
     """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (repeat, tile), checked to be ints."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -3017,15 +3006,6 @@ def minimum(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 
 # -- random sampling (issue 10) ----------------------------------------------------------------
 
-_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-                "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
-
-
-def _random_not_implemented(kernel: str, dtype: np.dtype) -> NotImplementedError:
-    return NotImplementedError(f'"{kernel}" not implemented for \'{_TORCH_NAMES[dtype.name]}\' '
-                               f"(dtype {dtype})")
-
-
 def _check_probability(p: Any, name: str) -> None:
     """A probability given as a number: in [0, 1] (PyTorch's message)."""
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
@@ -3034,18 +3014,3 @@ def _check_probability(p: Any, name: str) -> None:
         raise RuntimeError(f"{name} expects p to be in [0, 1], but got p={p:g}")
 # -- math ops (issue 10) -------------------------------------------------------------------------
 
-# PyTorch's names of the dtypes in its error messages: ScalarType names and C type names.
-_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
-                 "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-                 "bool": "Bool"}
-_C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
-            "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long int",
-            "uint8": "unsigned char", "bool": "bool"}
-
-
-def _scalar_name(dtype: np.dtype) -> str:
-    return _SCALAR_NAMES.get(str(dtype), str(dtype))
-
-
-def _c_name(dtype: np.dtype) -> str:
-    return _C_NAMES.get(str(dtype), str(dtype))

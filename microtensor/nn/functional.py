@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.engine import format_shape as _fmt
-from ..dtypes import promote_types
+from ..dtypes import promote_types, scalar_name
 from ..ops import elementwise
 from ..ops import norm as norm_ops
 from ..ops.elementwise import Gelu
@@ -26,9 +26,6 @@ from . import fused
 
 _REDUCTIONS = ("mean", "sum", "none")
 
-# PyTorch's names of the dtypes, for error messages worded as PyTorch's.
-_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
-                "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
 _CONVERSIONS = {"float32": ".float()", "float64": ".double()", "int64": ".long()",
                 "int32": ".int()", "bool": ".bool()"}
 
@@ -38,7 +35,7 @@ _CONVERSIONS = {"float32": ".float()", "float64": ".double()", "int64": ".long()
 # ----------------------------------------------------------------------------------------------
 
 def _torch_name(dtype: np.dtype) -> str:
-    return _TORCH_NAMES.get(str(dtype), str(dtype))
+    return scalar_name(dtype)
 
 
 def _conversion(dtype: np.dtype) -> str:
