@@ -18,7 +18,7 @@ from ..autograd.engine import format_shape as _fmt
 from ..dtypes import promote_types
 from ..ops.conv import Conv as ConvOp
 from ..ops.conv import ConvTranspose as ConvTransposeOp
-from ..ops.pool import GatherFlat, MaxPoolIndices, pool_out_size
+from ..ops.pool import MaxPool, MaxPoolIndices, pool_out_size
 from ..ops.resample import ConstantPad, Resample, pool_specs
 from ..random import generator
 from ..tensor import Tensor, broadcast_shapes
@@ -461,12 +461,12 @@ def _max_pool(fn: str, nd: int, input: Tensor, kernel_size: Any, stride: Any,  #
             raise NotImplementedError(f"{fn}: a window of this pooling (kernel_size={kernel}, "
                                       f"stride={stride}, padding={pad}, dilation={dilation}) "
                                       f"holds only padding; microtensor does not support that")
-    indices = MaxPoolIndices.apply(input.detach(), kernel=kernel, stride=stride, padding=pad,
-                                   dilation=dilation, out=out)
-    # Windows that do not overlap pick distinct elements: the backward may assign, not add.
-    unique = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel, strict=True))
-    values = GatherFlat.apply(input, indices, nd=nd, unique=unique)
-    return (values, indices) if return_indices else values
+    values = MaxPool.apply(input, kernel=kernel, stride=stride, padding=pad, dilation=dilation,
+                           out=out)
+    if not return_indices:
+        return values
+    return values, MaxPoolIndices.apply(input.detach(), kernel=kernel, stride=stride,
+                                        padding=pad, dilation=dilation, out=out)
 
 
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
