@@ -336,7 +336,8 @@ def _conv_transpose(fn: str, nd: int, input: Tensor, weight: Tensor,  # noqa: A0
         raise RuntimeError("negative padding is not supported")
     if any(p < 0 for p in out_pad):
         raise RuntimeError("negative output_padding is not supported")
-    if any(o >= s and o >= d for o, s, d in zip(out_pad, stride, dilation, strict=True)):
+    if input.numel() and any(o >= s and o >= d for o, s, d  # (PyTorch skips an empty input)
+                             in zip(out_pad, stride, dilation, strict=True)):
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but "
                            f"got output_padding={list(out_pad)}, stride={list(stride)}, "
                            f"dilation={list(dilation)}")
@@ -359,7 +360,7 @@ def _conv_transpose(fn: str, nd: int, input: Tensor, weight: Tensor,  # noqa: A0
     kernel = weight.shape[2:]
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o
                  in zip(x.shape[2:], stride, pad, dilation, kernel, out_pad, strict=True))
-    if any(n <= 0 for n in size):
+    if any(n <= 0 if input.numel() else n < 0 for n in size):
         raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, x.shape[2:]))})"
                            f". Calculated output size per channel: "
                            f"({' x '.join(map(str, size))}). Output size is too small")
