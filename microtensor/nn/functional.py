@@ -19,7 +19,7 @@ from ..dtypes import promote_types
 from ..ops.conv import Conv as ConvOp
 from ..ops.conv import ConvTranspose as ConvTransposeOp
 from ..ops.pool import MaxPool, MaxPoolIndices, pool_out_size
-from ..ops.resample import ConstantPad, Resample, pool_specs
+from ..ops.resample import ConstantPad, Resample, WindowMean, pool_specs
 from ..random import generator
 from ..tensor import Tensor, broadcast_shapes
 from . import fused
@@ -508,7 +508,7 @@ def _avg_pool(fn: str, nd: int, input: Tensor, kernel_size: Any, stride: Any,  #
                                                  ceil_mode)
     specs = pool_specs(tuple(input.shape[-nd:]), out, kernel, stride, pad,
                        bool(count_include_pad), divisor_override)
-    return Resample.apply(input, specs=specs)
+    return WindowMean.apply(input, specs=specs)
 
 
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
@@ -557,7 +557,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     [floor(i L / out), ceil((i + 1) L / out)) (they overlap when out does not divide L)."""
     sizes = _adaptive_sizes(input, 1, "adaptive_avg_pool1d", output_size)
     _check_float_pool(input, "adaptive_avg_pool1d")
-    return Resample.apply(input, specs=(("adaptive", input.shape[-1], sizes[0]),))
+    return WindowMean.apply(input, specs=(("adaptive", input.shape[-1], sizes[0]),))
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
@@ -567,7 +567,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     sizes = _adaptive_sizes(input, 2, "adaptive_avg_pool2d", output_size)
     _check_float_pool(input, "adaptive_avg_pool2d")
     specs = tuple(("adaptive", n, o) for n, o in zip(input.shape[-2:], sizes, strict=True))
-    return Resample.apply(input, specs=specs)
+    return WindowMean.apply(input, specs=specs)
 
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
@@ -695,7 +695,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,  # no
     if mode == "area":
         _check_float_pool(input, "adaptive_avg_pool")
         specs = tuple(("adaptive", n, o) for n, o in zip(spatial, out, strict=True))
-        return Resample.apply(input, specs=specs)
+        return WindowMean.apply(input, specs=specs)
     if input.dtype.kind != "f":
         raise NotImplementedError(f'"upsample_{mode}{nd}d" not implemented for '
                                   f"'{_torch_name(input.dtype)}'")

@@ -1,6 +1,7 @@
-"""Linear maps that act on each of the last dims separately: average pooling, adaptive average
-pooling, interpolation (nearest, linear) and reflect/replicate/circular padding
-(``Resample``), and constant padding (``ConstantPad``).
+"""Linear maps that act on each of the last dims separately: interpolation (nearest, linear)
+and reflect/replicate/circular padding (``Resample``), average and adaptive average pooling
+(``WindowMean``, summed and divided in PyTorch's order), and constant padding
+(``ConstantPad``).
 
 Along each dim, ``Resample`` applies a sparse matrix given as a table: for output position o,
 the source positions idx[o, :] and their weights w[o, :] (and a mask for rows shorter than
@@ -27,31 +28,44 @@ Table = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
 
 def _avg_table(size: int, out: int, kernel: int, stride: int, pad: int, count_include_pad: bool,
                divisor: float | None) -> Table:
-    """PyTorch's avg_pool: window [o s - p, o s - p + k) and its divisor (the window clipped to
-    the padded input, or to the input without ``count_include_pad``, or ``divisor``)."""
+    """PyTorch's avg_pool windows [o s - p, o s - p + k) (the elements inside the input)."""
     start = np.arange(out) * stride - pad
     idx = start[:, None] + np.arange(kernel)
-    end = np.minimum(start + kernel, size + pad)
-    valid = np.minimum(end, size) - np.maximum(start, 0)
-    if divisor is not None:
-        div = np.full(out, float(divisor))
-    else:
-        div = (end - start if count_include_pad else valid).astype(np.float64)
     mask = (idx >= 0) & (idx < size)
-    w = np.where(mask, 1.0 / np.where(div == 0, 1.0, div)[:, None], 0.0)
-    return idx.clip(0, max(size - 1, 0)), w, mask
+    return idx.clip(0, max(size - 1, 0)), None, mask
+
+
+def _avg_divisor(size: int, out: int, kernel: int, stride: int, pad: int,
+                 count_include_pad: bool, divisor: float | None) -> np.ndarray:
+    """PyTorch's avg_pool divisor along one dim: the window clipped to the padded input, or to
+    the input without ``count_include_pad`` (``divisor``, when given, is used instead)."""
+    start = np.arange(out) * stride - pad
+    end = np.minimum(start + kernel, size + pad)
+    if divisor is not None:
+        return np.full(out, float(divisor))
+    if count_include_pad:
+        return (end - start).astype(np.float64)
+    valid = np.minimum(end, size) - np.maximum(start, 0)
+    return np.maximum(valid, 1).astype(np.float64)  # (a window of padding only sums to 0)
 
 
 def _adaptive_table(size: int, out: int) -> Table:
-    """PyTorch's adaptive_avg_pool: window [floor(o X / O), ceil((o + 1) X / O))."""
+    """PyTorch's adaptive_avg_pool windows [floor(o X / O), ceil((o + 1) X / O))."""
     o = np.arange(out)
     start = (o * size) // out
     end = ((o + 1) * size + out - 1) // out
     length = int((end - start).max()) if out else 1
     idx = start[:, None] + np.arange(length)
-    mask = idx < end[:, None]
-    w = np.where(mask, 1.0 / (end - start)[:, None], 0.0)
-    return idx.clip(0, size - 1), w, mask
+    return idx.clip(0, size - 1), None, idx < end[:, None]
+
+
+def divisor(spec: Spec) -> np.ndarray:
+    """The divisor of each output of an "avg" or "adaptive" dim (its window's size)."""
+    if spec[0] == "avg":
+        return _avg_divisor(*spec[1:])
+    size, out = spec[1:]
+    o = np.arange(out)
+    return (((o + 1) * size + out - 1) // out - (o * size) // out).astype(np.float64)
 
 
 def _scale(size: int, out: int, scale: float | None, dtype: np.dtype) -> Any:
@@ -79,15 +93,16 @@ def _linear_table(size: int, out: int, align_corners: bool, scale: float | None,
                   dtype: np.dtype) -> Table:
     """PyTorch's linear interpolation: source position o * (X - 1) / (O - 1) with
     ``align_corners``, else max(scale (o + 0.5) - 0.5, 0); the two neighbours and their
-    weights, computed in the input's dtype."""
+    weights, computed in the input's dtype (with PyTorch's roundings)."""
     t = dtype.type
     o = np.arange(out).astype(dtype)
     if align_corners:
         s = t(size - 1) / t(out - 1) if out > 1 else t(0)
         src = s * o
-    else:
+    else:  # as PyTorch: scale * (i + 0.5) - 0.5 in double, rounded once to the dtype
         s = _scale(size, out, scale, dtype)
-        src = np.maximum(s * (o + t(0.5)) - t(0.5), t(0))
+        src = (np.float64(s) * (np.arange(out) + 0.5) - 0.5).astype(dtype)
+        src = np.maximum(src, t(0))
     i0 = np.minimum(np.floor(src).astype(np.int64), size - 1)
     i1 = i0 + (i0 < size - 1)
     l1 = np.clip(src - i0.astype(dtype), t(0), t(1))
@@ -204,6 +219,65 @@ class Resample(Function):
         return Resample.apply(g, specs=kw.get("specs", ()), adjoint=not kw.get("adjoint", False))
 
 
+def _divide(y: np.ndarray, specs: tuple[Spec, ...]) -> np.ndarray:
+    """y divided as PyTorch divides the window sums: by the product of the window sizes for
+    avg_pool (or by divisor_override), one dim after the other for adaptive_avg_pool."""
+    nd = len(specs)
+    divs = [divisor(sp) for sp in specs]
+    if specs[0][0] == "adaptive":
+        for d, div in enumerate(divs):
+            y = y / div.astype(y.dtype).reshape((-1,) + (1,) * (nd - 1 - d))
+        return y
+    total = divs[0] if specs[0][-1] is not None else functools.reduce(np.multiply.outer, divs)
+    return y / np.asarray(total, dtype=y.dtype).reshape(
+        total.shape + (1,) * (nd - np.ndim(total)))
+
+
+class WindowMean(Function):
+    """y = the sum of each window of x's last dims (the windows of ``specs``: "avg" for
+    avg_pool, "adaptive" for adaptive_avg_pool) divided by its divisor, summed in PyTorch's
+    order (row by row);   dx = window_mean_t(g): g / divisor spread over the windows"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, specs: tuple[Spec, ...] = ()) -> np.ndarray:
+        nd = len(specs)
+        lead = x.ndim - nd
+        tables = [table(sp, x.dtype) for sp in specs]
+        out = tuple(t[0].shape[0] for t in tables)
+        acc = np.zeros(x.shape[:lead] + out, dtype=x.dtype)
+        # NOTE: one whole-array addition per window offset (9 for a 3 x 3 window), in PyTorch's
+        # order, so that float32 sums round as PyTorch's do.
+        for offset in np.ndindex(*(t[0].shape[1] for t in tables)):
+            v, mask = x, None
+            for d, (tab, k) in enumerate(zip(tables, offset, strict=True)):
+                v = np.take(v, tab[0][:, k], axis=lead + d)
+                m = tab[2][:, k].reshape((-1,) + (1,) * (nd - 1 - d))
+                mask = m if mask is None else mask & m
+            acc += np.where(mask, v, 0)
+        return _divide(acc, specs)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        return WindowMeanT.apply(g, specs=ctx.kwargs.get("specs", ()))
+
+
+class WindowMeanT(Function):
+    """dx = the adjoint of window_mean: g / divisor added to every element of each window;
+    its derivative is window_mean again"""
+
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, specs: tuple[Spec, ...] = ()) -> np.ndarray:
+        y = _divide(g, specs)
+        lead = g.ndim - len(specs)
+        for d in reversed(range(len(specs))):
+            y = _apply(y, lead + d, transposed_table(specs[d], g.dtype))
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, h: Any) -> Any:
+        return WindowMean.apply(h, specs=ctx.kwargs.get("specs", ()))
+
+
 class ConstantPad(Function):
     """y = x padded with ``value`` by lo[i] before and hi[i] after the i-th of its last dims
     (negative amounts crop);   dx = g cropped back (constant_pad(g, -lo, -hi))"""
@@ -223,9 +297,9 @@ class ConstantPad(Function):
 
 def pool_specs(size: Ints, out: Ints, kernel: Ints, stride: Ints, padding: Ints,
                count_include_pad: bool, divisor_override: float | None) -> tuple[Spec, ...]:
-    """The specs of average pooling (the divisor override goes into the first dim's weights)."""
+    """The specs of average pooling (each dim's holds ``divisor_override``; ``_divide`` uses
+    the first dim's)."""
     return tuple(("avg", n, o, k, s, p, count_include_pad,
-                  divisor_override if i == 0 else (None if divisor_override is None else 1))
-                 for i, (n, o, k, s, p) in enumerate(zip(size, out, kernel, stride, padding,
-                                                         strict=True)))
+                  divisor_override)
+                 for n, o, k, s, p in zip(size, out, kernel, stride, padding, strict=True))
 
