@@ -44,25 +44,24 @@ def _max_pool(x: np.ndarray, kernel: Ints, stride: Ints, padding: Ints, dilation
               for i, (o, s, p) in enumerate(zip(out, stride, padding, strict=True))]
     # The first element of each window inside the input, and its flat index.
     first = [st + (-(st // d)).clip(min=0) * d for st, d in zip(starts, dilation, strict=True)]
-    index = np.ravel_multi_index(tuple(first), size, mode="clip")
+    first_index = np.ravel_multi_index(tuple(first), size, mode="clip")
     best = np.full(lead + tuple(out), lowest, dtype=x.dtype)
-    index = np.broadcast_to(index, best.shape)
-    floating = x.dtype.kind == "f"
+    index = np.broadcast_to(first_index, best.shape)
     # NOTE: a loop over the kernel offsets (4 for a 2 x 2 window) of whole-array comparisons:
     # measured 2 times faster than copying the windows out and calling argmax (whose rows
-    # of kH * kW elements are too short for NumPy), and it follows PyTorch's rule exactly.
+    # of kH * kW elements are too short for NumPy), and it follows PyTorch's rule exactly:
+    # take a later element if it is greater, or NaN (checked only if x has a NaN: max is NaN).
+    nan_rule = x.dtype.kind == "f" and bool(np.isnan(x.max()))
     for offset in np.ndindex(*kernel):
         at = tuple(slice(k * d, k * d + (o - 1) * s + 1, s)
                    for k, d, o, s in zip(offset, dilation, out, stride, strict=True))
         v = xp[(Ellipsis,) + at]
-        take = v > best
-        if floating:
-            take |= np.isnan(v)
-        pos = np.ravel_multi_index(tuple(st + k * d for st, k, d in zip(starts, offset, dilation,
-                                                                           strict=True)),
+        take = (v > best) | np.isnan(v) if nan_rule else v > best
+        pos = np.ravel_multi_index(tuple(st + k * d for st, k, d
+                                         in zip(starts, offset, dilation, strict=True)),
                                    size, mode="clip")
         index = np.where(take, pos, index)
-        best = np.maximum(best, v)  # (NaN propagates: the value of PyTorch's rule)
+        best = np.where(take, v, best)
     return best, index
 
 
@@ -108,9 +107,10 @@ class GatherFlat(Function):
         ctx.save_for_backward(index)
         ctx.size = x.shape[x.ndim - nd:]
         lead = x.shape[:x.ndim - nd]
-        flat = x.reshape(lead + (-1,))
-        idx = index.reshape(lead + (-1,))
-        return np.take_along_axis(flat, idx, axis=-1).reshape(index.shape)
+        n = math.prod(ctx.size)
+        flat = index.reshape(-1, math.prod(index.shape[len(lead):]))
+        flat = flat + (np.arange(flat.shape[0]) * n)[:, None]  # indices into x.ravel()
+        return np.ravel(x)[flat].reshape(index.shape)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple[Any, None]:
@@ -133,13 +133,13 @@ class ScatterFlat(Function):
         rows = math.prod(lead)
         idx = index.reshape(rows, -1)
         values = x.reshape(rows, -1)
+        flat = (idx + np.arange(rows).reshape(-1, 1) * n).ravel()
         if unique:
-            y = np.zeros((rows, n), dtype=x.dtype)
-            np.put_along_axis(y, idx, values, axis=-1)
+            y = np.zeros(rows * n, dtype=x.dtype)
+            y[flat] = values.ravel()
         else:
-            flat = (idx + np.arange(rows).reshape(-1, 1) * n).ravel()
             y = np.bincount(flat, weights=values.ravel(), minlength=rows * n)
-            y = y.astype(x.dtype, copy=False).reshape(rows, n)
+            y = y.astype(x.dtype, copy=False)
         return y.reshape(lead + tuple(size))
 
     @staticmethod
