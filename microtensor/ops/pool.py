@@ -82,8 +82,10 @@ class MaxPool(Function):
         (index,) = ctx.saved_tensors
         kw = ctx.kwargs
         # Windows that do not overlap pick distinct elements: the scatter may assign.
+        kernel = kw.get("kernel", (1,))
         unique = all(s >= d * (k - 1) + 1 for s, d, k in
-                     zip(kw["stride"], kw.get("dilation", (1,)), kw["kernel"], strict=True))
+                     zip(kw.get("stride", (1,) * len(kernel)),
+                         kw.get("dilation", (1,) * len(kernel)), kernel, strict=True))
         return ScatterFlat.apply(g, index, size=ctx.size, unique=unique)
 
 
