@@ -1161,13 +1161,14 @@ def pool_args(draw: Any, nd: int, dilation: bool = True, unique: bool = True) ->
 
 
 @st.composite
-def adaptive_args(draw: Any, nd: int) -> Drawn:
+def adaptive_args(draw: Any, nd: int, unique: bool = False) -> Drawn:
     shape = (draw(st.integers(1, 2)),) * draw(st.integers(0, 1)) + (2,) + tuple(
         draw(st.integers(1, 7)) for _ in range(nd))
     out = tuple(draw(st.integers(1, 8)) for _ in range(nd))
     if nd == 2 and draw(st.integers(0, 4)) == 0:
         out = (out[0], None)
-    return [draw(array(shape))], {"output_size": out[0] if nd == 1 else out}
+    x = draw(array(shape, SPREAD if unique else REAL, unique=unique))
+    return [x], {"output_size": out[0] if nd == 1 else out}
 
 
 @st.composite
@@ -1232,6 +1233,12 @@ ROWS += [
         lambda m, x, output_size: nnf(m).adaptive_avg_pool1d(x, output_size), True),
     Row("adaptive_avg_pool2d", ("F.adaptive_avg_pool2d",), adaptive_args(2),
         lambda m, x, output_size: nnf(m).adaptive_avg_pool2d(x, output_size), True),
+    Row("adaptive_max_pool1d", ("F.adaptive_max_pool1d",), adaptive_args(1, unique=True),
+        lambda m, x, output_size: (nnf(m).adaptive_max_pool1d(x, output_size),
+                                   nnf(m).adaptive_max_pool1d(x, output_size, True)[1]), True),
+    Row("adaptive_max_pool2d", ("F.adaptive_max_pool2d",), adaptive_args(2, unique=True),
+        lambda m, x, output_size: (nnf(m).adaptive_max_pool2d(x, output_size),
+                                   nnf(m).adaptive_max_pool2d(x, output_size, True)[1]), True),
     Row("pad", ("F.pad",), pad_args(), lambda m, x, **p: nnf(m).pad(x, **p), True),
     Row("interpolate", ("F.interpolate",), interpolate_args(),
         lambda m, x, **p: nnf(m).interpolate(x, **p), True),

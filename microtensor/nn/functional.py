@@ -18,7 +18,13 @@ from ..autograd.engine import format_shape as _fmt
 from ..dtypes import promote_types
 from ..ops.conv import Conv as ConvOp
 from ..ops.conv import ConvTranspose as ConvTransposeOp
-from ..ops.pool import MaxPool, MaxPoolIndices, pool_out_size
+from ..ops.pool import (
+    AdaptiveMaxPool,
+    AdaptiveMaxPoolIndices,
+    MaxPool,
+    MaxPoolIndices,
+    pool_out_size,
+)
 from ..ops.resample import ConstantPad, Resample, WindowMean, pool_specs
 from ..random import generator
 from ..tensor import Tensor, broadcast_shapes
@@ -568,6 +574,32 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     _check_float_pool(input, "adaptive_avg_pool2d")
     specs = tuple(("adaptive", n, o) for n, o in zip(input.shape[-2:], sizes, strict=True))
     return WindowMean.apply(input, specs=specs)
+
+
+def _adaptive_max(fn: str, nd: int, input: Tensor, output_size: Any,  # noqa: A002
+                  return_indices: bool) -> Any:
+    sizes = _adaptive_sizes(input, nd, fn, output_size)
+    if input.dtype.kind not in "f":
+        raise NotImplementedError(f'"{fn}" not implemented for \'{_torch_name(input.dtype)}\'')
+    values = AdaptiveMaxPool.apply(input, out=sizes)
+    if not return_indices:
+        return values
+    return values, AdaptiveMaxPoolIndices.apply(input.detach(), out=sizes)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Any:
+    """The maximum over ``output_size`` windows covering input (N, C, L) or (C, L) (window i
+    is [floor(i L / out), ceil((i + 1) L / out))); with ``return_indices``, also where."""
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Any:
+    """The maximum over windows covering input (N, C, H, W) or (C, H, W) to give
+    ``output_size`` (windows as ``adaptive_avg_pool2d``); with ``return_indices``, also the
+    flat index (h W + w) of each maximum."""
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
 
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")

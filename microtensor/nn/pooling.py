@@ -1,6 +1,7 @@
 """Pooling layers: ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``,
-``AdaptiveAvgPool1d``, ``AdaptiveAvgPool2d``. Each calls its function in ``nn.functional``;
-settings are kept and printed as PyTorch's modules keep and print them."""
+``AdaptiveAvgPool1d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool1d``, ``AdaptiveMaxPool2d``.
+Each calls its function in ``nn.functional``; settings are kept and printed as PyTorch's
+modules keep and print them."""
 
 from __future__ import annotations
 
@@ -142,3 +143,31 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class _AdaptiveMaxPoolNd(Module):
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """The maximum over ``output_size`` windows covering input (N, C, L) or (C, L): see
+    ``F.adaptive_max_pool1d``."""
+
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        """adaptive_max_pool1d(input, output_size, return_indices)"""
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """The maximum over windows covering input (N, C, H, W) or (C, H, W) to give
+    ``output_size``: see ``F.adaptive_max_pool2d``."""
+
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        """adaptive_max_pool2d(input, output_size, return_indices)"""
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd.function import Context, Function
 from .conv import Ints, pad_crop
+from .resample import table
 
 
 def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int,
@@ -97,6 +98,61 @@ class MaxPoolIndices(Function):
     def forward(ctx: Context, x: np.ndarray, kernel: Ints = (1,), stride: Ints = (1,),
                 padding: Ints = (0,), dilation: Ints = (1,), out: Ints = (1,)) -> np.ndarray:
         return _max_pool(x, kernel, stride, padding, dilation, out)[1]
+
+
+def _adaptive_max_pool(x: np.ndarray, out: Ints) -> tuple[np.ndarray, np.ndarray]:
+    """The maximum of each adaptive window (PyTorch's [floor(o X / O), ceil((o + 1) X / O))
+    along each of the last len(out) dims) and its flat index, by PyTorch's rule (see
+    ``_max_pool``): one whole-array step per offset within the windows."""
+    nd = len(out)
+    lead, size = x.shape[:x.ndim - nd], x.shape[x.ndim - nd:]
+    tables = [table(("adaptive", n, o), x.dtype) for n, o in zip(size, out, strict=True)]
+    shape = lead + tuple(out)
+
+    def column(d: int, a: np.ndarray) -> np.ndarray:  # a per-output vector of dim d, broadcast
+        return a.reshape((-1,) + (1,) * (nd - 1 - d))
+
+    best = np.full(shape, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min, x.dtype)
+    index = np.broadcast_to(np.ravel_multi_index(
+        tuple(column(d, t[0][:, 0]) for d, t in enumerate(tables)), size), shape)
+    nan_rule = x.dtype.kind == "f" and x.size > 0 and bool(np.isnan(x.max()))
+    for offset in np.ndindex(*(t[0].shape[1] for t in tables)):
+        v, mask, where = x, None, []
+        for d, (tab, k) in enumerate(zip(tables, offset, strict=True)):
+            v = np.take(v, tab[0][:, k], axis=len(lead) + d)
+            m = column(d, tab[2][:, k])
+            mask = m if mask is None else mask & m
+            where.append(column(d, tab[0][:, k]))
+        take = ((v > best) | np.isnan(v) if nan_rule else v > best) & mask
+        index = np.where(take, np.ravel_multi_index(tuple(where), size), index)
+        best = np.where(take, v, best)
+    return best, index
+
+
+class AdaptiveMaxPool(Function):
+    """y = the maximum of each adaptive window of the last len(out) dims of x;
+    dx = g added at the position of each maximum (scatter_flat; windows may overlap)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, out: Ints = (1,)) -> np.ndarray:
+        y, index = _adaptive_max_pool(x, out)
+        ctx.save_for_backward(index)
+        ctx.size = x.shape[x.ndim - len(out):]
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (index,) = ctx.saved_tensors
+        return ScatterFlat.apply(g, index, size=ctx.size, unique=False)
+
+
+class AdaptiveMaxPoolIndices(Function):
+    """i = the flat index of the maximum of each adaptive window (see ``AdaptiveMaxPool``).
+    Integer output, no gradient."""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, out: Ints = (1,)) -> np.ndarray:
+        return _adaptive_max_pool(x, out)[1]
 
 
 class GatherFlat(Function):
