@@ -60,17 +60,6 @@ def out_size(size: Ints, kernel: Ints, stride: Ints, lo: Ints, hi: Ints, dilatio
                  for x, k, s, a, b, d in zip(size, kernel, stride, lo, hi, dilation, strict=True))
 
 
-def windows(xp: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints, out: Ints) -> np.ndarray:
-    """The view (N, C, *O, *K) of the windows of the padded input ``xp`` (no copy)."""
-    nd = len(kernel)
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
-    view = sliding_window_view(xp, span, axis=tuple(range(2, 2 + nd)))
-    index = ((slice(None),) * 2
-             + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out, stride, strict=True))
-             + tuple(slice(None, None, d) for d in dilation))
-    return view[index]
-
-
 def _hi(size: Ints, out: Ints, kernel: Ints, stride: Ints, lo: Ints, dilation: Ints) -> Ints:
     """The padding after each dim for which a convolution of ``size`` gives exactly ``out``."""
     return tuple((o - 1) * s + d * (k - 1) + 1 - x - a

@@ -145,11 +145,6 @@ def table(spec: Spec, dtype: np.dtype) -> Table:
     return idx, w, mask
 
 
-def source_size(spec: Spec) -> int:
-    """The size of the dim a spec maps from."""
-    return spec[1]
-
-
 @functools.lru_cache(maxsize=256)
 def transposed_table(spec: Spec, dtype: np.dtype) -> Table:
     """The table of the transposed matrix: for each source position, the outputs it feeds."""
@@ -159,7 +154,7 @@ def transposed_table(spec: Spec, dtype: np.dtype) -> Table:
     rows = np.broadcast_to(np.arange(out)[:, None], idx.shape)[keep]
     src = idx[keep]
     weights = None if w is None else w[keep]
-    n = source_size(spec)
+    n = spec[1]  # the size of the dim the spec maps from
     order = np.argsort(src, kind="stable")
     src, rows = src[order], rows[order]
     counts = np.bincount(src, minlength=n)
