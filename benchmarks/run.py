@@ -6,6 +6,7 @@ repeats and the ratio of each implementation to hand-written NumPy.
     python benchmarks/run.py                 # the full run published in docs/benchmarks.md
     python benchmarks/run.py --quick         # a smoke run (a few steps of everything)
     python benchmarks/run.py --only xor mlp --repeats 7
+    python benchmarks/run.py --only conv --conv-steps 30
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ try:  # PyTorch is an optional reference.
 except ImportError:  # pragma: no cover - depends on the machine
     torch = None
 
-WORKLOADS = ("xor", "mlp", "overhead", "deep", "memory")
+WORKLOADS = ("xor", "mlp", "conv", "overhead", "deep", "memory")
 
 
 @dataclass
@@ -240,6 +241,105 @@ def mlp_framework(lib: object, steps: int) -> float:
 
 
 # ----------------------------------------------------------------------------------------------
+# conv: LeNet (Conv2d(1,6,5)-ReLU-MaxPool2d-Conv2d(6,16,5)-ReLU-MaxPool2d-Linear(256,120)-ReLU-
+# Linear(120,84)-ReLU-Linear(84,10)), batch 64 of 1x28x28 random inputs, cross-entropy, SGD
+# ----------------------------------------------------------------------------------------------
+
+LENET_BATCH = 64
+LENET_LR = 0.05
+LENET_SHAPES = [(6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 256), (120,), (84, 120), (84,),
+                (10, 84), (10,)]
+
+
+def lenet_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((LENET_BATCH, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, LENET_BATCH)
+    params = []
+    for w_shape, b_shape in zip(LENET_SHAPES[::2], LENET_SHAPES[1::2], strict=True):
+        bound = 1 / np.sqrt(np.prod(w_shape[1:]))  # PyTorch's default init bounds
+        params += [rng.uniform(-bound, bound, w_shape).astype(np.float32),
+                   rng.uniform(-bound, bound, b_shape).astype(np.float32)]
+    return x, y, params
+
+
+def _columns(xt: np.ndarray, k: int) -> np.ndarray:
+    """im2col of a batch-last input (C, H, W, N): (C k k, O O N), O = H - k + 1."""
+    win = np.lib.stride_tricks.sliding_window_view(xt, (k, k), axis=(1, 2))  # C,O,O,N,k,k
+    return win.transpose(0, 4, 5, 1, 2, 3).reshape(xt.shape[0] * k * k, -1)
+
+
+def _col2im(cols: np.ndarray, c: int, k: int, h: int, n: int) -> np.ndarray:
+    """The adjoint of _columns: (C k k, O O N) -> (C, H, W, N)."""
+    o = h - k + 1
+    cols = cols.reshape(c, k, k, o, o, n)
+    dx = np.zeros((c, h, h, n), cols.dtype)
+    for i in range(k):
+        for j in range(k):
+            dx[:, i:i + o, j:j + o] += cols[:, i, j]
+    return dx
+
+
+def _pool(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """2x2 max pooling of (C, H, W, N): the maxima and the mask of where they are."""
+    c, h, w, n = a.shape
+    r = a.reshape(c, h // 2, 2, w // 2, 2, n)
+    m = r.max(axis=(2, 4))
+    return m, r == m[:, :, None, :, None]
+
+
+def lenet_numpy(steps: int) -> float:
+    """Forward, hand-derived backward and SGD in NumPy, batch-last layout (C, H, W, N)."""
+    x, y, params = lenet_data()
+    cw1, cb1, cw2, cb2, w1, b1, w2, b2, w3, b3 = params
+    n = LENET_BATCH
+    xt = np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+    onehot = np.eye(10, dtype=np.float32)[y].T
+    cols1 = _columns(xt, 5)  # the input does not change: its columns neither
+    loss = 0.0
+    for _ in range(steps):
+        a1 = (cw1.reshape(6, -1) @ cols1 + cb1[:, None]).reshape(6, 24, 24, n)
+        p1, m1 = _pool(np.maximum(a1, 0))
+        cols2 = _columns(p1, 5)
+        a2 = (cw2.reshape(16, -1) @ cols2 + cb2[:, None]).reshape(16, 8, 8, n)
+        p2, m2 = _pool(np.maximum(a2, 0))
+        f = p2.reshape(256, n)
+        z1 = w1 @ f + b1[:, None]
+        h1 = np.maximum(z1, 0)
+        z2 = w2 @ h1 + b2[:, None]
+        h2 = np.maximum(z2, 0)
+        z = w3 @ h2 + b3[:, None]
+        zmax = z.max(axis=0, keepdims=True)
+        logp = z - zmax - np.log(np.exp(z - zmax).sum(axis=0, keepdims=True))
+        loss = -np.mean(np.sum(logp * onehot, axis=0))
+        dz = (np.exp(logp) - onehot) / n
+        dh2 = (w3.T @ dz) * (z2 > 0)
+        dh1 = (w2.T @ dh2) * (z1 > 0)
+        df = (w1.T @ dh1).reshape(16, 4, 4, n)
+        da2 = (m2 * df[:, :, None, :, None]).reshape(16, 8, 8, n) * (a2 > 0)
+        da2 = da2.reshape(16, -1)
+        dp1 = _col2im(cw2.reshape(16, -1).T @ da2, 6, 5, 12, n)
+        da1 = ((m1 * dp1[:, :, None, :, None]).reshape(6, 24, 24, n) * (a1 > 0)).reshape(6, -1)
+        grads = [da1 @ cols1.T, da1.sum(1), da2 @ cols2.T, da2.sum(1), dh1 @ f.T, dh1.sum(1),
+                 dh2 @ h1.T, dh2.sum(1), dz @ h2.T, dz.sum(1)]
+        for p, g in zip(params, grads, strict=True):
+            p -= LENET_LR * g.reshape(p.shape)
+    return float(loss)
+
+
+def lenet_layers(lib_nn: object) -> list[object]:
+    return [lib_nn.Conv2d(1, 6, 5), lib_nn.ReLU(), lib_nn.MaxPool2d(2), lib_nn.Conv2d(6, 16, 5),
+            lib_nn.ReLU(), lib_nn.MaxPool2d(2), lib_nn.Flatten(), lib_nn.Linear(256, 120),
+            lib_nn.ReLU(), lib_nn.Linear(120, 84), lib_nn.ReLU(), lib_nn.Linear(84, 10)]
+
+
+def lenet_framework(lib: object, steps: int) -> float:
+    """The conv workload in microtensor or PyTorch."""
+    x, y, params = lenet_data()
+    return train(lib, lenet_layers, "CrossEntropyLoss", params, x, y, LENET_LR, steps)
+
+
+# ----------------------------------------------------------------------------------------------
 # op overhead: forward + backward of (a * b).sum() on 4x4
 # ----------------------------------------------------------------------------------------------
 
@@ -380,12 +480,14 @@ def main(argv: list[str] | None = None) -> Results:
     parser.add_argument("--repeats", type=int, default=None, help="timed runs per workload")
     parser.add_argument("--xor-steps", type=int, default=None)
     parser.add_argument("--mlp-steps", type=int, default=None)
+    parser.add_argument("--conv-steps", type=int, default=None)
     args = parser.parse_args(argv)
 
     quick = args.quick
     repeats = args.repeats or (1 if quick else 5)
     xor_steps = args.xor_steps or (20 if quick else 10_000)
     mlp_steps = args.mlp_steps or (2 if quick else 100)
+    conv_steps = args.conv_steps or (2 if quick else 30)
     if torch is not None:
         torch.set_num_threads(1)
 
@@ -395,6 +497,9 @@ def main(argv: list[str] | None = None) -> Results:
         bench_training(res, "xor", xor_numpy, xor_framework, xor_steps, repeats, "us/step", 1e6)
     if "mlp" in args.only:
         bench_training(res, "mlp", mlp_numpy, mlp_framework, mlp_steps, repeats, "ms/step", 1e3)
+    if "conv" in args.only:
+        bench_training(res, "conv", lenet_numpy, lenet_framework, conv_steps, repeats, "ms/step",
+                       1e3)
     if "overhead" in args.only:
         bench_overhead(res, 50 if quick else 5_000, repeats)
     if "deep" in args.only:

@@ -15,7 +15,8 @@ def test_quick_run_prints_every_workload() -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "| workload | implementation | median | vs NumPy | note |" in out
-    for workload in ("xor (20 steps)", "mlp (2 steps)", "(a*b).sum() fwd+bwd", "deep chain",
+    for workload in ("xor (20 steps)", "mlp (2 steps)", "conv (2 steps)", "(a*b).sum() fwd+bwd",
+                     "deep chain",
                      "mlp peak memory", "xor memory growth"):
         assert workload in out, workload
     # Every implementation trains the same network from the same start: the losses agree.

@@ -2152,6 +2152,140 @@ ROWS += [
 ]
 
 
+# -- convolution, pooling, padding and interpolation (issue 10) ---------------------------------
+
+@st.composite
+def conv_args(draw: Any, nd: int, transposed: bool = False) -> Drawn:
+    """Input, weight and optional bias of a (transposed) convolution with random stride,
+    padding (ints, tuples, 'same', 'valid'), dilation and groups; sometimes the channels do
+    not match, the kernel is larger than the input or the input is unbatched."""
+    groups = draw(st.integers(1, 2))
+    cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    spatial = tuple(draw(st.integers(1, 5)) for _ in range(nd))
+    n = draw(st.sampled_from([1, 2, 0, None]))  # None: unbatched
+    c_seen = cin + (draw(st.integers(0, 9)) == 0)  # sometimes a channel mismatch
+    shape = ((c_seen,) if n is None else (n, c_seen)) + spatial
+    stride = draw(st.sampled_from([1, 2, 3] + ([(1, 2), (2, 1)] if nd == 2 else [(2,)])))
+    dilation = draw(st.sampled_from([1, 2] + ([(2, 1)] if nd == 2 else [])))
+    params: dict[str, Any] = {"stride": stride, "dilation": dilation, "groups": groups}
+    if transposed:
+        wshape = (cin, cout // groups) + kernel
+        params["padding"] = draw(st.sampled_from([0, 1, 2]))
+        params["output_padding"] = draw(st.sampled_from([0, 0, 1]))
+    else:
+        wshape = (cout, cin // groups) + kernel
+        params["padding"] = draw(st.sampled_from([0, 1, 2, "same", "valid"]
+                                                 + ([(0, 1), (2, 0)] if nd == 2 else [])))
+    arrays = [draw(array(shape)), draw(array(wshape))]
+    if draw(st.booleans()):
+        arrays.append(draw(array((cout,))))
+    return arrays, params
+
+
+@st.composite
+def pool_args(draw: Any, nd: int, dilation: bool = True, unique: bool = True) -> Drawn:
+    """An input (N, C, *spatial) or (C, *spatial) and the pooling settings: kernel, stride
+    (None too), padding (sometimes more than half the kernel: both raise), dilation, ceil_mode."""
+    batched = draw(st.booleans())
+    spatial = tuple(draw(st.integers(1, 6)) for _ in range(nd))
+    shape = ((draw(st.integers(1, 2)),) if batched else ()) + (draw(st.integers(1, 2)),) + spatial
+    kernel = draw(st.sampled_from([1, 2, 3] + ([(2, 1), (1, 3)] if nd == 2 else [])))
+    params: dict[str, Any] = {
+        "kernel_size": kernel,
+        "stride": draw(st.sampled_from([None, 1, 2, 3])),
+        "padding": draw(st.sampled_from([0, 0, 1, 2])),
+        "ceil_mode": draw(st.booleans()),
+    }
+    if dilation:
+        params["dilation"] = draw(st.sampled_from([1, 1, 2]))
+    return [draw(array(shape, SPREAD if unique else REAL, unique=unique))], params
+
+
+@st.composite
+def adaptive_args(draw: Any, nd: int, unique: bool = False) -> Drawn:
+    shape = (draw(st.integers(1, 2)),) * draw(st.integers(0, 1)) + (2,) + tuple(
+        draw(st.integers(1, 7)) for _ in range(nd))
+    out = tuple(draw(st.integers(1, 8)) for _ in range(nd))
+    if nd == 2 and draw(st.integers(0, 4)) == 0:
+        out = (out[0], None)
+    x = draw(array(shape, SPREAD if unique else REAL, unique=unique))
+    return [x], {"output_size": out[0] if nd == 1 else out}
+
+
+@st.composite
+def pad_args(draw: Any) -> Drawn:
+    mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+    n = draw(st.integers(1, 2))
+    lead = draw(st.integers(1, 2))
+    shape = tuple(draw(st.integers(1, 3)) for _ in range(lead)) + tuple(
+        draw(st.integers(1, 4)) for _ in range(n))
+    lo = -2 if mode == "constant" else 0
+    pad = tuple(draw(st.integers(lo, 3)) for _ in range(2 * n))
+    params: dict[str, Any] = {"pad": pad, "mode": mode}
+    if mode == "constant":
+        params["value"] = draw(st.sampled_from([None, 0.0, 1.5]))
+    return [draw(array(shape))], params
+
+
+@st.composite
+def interpolate_args(draw: Any) -> Drawn:
+    nd = draw(st.integers(1, 2))
+    mode = draw(st.sampled_from(["nearest", "nearest-exact", "area",
+                                 "linear" if nd == 1 else "bilinear"]))
+    shape = (draw(st.integers(1, 2)), 2) + tuple(draw(st.integers(1, 6)) for _ in range(nd))
+    params: dict[str, Any] = {"mode": mode}
+    if mode in ("linear", "bilinear"):
+        params["align_corners"] = draw(st.booleans())
+    if draw(st.booleans()):
+        params["size"] = tuple(draw(st.integers(1, 9)) for _ in range(nd))
+    else:
+        params["scale_factor"] = draw(st.sampled_from([0.5, 1.5, 2.0, 1.7, 3.0, 2.5]))
+        if mode == "area" and min(shape[2:]) * params["scale_factor"] < 1:
+            params["scale_factor"] = 2.0  # (PyTorch's backward of an empty output raises)
+    return [draw(array(shape))], params
+
+
+def _max_pool(lib: Any, x: Any, nd: int, **p: Any) -> Any:
+    f = nnf(lib).max_pool1d if nd == 1 else nnf(lib).max_pool2d
+    return f(x, **p), f(x, return_indices=True, **p)[1]
+
+
+ROWS += [
+    Row("conv1d", ("F.conv1d",), conv_args(1), lambda m, x, w, *b, **p: nnf(m).conv1d(
+        x, w, *b, **p), True),
+    Row("conv2d", ("F.conv2d",), conv_args(2), lambda m, x, w, *b, **p: nnf(m).conv2d(
+        x, w, *b, **p), True),
+    Row("conv_transpose1d", ("F.conv_transpose1d",), conv_args(1, transposed=True),
+        lambda m, x, w, *b, **p: nnf(m).conv_transpose1d(x, w, *b, **p), True),
+    Row("conv_transpose2d", ("F.conv_transpose2d",), conv_args(2, transposed=True),
+        lambda m, x, w, *b, **p: nnf(m).conv_transpose2d(x, w, *b, **p), True),
+    Row("max_pool1d", ("F.max_pool1d",), pool_args(1),
+        lambda m, x, **p: _max_pool(m, x, 1, **p), True, mt_may_refuse=True),
+    Row("max_pool2d", ("F.max_pool2d",), pool_args(2),
+        lambda m, x, **p: _max_pool(m, x, 2, **p), True, mt_may_refuse=True),
+    Row("avg_pool1d", ("F.avg_pool1d",), pool_args(1, dilation=False, unique=False).map(
+        lambda d: (d[0], {**d[1], "count_include_pad": d[1]["padding"] != 1})),
+        lambda m, x, **p: nnf(m).avg_pool1d(x, **p), True),
+    Row("avg_pool2d", ("F.avg_pool2d",), pool_args(2, dilation=False, unique=False).map(
+        lambda d: (d[0], {**d[1], "count_include_pad": d[1]["padding"] != 1,
+                          "divisor_override": 3 if d[1]["padding"] == 2 else None})),
+        lambda m, x, **p: nnf(m).avg_pool2d(x, **p), True),
+    Row("adaptive_avg_pool1d", ("F.adaptive_avg_pool1d",), adaptive_args(1),
+        lambda m, x, output_size: nnf(m).adaptive_avg_pool1d(x, output_size), True),
+    Row("adaptive_avg_pool2d", ("F.adaptive_avg_pool2d",), adaptive_args(2),
+        lambda m, x, output_size: nnf(m).adaptive_avg_pool2d(x, output_size), True),
+    Row("adaptive_max_pool1d", ("F.adaptive_max_pool1d",), adaptive_args(1, unique=True),
+        lambda m, x, output_size: (nnf(m).adaptive_max_pool1d(x, output_size),
+                                   nnf(m).adaptive_max_pool1d(x, output_size, True)[1]), True),
+    Row("adaptive_max_pool2d", ("F.adaptive_max_pool2d",), adaptive_args(2, unique=True),
+        lambda m, x, output_size: (nnf(m).adaptive_max_pool2d(x, output_size),
+                                   nnf(m).adaptive_max_pool2d(x, output_size, True)[1]), True),
+    Row("pad", ("F.pad",), pad_args(), lambda m, x, **p: nnf(m).pad(x, **p), True),
+    Row("interpolate", ("F.interpolate",), interpolate_args(),
+        lambda m, x, **p: nnf(m).interpolate(x, **p), True),
+]
+
 BY_NAME = {r.name: r for r in ROWS}
 assert len(BY_NAME) == len(ROWS), "row names must be unique"
 

@@ -19,7 +19,17 @@ from ..autograd.engine import format_shape as _fmt
 from ..dtypes import promote_types, scalar_name
 from ..ops import elementwise
 from ..ops import norm as norm_ops
+from ..ops.conv import Conv as ConvOp
+from ..ops.conv import ConvTranspose as ConvTransposeOp
 from ..ops.elementwise import Gelu
+from ..ops.pool import (
+    AdaptiveMaxPool,
+    AdaptiveMaxPoolIndices,
+    MaxPool,
+    MaxPoolIndices,
+    pool_out_size,
+)
+from ..ops.resample import ConstantPad, Resample, WindowMean, pool_specs
 from ..random import generator
 from ..tensor import Tensor, broadcast_shapes, where
 from . import fused
@@ -234,6 +244,548 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
         input = input.to(dtype)  # noqa: A001
     _check_floating(input, "log_softmax")
     return input.log_softmax(_softmax_dim("log_softmax", input.ndim) if dim is None else dim)
+
+
+# -- convolution, pooling, padding and interpolation (issue 10) --------------------------------
+
+def _ntuple(value: Any, n: int, fn: str, arg: str) -> tuple[int, ...]:
+    """An int or a sequence of ``n`` ints as a tuple (PyTorch's error otherwise)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * n
+    if isinstance(value, (tuple, list)) and len(value) == 1 and n > 1:
+        value = tuple(value) * n
+    if (isinstance(value, (tuple, list)) and len(value) == n
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
+        return tuple(int(v) for v in value)
+    shown = list(value) if isinstance(value, (tuple, list)) else value
+    raise RuntimeError(f"{fn}: expected {arg} to be a single integer value or a list of {n} "
+                       f"values to match the convolution dimensions, but got {arg}={shown}")
+
+
+def _sizes(shape: Any) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def _check_batched(input: Tensor, nd: int, fn: str) -> bool:  # noqa: A002
+    """Whether ``input`` lacks the batch dim ((C, *spatial) instead of (N, C, *spatial))."""
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                           f"{fn}, but got input of size: {_sizes(input.shape)}")
+    return input.ndim == nd + 1
+
+
+def _conv_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None, fn: str) -> None:  # noqa: A002
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"{fn}: expected scalar type {_torch_name(input.dtype)} but found "
+                           f"{_torch_name(weight.dtype)} (the input is {input.dtype}, the weight "
+                           f"{weight.dtype}); convert the input with "
+                           f"input{_conversion(weight.dtype)}")
+    if bias is not None and bias.dtype != input.dtype:
+        raise RuntimeError(f"{fn}: Input type ({input.dtype}) and bias type ({bias.dtype}) "
+                           f"should be the same")
+    if input.dtype.kind == "b":
+        raise RuntimeError(f'"{fn}" not implemented for \'Bool\'')
+
+
+def _conv_args(fn: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None,  # noqa: A002
+               stride: Any, dilation: Any, groups: int,
+               transposed: bool = False) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The checks shared by convolutions and transposed convolutions, in PyTorch's order."""
+    _check_tensor(input, fn, "input", 1)
+    _check_tensor(weight, fn, "weight", 2)
+    if bias is not None:
+        _check_tensor(bias, fn, "bias", 3)
+    if weight.ndim != nd + 2:
+        raise RuntimeError(f"{fn}: expected weight to have {nd + 2} dimensions (out_channels, "
+                           f"in_channels / groups, *kernel_size), but got weight of size "
+                           f"{_sizes(weight.shape)}")
+    stride = _ntuple(stride, nd, fn, "stride")
+    dilation = _ntuple(dilation, nd, fn, "dilation")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    if not isinstance(groups, (int, np.integer)) or groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    _conv_dtypes(input, weight, bias, fn)
+    return stride, dilation
+
+
+def _conv(fn: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None,  # noqa: A002
+          stride: Any, padding: Any, dilation: Any, groups: int) -> Tensor:
+    stride, dilation = _conv_args(fn, nd, input, weight, bias, stride, dilation, groups)
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            total = [d * (k - 1) for d, k in zip(dilation, kernel, strict=True)]
+            pads = tuple((t // 2, t - t // 2) for t in total)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        pad = _ntuple(padding, nd, fn, "padding")
+        if any(p < 0 for p in pad):
+            raise RuntimeError("negative padding is not supported")
+        pads = tuple((p, p) for p in pad)
+    unbatched = _check_batched(input, nd, fn)
+    x = input.unsqueeze(0) if unbatched else input
+    out_channels = weight.shape[0]
+    if out_channels == 0 or out_channels % groups:
+        what = "at least 1" if out_channels == 0 else f"divisible by {groups}"
+        raise RuntimeError(f"Given groups={groups}, expected weight to be {what} at dimension 0, "
+                           f"but got weight of size [{_sizes(weight.shape)}] instead")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {_sizes(weight.shape)}, "
+                           f"expected input{_sizes(x.shape)} to have "
+                           f"{weight.shape[1] * groups} channels, but got {x.shape[1]} channels "
+                           f"instead")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != out_channels):
+        raise RuntimeError(f"Given weight of size {_sizes(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {out_channels} elements, but got bias of size "
+                           f"{_sizes(bias.shape)} instead")
+    padded = tuple(n + a + b for n, (a, b) in zip(x.shape[2:], pads, strict=True))
+    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel, strict=True))
+    if any(p < s for p, s in zip(padded, span, strict=True)):
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, span))}). Kernel size can't be greater than "
+                           f"actual input size")
+    y = ConvOp.apply(x, weight, bias, stride=stride, padding=pads, dilation=dilation,
+                     groups=int(groups))
+    return y.squeeze(0) if unbatched else y
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D convolution (cross-correlation) of input (N, C_in, L) or (C_in, L) with weight
+    (C_out, C_in / groups, kL), plus bias (C_out,). ``padding`` is an int, a 1-tuple,
+    ``'valid'`` (none) or ``'same'`` (output as long as the input; stride 1)."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) of input (N, C_in, H, W) or (C_in, H, W) with weight
+    (C_out, C_in / groups, kH, kW), plus bias (C_out,):
+    y[n, o, i, j] = b[o] + sum over c, k, l of w[o, c, k, l] x_pad[n, c, i s + k d, j s + l d].
+    ``padding`` is an int, a pair, ``'valid'`` (none) or ``'same'`` (output as large as the
+    input, stride 1; an odd total padding puts the extra zero after, as PyTorch)."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose(fn: str, nd: int, input: Tensor, weight: Tensor,  # noqa: A002
+                    bias: Tensor | None, stride: Any, padding: Any, output_padding: Any,
+                    groups: int, dilation: Any) -> Tensor:
+    if isinstance(padding, str):
+        raise TypeError(f"{fn}(): argument 'padding' must be tuple of ints, not str")
+    stride, dilation = _conv_args(fn, nd, input, weight, bias, stride, dilation, groups)
+    pad = _ntuple(padding, nd, fn, "padding")
+    out_pad = _ntuple(output_padding, nd, fn, "output_padding")
+    if any(p < 0 for p in pad):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in out_pad):
+        raise RuntimeError("negative output_padding is not supported")
+    if input.numel() and any(o >= s and o >= d for o, s, d  # (PyTorch skips an empty input)
+                             in zip(out_pad, stride, dilation, strict=True)):
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but "
+                           f"got output_padding={list(out_pad)}, stride={list(stride)}, "
+                           f"dilation={list(dilation)}")
+    unbatched = _check_batched(input, nd, fn)
+    x = input.unsqueeze(0) if unbatched else input
+    in_channels = weight.shape[0]
+    if in_channels == 0 or in_channels % groups:
+        what = "at least 1" if in_channels == 0 else f"divisible by {groups}"
+        raise RuntimeError(f"Given groups={groups}, expected weight to be {what} at dimension 0, "
+                           f"but got weight of size [{_sizes(weight.shape)}] instead")
+    if x.shape[1] != in_channels:
+        raise RuntimeError(f"Given transposed=1, weight of size {_sizes(weight.shape)}, expected "
+                           f"input{_sizes(x.shape)} to have {in_channels} channels, but got "
+                           f"{x.shape[1]} channels instead")
+    out_channels = weight.shape[1] * groups
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != out_channels):
+        raise RuntimeError(f"Given transposed=1, weight of size {_sizes(weight.shape)}, expected "
+                           f"bias to be 1-dimensional with {out_channels} elements, but got bias "
+                           f"of size {_sizes(bias.shape)} instead")
+    kernel = weight.shape[2:]
+    size = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o
+                 in zip(x.shape[2:], stride, pad, dilation, kernel, out_pad, strict=True))
+    if any(n <= 0 if input.numel() else n < 0 for n in size):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, x.shape[2:]))})"
+                           f". Calculated output size per channel: "
+                           f"({' x '.join(map(str, size))}). Output size is too small")
+    y = ConvTransposeOp.apply(x, weight, bias, stride=stride, padding=pad, dilation=dilation,
+                              groups=int(groups), size=size)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """1-D transposed convolution (the gradient of conv1d with respect to its input) of input
+    (N, C_in, L) with weight (C_in, C_out / groups, kL); output length
+    (L - 1) stride - 2 padding + dilation (kL - 1) + output_padding + 1."""
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """2-D transposed convolution (the gradient of conv2d with respect to its input) of input
+    (N, C_in, H, W) with weight (C_in, C_out / groups, kH, kW); output height
+    (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1 (width alike)."""
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def _pool_tuple(value: Any, nd: int, fn: str, arg: str, default: Any = None) -> tuple[int, ...]:
+    """kernel_size, stride (None or () means kernel_size), padding or dilation as a tuple."""
+    if default is not None and (value is None or (isinstance(value, (tuple, list))
+                                                  and len(value) == 0)):
+        return default
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * nd
+    if (isinstance(value, (tuple, list)) and len(value) in (1, nd)
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
+        return tuple(int(v) for v in value) * (nd if len(value) == 1 else 1)
+    what = {"kernel_size": "must either be a single int, or a tuple of",
+            "stride": "must either be omitted, a single int, or a tuple of"}.get(
+                arg, "must be either be a single int, or a tuple of")
+    count = "two ints" if nd == 2 else "one int" if nd == 1 else f"{nd} ints"
+    raise RuntimeError(f"{fn}: {arg} {what} {count}")
+
+
+def _pool_input(input: Tensor, nd: int, fn: str) -> bool:  # noqa: A002
+    """Check a pooling input (N, C, *spatial) or (C, *spatial); True when it is unbatched."""
+    _check_tensor(input, fn, "input", 1)
+    if input.ndim not in (nd + 1, nd + 2) or any(n == 0 for n in input.shape[-nd:]) or (
+            input.ndim == nd + 2 and input.shape[1] == 0):
+        raise RuntimeError(f"{fn}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with "
+                           f"optional 0 dim batch size for input, but got: "
+                           f"{_sizes(input.shape)}")
+    if input.dtype.kind == "b":
+        raise RuntimeError(f'"{fn}" not implemented for \'Bool\'')
+    return input.ndim == nd + 1
+
+
+def _pool_geometry(input: Tensor, nd: int, fn: str, kernel_size: Any, stride: Any,  # noqa: A002
+                   padding: Any, dilation: Any, ceil_mode: bool) -> tuple[Any, ...]:
+    """kernel, stride, padding, dilation and output size of a pooling, checked as PyTorch."""
+    kernel = _pool_tuple(kernel_size, nd, fn, "kernel_size")
+    stride = _pool_tuple(stride, nd, fn, "stride", default=kernel)
+    pad = _pool_tuple(padding, nd, fn, "padding")
+    dilation = _pool_tuple(dilation, nd, fn, "dilation")
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"{fn}: kernel size should be greater than zero, but got "
+                           f"kernel_size={list(kernel)}")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("stride should not be zero")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"{fn}: dilation should be greater than zero, but got "
+                           f"dilation={list(dilation)}")
+    for p, k, d in zip(pad, kernel, dilation, strict=True):
+        if p < 0 or p > (d * (k - 1) + 1) // 2 or p > k // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+    size = tuple(input.shape[-nd:])
+    out = tuple(pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d
+                in zip(size, kernel, stride, pad, dilation, strict=True))
+    if any(o < 1 for o in out):
+        lead = input.shape[-nd - 1]
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (lead, *size)))}). "
+                           f"Calculated output size: ({'x'.join(map(str, (lead, *out)))}). "
+                           f"Output size is too small")
+    return kernel, stride, pad, dilation, out
+
+
+def _max_pool(fn: str, nd: int, input: Tensor, kernel_size: Any, stride: Any,  # noqa: A002
+              padding: Any, dilation: Any, ceil_mode: bool, return_indices: bool) -> Any:
+    _pool_input(input, nd, fn)
+    kernel, stride, pad, dilation, out = _pool_geometry(input, nd, fn, kernel_size, stride,
+                                                        padding, dilation, ceil_mode)
+    for n, k, s, p, d, o in zip(input.shape[-nd:], kernel, stride, pad, dilation, out,
+                                strict=True):
+        pos = (np.arange(o) * s - p)[:, None] + np.arange(k) * d
+        if not ((pos >= 0) & (pos < n)).any(axis=1).all():
+            # PyTorch returns -inf and an index outside the input for such a window.
+            raise NotImplementedError(f"{fn}: a window of this pooling (kernel_size={kernel}, "
+                                      f"stride={stride}, padding={pad}, dilation={dilation}) "
+                                      f"holds only padding; microtensor does not support that")
+    values = MaxPool.apply(input, kernel=kernel, stride=stride, padding=pad, dilation=dilation,
+                           out=out)
+    if not return_indices:
+        return values
+    return values, MaxPoolIndices.apply(input.detach(), kernel=kernel, stride=stride,
+                                        padding=pad, dilation=dilation, out=out)
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """The maximum over each window of length ``kernel_size`` (every ``stride``, default
+    ``kernel_size``; input padded with -inf by ``padding``; window elements ``dilation``
+    apart) of input (N, C, L) or (C, L); with ``return_indices``, also the index of each
+    maximum along L."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """The maximum over each kH x kW window (every ``stride``, default ``kernel_size``; input
+    padded with -inf by ``padding``; ``dilation`` apart; ``ceil_mode`` keeps a last partial
+    window) of input (N, C, H, W) or (C, H, W); with ``return_indices``, also the flat index
+    (h W + w) of each maximum."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def _check_float_pool(input: Tensor, fn: str) -> None:  # noqa: A002
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f'"{fn}" not implemented for \'{_torch_name(input.dtype)}\' in '
+                                  f"microtensor (PyTorch averages integers with integer "
+                                  f"division); convert the input with input.float()")
+
+
+def _avg_pool(fn: str, nd: int, input: Tensor, kernel_size: Any, stride: Any,  # noqa: A002
+              padding: Any, ceil_mode: bool, count_include_pad: bool,
+              divisor_override: int | None) -> Tensor:
+    _pool_input(input, nd, fn)
+    _check_float_pool(input, fn)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    kernel, stride, pad, _, out = _pool_geometry(input, nd, fn, kernel_size, stride, padding, 1,
+                                                 ceil_mode)
+    specs = pool_specs(tuple(input.shape[-nd:]), out, kernel, stride, pad,
+                       bool(count_include_pad), divisor_override)
+    return WindowMean.apply(input, specs=specs)
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """The mean over each window of length ``kernel_size`` of input (N, C, L) or (C, L); the
+    zero padding counts in the divisor unless ``count_include_pad=False``."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """The mean over each kH x kW window of input (N, C, H, W) or (C, H, W): the window's sum
+    divided by its size (clipped to the padded input), by the number of input elements in it
+    (``count_include_pad=False``) or by ``divisor_override``."""
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def _adaptive_sizes(input: Tensor, nd: int, fn: str, output_size: Any) -> tuple[int, ...]:  # noqa: A002
+    _check_tensor(input, fn, "input", 1)
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size,) * nd
+    output_size = tuple(output_size)
+    if len(output_size) != nd:
+        raise RuntimeError(f"{fn}: output_size must be {nd}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
+                           f"{_sizes(input.shape)}")
+    for i in range(1, input.ndim):
+        if input.shape[i] == 0:
+            raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {_sizes(input.shape)} with "
+                               f"dimension {i} being empty")
+    sizes = tuple(input.shape[-nd:][i] if o is None else int(o)
+                  for i, o in enumerate(output_size))
+    if any(o < 0 for o in sizes):
+        raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 "
+                           f"but received {list(sizes)}")
+    return sizes
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """The mean over ``output_size`` windows covering input (N, C, L) or (C, L): window i is
+    [floor(i L / out), ceil((i + 1) L / out)) (they overlap when out does not divide L)."""
+    sizes = _adaptive_sizes(input, 1, "adaptive_avg_pool1d", output_size)
+    _check_float_pool(input, "adaptive_avg_pool1d")
+    return WindowMean.apply(input, specs=(("adaptive", input.shape[-1], sizes[0]),))
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """The mean over windows covering input (N, C, H, W) or (C, H, W) to give
+    ``output_size`` (an int, or a pair whose None entries keep the input's size): window i of
+    H is [floor(i H / out), ceil((i + 1) H / out)), the same for W."""
+    sizes = _adaptive_sizes(input, 2, "adaptive_avg_pool2d", output_size)
+    _check_float_pool(input, "adaptive_avg_pool2d")
+    specs = tuple(("adaptive", n, o) for n, o in zip(input.shape[-2:], sizes, strict=True))
+    return WindowMean.apply(input, specs=specs)
+
+
+def _adaptive_max(fn: str, nd: int, input: Tensor, output_size: Any,  # noqa: A002
+                  return_indices: bool) -> Any:
+    sizes = _adaptive_sizes(input, nd, fn, output_size)
+    if input.dtype.kind not in "f":
+        raise NotImplementedError(f'"{fn}" not implemented for \'{_torch_name(input.dtype)}\'')
+    values = AdaptiveMaxPool.apply(input, out=sizes)
+    if not return_indices:
+        return values
+    return values, AdaptiveMaxPoolIndices.apply(input.detach(), out=sizes)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Any:
+    """The maximum over ``output_size`` windows covering input (N, C, L) or (C, L) (window i
+    is [floor(i L / out), ceil((i + 1) L / out))); with ``return_indices``, also where."""
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Any:
+    """The maximum over windows covering input (N, C, H, W) or (C, H, W) to give
+    ``output_size`` (windows as ``adaptive_avg_pool2d``); with ``return_indices``, also the
+    flat index (h W + w) of each maximum."""
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant",  # noqa: A002
+        value: float | None = None) -> Tensor:
+    """Pad the last dims of ``input``: ``pad`` = (left, right) for the last dim, then (top,
+    bottom) for the one before, and so on (PyTorch's order). ``mode``: ``'constant'`` (with
+    ``value``, default 0; negative amounts crop), ``'reflect'`` (mirror without repeating the
+    edge), ``'replicate'`` (repeat the edge) or ``'circular'`` (wrap around)."""
+    _check_tensor(input, "pad", "input", 1)
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    amounts = [int(a) for a in pad]
+    if len(amounts) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    n = len(amounts) // 2
+    if n > input.ndim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(amounts)} and input of "
+                           f"dimension {input.ndim}")
+    lo = tuple(amounts[2 * i] for i in reversed(range(n)))
+    hi = tuple(amounts[2 * i + 1] for i in reversed(range(n)))
+    sizes = tuple(input.shape[input.ndim - n:])
+    if mode == "constant":
+        for s, a, b in zip(sizes, lo, hi, strict=True):
+            if s + min(a, 0) + min(b, 0) < 0:  # the crops are done first, as PyTorch's narrow
+                raise RuntimeError(f"narrow(): length must be non-negative. (pad: cropping "
+                                   f"{-min(a, 0)} and {-min(b, 0)} elements from a dimension "
+                                   f"of size {s})")
+        return ConstantPad.apply(input, lo=lo, hi=hi, value=0 if value is None else value)
+    if value is not None:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if not (1 <= n <= 3 and input.ndim in (n + 1, n + 2)):
+        raise NotImplementedError(
+            f"Padding size {len(amounts)} is not supported for {input.ndim}D input tensor.\n"
+            f"Supported combinations for non-constant padding:\n"
+            f"  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            f"  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            f"  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    for dim, (s, a, b) in enumerate(zip(sizes, lo, hi, strict=True)):
+        if a < 0 or b < 0:
+            raise NotImplementedError(f"pad: microtensor supports negative padding only in "
+                                      f"mode 'constant', got pad={tuple(amounts)} with "
+                                      f"mode={mode!r}")
+        if mode == "reflect" and (a >= s or b >= s):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                               f"input dimension, but got: padding ({a}, {b}) at dimension "
+                               f"{input.ndim - n + dim} of input {_sizes(input.shape)}")
+        if mode == "circular" and (a > s or b > s):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if mode == "replicate" and s == 0:
+            raise RuntimeError(f"pad: cannot replicate the edge of an empty dimension "
+                               f"{input.ndim - n + dim} of input {_sizes(input.shape)}")
+    specs = tuple((mode, s, a, b) for s, a, b in zip(sizes, lo, hi, strict=True))
+    return Resample.apply(input, specs=specs)
+
+
+_INTERP_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,  # noqa: A002
+                mode: str = "nearest", align_corners: bool | None = None,
+                recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
+    """Resize the spatial dims of input (N, C, *spatial) to ``size`` or by ``scale_factor``
+    (output size floor(input size * scale_factor)). ``mode``: ``'nearest'`` (source index
+    floor(i * scale)), ``'nearest-exact'`` (floor((i + 0.5) * scale)), ``'linear'`` (3-D),
+    ``'bilinear'`` (4-D), ``'trilinear'`` (5-D) with ``align_corners`` (corner pixels aligned;
+    otherwise pixel centres, source index scale (i + 0.5) - 0.5), or ``'area'`` (adaptive
+    average pooling); scale = in / out, or 1 / scale_factor when that is given (unless
+    ``recompute_scale_factor``)."""
+    _check_tensor(input, "interpolate", "input", 1)
+    modes = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating "
+                             "modes: linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported by microtensor")
+    nd = input.ndim - 2
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if nd < 1 or nd > 3 or mode not in modes:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.ndim}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | lanczos | area | nearest-exact (got "
+                                  f"{mode})")
+    spatial = tuple(input.shape[2:])
+    scales: tuple[float | None, ...] = (None,) * nd
+    if size is not None:
+        if isinstance(size, (tuple, list)):
+            if len(size) != nd:
+                raise ValueError(f"Input and output must have the same number of spatial "
+                                 f"dimensions, but got input with spatial dimensions of "
+                                 f"{list(spatial)} and output size of {size}. Please provide "
+                                 f"input tensor in (N, C, d1, d2, ...,dK) format and output size "
+                                 f"in (o1, o2, ...,oK) format.")
+            out = tuple(int(s) for s in size)
+        else:
+            out = (int(size),) * nd
+    else:
+        if isinstance(scale_factor, (tuple, list)):
+            if len(scale_factor) != nd:
+                raise ValueError(f"Input and scale_factor must have the same number of spatial "
+                                 f"dimensions, but got input with spatial dimensions of "
+                                 f"{list(spatial)} and scale_factor of shape {scale_factor}. "
+                                 f"Please provide input tensor in (N, C, d1, d2, ...,dK) format "
+                                 f"and scale_factor in (s1, s2, ...,sK) format.")
+            factors = tuple(float(f) for f in scale_factor)
+        else:
+            factors = (float(scale_factor),) * nd
+        out = tuple(math.floor(float(n) * f) for n, f in zip(spatial, factors, strict=True))
+        if not recompute_scale_factor:
+            scales = factors
+    if mode in _INTERP_DIMS and _INTERP_DIMS[mode] != nd:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
+                                  f"{_INTERP_DIMS[mode] + 2}D input")
+    if mode == "bicubic":
+        raise NotImplementedError("interpolate: mode='bicubic' is not supported by microtensor")
+    if mode == "area":
+        _check_float_pool(input, "adaptive_avg_pool")
+        specs = tuple(("adaptive", n, o) for n, o in zip(spatial, out, strict=True))
+        return WindowMean.apply(input, specs=specs)
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f'"upsample_{mode}{nd}d" not implemented for '
+                                  f"'{_torch_name(input.dtype)}'")
+    if any(n <= 0 for n in spatial) or any(o <= 0 for o in out):
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"{tuple(spatial)} output {tuple(out)}")
+    if mode in ("nearest", "nearest-exact"):
+        specs = tuple((mode, n, o, s) for n, o, s in zip(spatial, out, scales, strict=True))
+    else:
+        specs = tuple(("linear", n, o, bool(align_corners), s)
+                      for n, o, s in zip(spatial, out, scales, strict=True))
+    return Resample.apply(input, specs=specs)
 
 
 # ----------------------------------------------------------------------------------------------
