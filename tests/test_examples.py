@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -171,3 +172,35 @@ def test_digits_help_explains_the_options(capsys: pytest.CaptureFixture[str]) ->
     for option in ["--epochs", "--batch-size", "--lr", "--hidden", "--seed", "--checkpoint"]:
         assert option in out
 
+
+
+# ---- examples/digits_cnn.py ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def digits_cnn() -> ModuleType:
+    pytest.importorskip("sklearn")
+    return load_example("digits_cnn")
+
+
+def test_digits_cnn_reduced_run_reloads_and_draws(digits_cnn: ModuleType, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cnn.npz"
+    accuracy = digits_cnn.main(["--epochs", "2", "--channels", "4", "--seed", "1",
+                                "--checkpoint", str(path), "--graph", str(tmp_path / "g.dot")])
+    out = capsys.readouterr().out
+    assert accuracy > 0.5  # ten classes: chance is 10%
+    assert re.search(r"^epoch +2/2 +loss \d+\.\d+ +test accuracy", out, re.MULTILINE)
+    assert f"the reloaded model's test accuracy: {accuracy:.2%}" in out
+    checkpoint = mt.load(path)
+    assert checkpoint["channels"] == 4 and checkpoint["epoch"] == 2
+    # The batch-norm buffers travel with the weights (num_batches_tracked: 2 epochs of batches).
+    state = checkpoint["model"]
+    assert "features.1.running_mean" in state
+    assert int(state["features.1.num_batches_tracked"].item()) == 2 * math.ceil(1437 / 32)
+    dot = (tmp_path / "g.dot").read_text()
+    assert "Conv" in dot and "MaxPool" in dot and "features.0 (Conv2d)" in dot
+
+
+def test_digits_cnn_full_run_reaches_98_percent(digits_cnn: ModuleType, tmp_path: Path) -> None:
+    accuracy = digits_cnn.main(["--checkpoint", str(tmp_path / "cnn.npz")])
+    assert accuracy >= 0.98
