@@ -7,7 +7,7 @@
 tensor([2., 4., 6.])
 """
 
-from . import autograd, nn, optim, viz
+from . import accelerator, autograd, backends, cuda, linalg, nn, optim, utils, viz
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
@@ -17,8 +17,10 @@ from .creation import (
     full,
     full_like,
     linspace,
+    normal,
     ones,
     ones_like,
+    poisson,
     rand,
     rand_like,
     randint,
@@ -29,6 +31,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .device import device, get_default_device, set_default_device
 from .dtypes import (
     bool_,
     float16,
@@ -42,24 +45,30 @@ from .dtypes import (
     set_default_dtype,
     uint8,
 )
-from .random import manual_seed
+from .mathops import einsum, floor_divide, fmod, lerp, remainder, std_mean, var_mean
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .serialization import load, save
+from .size import Size
 from .tensor import (
     Tensor,
     broadcast_shapes,
     cat,
     maximum,
+    meshgrid,
     minimum,
+    repeat_interleave,
     stack,
     where,
 )
 from .viz import draw_graph, save_graph, to_dot
-
-# -- devices, Size and Tensor API (issue 10) --
-# isort: split
-from . import accelerator, backends, cuda
-from .device import device, get_default_device, set_default_device
-from .size import Size
 
 __version__ = "0.1.0"
 
@@ -134,89 +143,8 @@ lt = Tensor.lt
 le = Tensor.le
 gt = Tensor.gt
 ge = Tensor.ge
-
-
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
-    """x if x > 0 else negative_slope * x"""
-    return input.leaky_relu(negative_slope)
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
-    """log(1 + exp(beta x)) / beta, linear above ``threshold`` (no overflow)"""
-    return input.softplus(beta, threshold)
-
-
-__all__ = [
-    "Tensor", "abs", "add", "amax", "amin", "arange", "argmax", "argmin", "autograd", "bool",
-    "bool_", "broadcast_shapes", "cat", "chunk", "clamp", "clip", "clone", "cos", "detach",
-    "div", "double", "empty", "enable_grad", "eq", "exp", "eye", "flatten", "float", "float32",
-    "float64", "from_numpy", "full", "full_like", "ge", "get_default_dtype", "gt", "int",
-    "inference_mode", "int32", "int64", "is_grad_enabled", "le", "leaky_relu", "linspace", "log",
-    "log1p",
-    "log_softmax", "logsumexp", "long", "lt", "manual_seed", "matmul", "max", "maximum", "mean",
-    "min", "minimum", "mul", "ne", "neg", "no_grad", "ones", "ones_like", "optim", "permute", "pow",
-    "prod", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "relu",
-    "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "softmax",
-    "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "take_along_dim",
-    "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
-    "draw_graph", "save_graph", "to_dot", "viz",
-    "float16", "half", "int8", "int16", "short", "uint8",
-    "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "ceil", "fix", "floor", "norm",
-    "round", "sign", "trunc",
-    "load", "nn", "save",
-]
-
-
-# -- devices, Size and Tensor API (issue 10) --
-
-
-def _tensor_argument(name: str, value: object) -> Tensor:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(value).__name__}")
-    return value
-
-
-def numel(input: Tensor) -> int:  # noqa: A002
-    """The number of elements of ``input``."""
-    return _tensor_argument("numel", input).numel()
-
-
-def is_floating_point(input: Tensor) -> bool:  # noqa: A002
-    """Whether ``input`` has a floating point dtype (float16, float32, float64)."""
-    return _tensor_argument("is_floating_point", input).is_floating_point()
-
-
-def is_tensor(obj: object) -> bool:
-    """Whether ``obj`` is a microtensor ``Tensor`` (a ``Parameter`` is one too)."""
-    return isinstance(obj, Tensor)
-
-
-__all__ += ["Size", "accelerator", "backends", "cuda", "device", "get_default_device",
-            "is_floating_point", "is_tensor", "numel", "set_default_device"]
-# -- data loading and random numbers (issue 10) --
-from . import utils  # noqa: E402
-from .creation import normal, poisson  # noqa: E402
-from .random import (  # noqa: E402
-    Generator,
-    default_generator,
-    get_rng_state,
-    initial_seed,
-    seed,
-    set_rng_state,
-)
-
 bernoulli = Tensor.bernoulli
 multinomial = Tensor.multinomial
-
-__all__ += [
-    "Generator", "bernoulli", "default_generator", "get_rng_state", "initial_seed",
-    "multinomial", "normal", "poisson", "seed", "set_rng_state", "utils",
-]
-
-# -- shape, indexing, sorting and scan ops (issue 10) --
-from .tensor import meshgrid, repeat_interleave  # noqa: E402
-
 cumsum = Tensor.cumsum
 cumprod = Tensor.cumprod
 tril = Tensor.tril
@@ -246,18 +174,6 @@ unbind = Tensor.unbind
 narrow = Tensor.narrow
 diag = Tensor.diag
 diagonal = Tensor.diagonal
-
-__all__ += [
-    "argsort", "cumprod", "cumsum", "diag", "diagonal", "flip", "fliplr", "flipud", "gather",
-    "index_add", "index_select", "kthvalue", "masked_fill", "masked_select", "median", "meshgrid",
-    "mode", "narrow", "repeat_interleave", "roll", "scatter", "scatter_add", "sort", "take", "tile",
-    "topk", "tril", "triu", "unbind", "unflatten", "unique",
-]
-
-# -- math ops (issue 10) -------------------------------------------------------------------------
-from . import linalg  # noqa: E402
-from .mathops import einsum, floor_divide, fmod, lerp, remainder, std_mean, var_mean  # noqa: E402
-
 square = Tensor.square
 log2 = Tensor.log2
 log10 = Tensor.log10
@@ -299,11 +215,65 @@ bmm = Tensor.bmm
 mv = Tensor.mv
 dot = Tensor.dot
 
-__all__ += [
-    "acos", "acosh", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
-    "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "bmm", "cosh", "dot", "einsum", "equal",
-    "erf", "erfc", "erfinv", "exp2", "expm1", "floor_divide", "fmod", "frac", "ger", "isclose",
-    "isfinite", "isinf", "isnan", "isneginf", "isposinf", "lerp", "linalg", "log2", "log10",
-    "logical_and", "logical_not", "logical_or", "logical_xor", "mm", "mv", "nan_to_num", "outer",
-    "reciprocal", "remainder", "rsqrt", "sinh", "square", "std_mean", "tan", "var_mean",
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """x if x > 0 else negative_slope * x"""
+    return input.leaky_relu(negative_slope)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """log(1 + exp(beta x)) / beta, linear above ``threshold`` (no overflow)"""
+    return input.softplus(beta, threshold)
+
+
+def _tensor_argument(name: str, value: object) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(value).__name__}")
+    return value
+
+
+def numel(input: Tensor) -> int:  # noqa: A002
+    """The number of elements of ``input``."""
+    return _tensor_argument("numel", input).numel()
+
+
+def is_floating_point(input: Tensor) -> bool:  # noqa: A002
+    """Whether ``input`` has a floating point dtype (float16, float32, float64)."""
+    return _tensor_argument("is_floating_point", input).is_floating_point()
+
+
+def is_tensor(obj: object) -> bool:
+    """Whether ``obj`` is a microtensor ``Tensor`` (a ``Parameter`` is one too)."""
+    return isinstance(obj, Tensor)
+
+
+__all__ = [
+    "abs", "accelerator", "acos", "acosh", "add", "allclose", "amax", "amin", "arange", "arccos",
+    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
+    "asin", "asinh", "atan", "atan2", "atanh", "autograd", "backends", "bernoulli", "bitwise_and",
+    "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "bool", "bool_", "broadcast_shapes", "cat",
+    "ceil", "chunk", "clamp", "clip", "clone", "cos", "cosh", "cuda", "cumprod", "cumsum",
+    "default_generator", "detach", "device", "diag", "diagonal", "div", "dot", "double",
+    "draw_graph", "einsum", "empty", "enable_grad", "eq", "equal", "erf", "erfc", "erfinv", "exp",
+    "exp2", "expm1", "eye", "fix", "flatten", "flip", "fliplr", "flipud", "float", "float16",
+    "float32", "float64", "floor", "floor_divide", "fmod", "frac", "from_numpy", "full",
+    "full_like", "gather", "ge", "Generator", "ger", "get_default_device", "get_default_dtype",
+    "get_rng_state", "gt", "half", "index_add", "index_select", "inference_mode", "initial_seed",
+    "int", "int16", "int32", "int64", "int8", "is_floating_point", "is_grad_enabled", "is_tensor",
+    "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "kthvalue", "le",
+    "leaky_relu", "lerp", "linalg", "linspace", "load", "log", "log10", "log1p", "log2",
+    "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "long",
+    "lt", "manual_seed", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
+    "median", "meshgrid", "min", "minimum", "mm", "mode", "mul", "multinomial", "mv", "nan_to_num",
+    "narrow", "ne", "neg", "nn", "no_grad", "norm", "normal", "numel", "ones", "ones_like",
+    "optim", "outer", "permute", "poisson", "pow", "prod", "rand", "rand_like", "randint", "randn",
+    "randn_like", "randperm", "reciprocal", "relu", "remainder", "repeat_interleave", "reshape",
+    "roll", "round", "rsqrt", "save", "save_graph", "scatter", "scatter_add", "seed",
+    "set_default_device", "set_default_dtype", "set_grad_enabled", "set_rng_state", "short",
+    "sigmoid", "sign", "sin", "sinh", "Size", "softmax", "softplus", "sort", "split", "sqrt",
+    "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "take", "take_along_dim", "tan",
+    "tanh", "Tensor", "tensor", "tile", "to_dot", "topk", "transpose", "tril", "triu", "trunc",
+    "uint8", "unbind", "unflatten", "unique", "unsqueeze", "utils", "var", "var_mean", "viz",
+    "where", "zeros", "zeros_like",
 ]

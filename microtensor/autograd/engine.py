@@ -193,7 +193,11 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
     stack = list(dict.fromkeys(t.grad_fn for t in roots if t.grad_fn is not None))
     seen = set(stack)
     while stack:
-        for parent in _edges(stack.pop()):
+        node = stack.pop()
+        for t, need in zip(node.inputs, node.needs_input_grad, strict=True):  # (_edges, inlined)
+            parent = t.grad_fn if need else None
+            if parent is None:
+                continue
             if parent in seen:
                 deps[parent] = deps.get(parent, 0) + 1
             else:
@@ -238,7 +242,7 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
                         f"function {node.name()} returned an incorrect number of gradients "
                         f"(expected {len(node_inputs)}, got {len(in_grads)})")
                 if not retain_graph and node._saved is not None:
-                    node.release()
+                    node._saved, node._released = None, True  # (node.release(), inlined)
         for i, need in enumerate(node.needs_input_grad):
             if not need:
                 continue

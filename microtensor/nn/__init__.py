@@ -2,13 +2,41 @@
 ``functional`` (the same names as ``torch.nn``)."""
 
 from . import functional, init
-from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .activation import (
+    ELU,
+    GELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
-from .flatten import Flatten
+from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
-from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
+from .module import (
+    IncompatibleKeys,
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .padding import (
     CircularPad1d,
     CircularPad2d,
@@ -31,50 +59,19 @@ from .pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "Identity",
-    "IncompatibleKeys", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
-    "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus",
-    "Tanh", "functional", "init",
-]
-
-# -- shape, indexing, sorting and scan ops (issue 10) --
-from .flatten import Unflatten  # noqa: E402
-
-__all__ += ["Unflatten"]
-
-# -- normalisation, embeddings, activations and containers (issue 10) --
-from .activation import (  # noqa: E402
-    ELU,
-    Hardsigmoid,
-    Hardswish,
-    Hardtanh,
-    Mish,
-    PReLU,
-    ReLU6,
-    SiLU,
-    Softsign,
-)
-from .module import ModuleDict, ParameterDict, ParameterList  # noqa: E402
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: E402
-from .sparse import Embedding  # noqa: E402
-
-__all__ += [
-    "BatchNorm1d", "BatchNorm2d", "ELU", "Embedding", "Hardsigmoid", "Hardswish", "Hardtanh",
-    "LayerNorm", "Mish", "ModuleDict", "PReLU", "ParameterDict", "ParameterList", "ReLU6",
-    "SiLU", "Softsign",
-]
-# -- math ops (issue 10) --
-from .activation import GELU  # noqa: E402
-
-__all__ += ["GELU"]
-# -- convolution, pooling, padding and interpolation (issue 10) --
-__all__ += [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-    "AvgPool1d", "AvgPool2d", "CircularPad1d", "CircularPad2d", "ConstantPad1d", "ConstantPad2d",
-    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d",
-    "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "Upsample",
-    "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad1d", "ZeroPad2d",
+    "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss",
+    "CircularPad1d", "CircularPad2d", "ConstantPad1d", "ConstantPad2d", "Conv1d", "Conv2d",
+    "ConvTranspose1d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "ELU", "Embedding",
+    "Flatten", "functional", "GELU", "Hardsigmoid", "Hardswish", "Hardtanh", "Identity",
+    "IncompatibleKeys", "init", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
+    "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss",
+    "Parameter", "ParameterDict", "ParameterList", "PReLU", "ReflectionPad1d", "ReflectionPad2d",
+    "ReLU", "ReLU6", "ReplicationPad1d", "ReplicationPad2d", "Sequential", "Sigmoid", "SiLU",
+    "Softmax", "Softplus", "Softsign", "Tanh", "Unflatten", "Upsample", "UpsamplingBilinear2d",
+    "UpsamplingNearest2d", "ZeroPad1d", "ZeroPad2d",
 ]
