@@ -2484,10 +2484,66 @@ class Tensor(TensorBase):
         """self /= other, in place"""
         return self._inplace(np.true_divide, other)
 
+    def _store(self, op: Callable[[Tensor, Any], Tensor], other: Any, name: str) -> Tensor:
+        """self = op(self, other), in place: for in-place ops computed by their out-of-place
+        version (which makes their checks, e.g. integer division by zero)."""
+        self._check_inplace(other)
+        with grad_mode.no_grad():
+            result = op(self, other)
+        if not np.can_cast(result._data.dtype, self._data.dtype, "same_kind"):
+            raise RuntimeError(f"result type {dtypes.scalar_name(result._data.dtype)} can't be "
+                               f"cast to the desired output type "
+                               f"{dtypes.scalar_name(self._data.dtype)} (in-place {name})")
+        if result._data.shape != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                               f"broadcast shape {list(result._data.shape)} (in-place {name})")
+        self._data[...] = result._data
+        self._bump_version()
+        return self
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """self = self ** exponent, in place"""
+        return self._store(Tensor.pow, exponent, "pow_")
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        """self = floor(self / other), in place"""
+        return self._store(Tensor.floor_divide, other, "floor_divide_")
+
+    def remainder_(self, other: Any) -> Tensor:
+        """self = self - floor(self / other) * other (the sign of other), in place"""
+        return self._store(Tensor.remainder, other, "remainder_")
+
+    def _bitwise_(self, other: Any, fn: Callable[..., Any], name: str) -> Tensor:
+        kind = np.asarray(other._data if isinstance(other, Tensor) else other).dtype.kind
+        if self._data.dtype.kind not in "biu" or kind not in "biu":
+            raise TypeError(f"{name}: only integer and bool tensors are supported, got "
+                            f"{self.dtype} and {kind} values")
+        return self._inplace(fn, other)
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        """self = self & other, in place (integers and bools)"""
+        return self._bitwise_(other, np.bitwise_and, "bitwise_and_")
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        """self = self | other, in place (integers and bools)"""
+        return self._bitwise_(other, np.bitwise_or, "bitwise_or_")
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        """self = self ^ other, in place (integers and bools)"""
+        return self._bitwise_(other, np.bitwise_xor, "bitwise_xor_")
+
+    # Python's augmented assignments change the tensor in place, as in PyTorch (x **= 2 changes
+    # every tensor that shares x's memory).
     __iadd__ = add_
     __isub__ = sub_
     __imul__ = mul_
     __itruediv__ = div_
+    __ipow__ = pow_
+    __ifloordiv__ = floor_divide_
+    __imod__ = remainder_
+    __iand__ = bitwise_and_
+    __ior__ = bitwise_or_
+    __ixor__ = bitwise_xor_
 
     def zero_(self) -> Tensor:
         """Fill with zeros, in place."""

@@ -628,6 +628,27 @@ def _iops(lib: Any, a: Any, s: Any) -> Any:
     return x
 
 
+def _more_iops(lib: Any, a: Any, s: Any) -> Any:
+    """**=, //= and %= change the tensor itself (and every tensor sharing its memory)."""
+    out = []
+    for op in ("__ipow__", "__ifloordiv__", "__imod__"):
+        x = a.detach().clone()
+        alias = x.view(x.shape) if x.ndim else x
+        y = getattr(x, op)(s)
+        out += [y, alias, y is x]
+    x = a.detach().clone()
+    out += [x.pow_(2), x.floor_divide_(s), x.remainder_(s)]
+    return tuple(out)
+
+
+def _bitwise_iops(lib: Any, a: Any, s: Any) -> Any:
+    out = []
+    for op in ("__iand__", "__ior__", "__ixor__", "bitwise_and_", "bitwise_or_", "bitwise_xor_"):
+        x = a.detach().clone().to(lib.int64)
+        out.append(getattr(x, op)(s))
+    return tuple(out)
+
+
 def _setitem(lib: Any, a: Any, index: Any, value: Any) -> Any:
     x = a.detach().clone()
     x[index] = value if value is not None else lib.tensor(np.float64(7.5))
@@ -1735,6 +1756,12 @@ ROWS: list[Row] = [
     Row("copy_", ("Tensor.copy_",), binary(), lambda m, a, b: _inplace(m, a, b, "copy_")),
     Row("iops", ("Tensor.__iadd__", "Tensor.__isub__", "Tensor.__imul__",
                  "Tensor.__itruediv__"), with_scalar(REAL, AWAY), _iops),
+    Row("more_iops", ("Tensor.__ipow__", "Tensor.__ifloordiv__", "Tensor.__imod__",
+                      "Tensor.pow_", "Tensor.floor_divide_", "Tensor.remainder_"),
+        with_scalar(POS, AWAY), _more_iops, grad=False),
+    Row("bitwise_iops", ("Tensor.__iand__", "Tensor.__ior__", "Tensor.__ixor__",
+                         "Tensor.bitwise_and_", "Tensor.bitwise_or_", "Tensor.bitwise_xor_"),
+        with_scalar(SPREAD, st.integers(-3, 3)), _bitwise_iops, grad=False),
     Row("clamp_fill_zero_", ("Tensor.clamp_", "Tensor.fill_", "Tensor.zero_"),
         unary(KINKY, lo=st.none() | KINKY, hi=KINKY, v=INT_OR_FLOAT),
         lambda m, a, lo, hi, v: (a.detach().clone().clamp_(lo, hi),
