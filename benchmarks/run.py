@@ -39,7 +39,7 @@ try:  # PyTorch is an optional reference.
 except ImportError:  # pragma: no cover - depends on the machine
     torch = None
 
-WORKLOADS = ("xor", "mlp", "conv", "overhead", "deep", "memory")
+WORKLOADS = ("xor", "mlp", "conv", "cnn", "overhead", "deep", "memory")
 
 
 @dataclass
@@ -340,6 +340,74 @@ def lenet_framework(lib: object, steps: int) -> float:
 
 
 # ----------------------------------------------------------------------------------------------
+# cnn: the network of examples/digits_cnn.py (conv-BN-ReLU-pool twice, then 128-64-10; no
+# dropout, so both libraries compute the same numbers), batch 32 of 1x8x8 inputs, Adam.
+# No hand-written NumPy version: the row compares microtensor with PyTorch.
+# ----------------------------------------------------------------------------------------------
+
+CNN_BATCH = 32
+CNN_SHAPES = [(16, 1, 3, 3), (16,), (16,), (16,), (32, 16, 3, 3), (32,), (32,), (32,),
+              (64, 128), (64,), (10, 64), (10,)]
+
+
+def cnn_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 1, (CNN_BATCH, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 10, CNN_BATCH)
+    params = []
+    for i, shape in enumerate(CNN_SHAPES):
+        if i in (2, 6):  # batch-norm weights start at one, their biases at zero
+            params.append(np.ones(shape, np.float32))
+        elif i in (3, 7):
+            params.append(np.zeros(shape, np.float32))
+        else:
+            fan_in = np.prod(CNN_SHAPES[i if len(shape) > 1 else i - 1][1:])
+            bound = 1 / np.sqrt(fan_in)
+            params.append(rng.uniform(-bound, bound, shape).astype(np.float32))
+    return x, y, params
+
+
+def cnn_framework(lib: object, steps: int) -> float:
+    """A digits_cnn training step in microtensor or PyTorch: returns the last loss."""
+    nn = lib.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    x, y, params = cnn_data()
+    with lib.no_grad():
+        for p, v in zip(model.parameters(), params, strict=True):
+            p.copy_(lib.from_numpy(v))
+    opt = lib.optim.Adam(model.parameters(), lr=3e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    x, y = lib.from_numpy(x), lib.from_numpy(y)
+    value = None
+    for _ in range(steps):
+        value = loss_fn(model(x), y)
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+    return float(value.item())
+
+
+def bench_against_pytorch(res: Results, workload: str, framework_fn: Callable[[object, int],
+                          float], steps: int, repeats: int, unit: str, scale: float) -> None:
+    """Time a training workload in microtensor and PyTorch (interleaved), without a NumPy
+    floor; the note gives the ratio to PyTorch."""
+    impls = {"microtensor": lambda: framework_fn(mt, steps)}
+    if torch is not None:
+        impls["PyTorch eager (1 thread)"] = lambda: framework_fn(torch, steps)
+    losses: dict[str, float] = {}
+    times = median_times({name: lambda fn=fn, name=name: losses.__setitem__(name, fn())
+                          for name, fn in impls.items()}, repeats)
+    for name, t in times.items():
+        ratio = (f"; {t / times['PyTorch eager (1 thread)']:.2f}x PyTorch"
+                 if torch is not None and name == "microtensor" else "")
+        res.add(f"{workload} ({steps} steps)", name, t * scale / steps, unit,
+                f"final loss {losses[name]:.5f}{ratio}")
+
+
+# ----------------------------------------------------------------------------------------------
 # op overhead: forward + backward of (a * b).sum() on 4x4
 # ----------------------------------------------------------------------------------------------
 
@@ -481,6 +549,7 @@ def main(argv: list[str] | None = None) -> Results:
     parser.add_argument("--xor-steps", type=int, default=None)
     parser.add_argument("--mlp-steps", type=int, default=None)
     parser.add_argument("--conv-steps", type=int, default=None)
+    parser.add_argument("--cnn-steps", type=int, default=None)
     args = parser.parse_args(argv)
 
     quick = args.quick
@@ -488,6 +557,7 @@ def main(argv: list[str] | None = None) -> Results:
     xor_steps = args.xor_steps or (20 if quick else 10_000)
     mlp_steps = args.mlp_steps or (2 if quick else 100)
     conv_steps = args.conv_steps or (2 if quick else 30)
+    cnn_steps = args.cnn_steps or (2 if quick else 100)
     if torch is not None:
         torch.set_num_threads(1)
 
@@ -500,6 +570,9 @@ def main(argv: list[str] | None = None) -> Results:
     if "conv" in args.only:
         bench_training(res, "conv", lenet_numpy, lenet_framework, conv_steps, repeats, "ms/step",
                        1e3)
+    if "cnn" in args.only:
+        bench_against_pytorch(res, "digits cnn", cnn_framework, cnn_steps, repeats, "ms/step",
+                              1e3)
     if "overhead" in args.only:
         bench_overhead(res, 50 if quick else 5_000, repeats)
     if "deep" in args.only:
