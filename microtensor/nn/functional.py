@@ -91,9 +91,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         _check_tensor(weight, "linear", "weight", 2)
         _check_tensor(bias, "linear", "bias", 3)
     # One test for the valid case (the hot path of every network); the checks name the error.
+    # (Shapes are unpacked rather than indexed: indexing a Size runs Python code.)
     w_shape, x_shape, dtype = weight.shape, input.shape, weight.dtype
-    if not (len(w_shape) == 2 and x_shape and x_shape[-1] == w_shape[1] and input.dtype == dtype
-            and (bias is None or (bias.shape == w_shape[:1] and bias.dtype == dtype))):
+    out_features, in_features = w_shape if len(w_shape) == 2 else (-1, -1)
+    *_, x_features = x_shape or (None,)
+    if not (x_features == in_features and input.dtype == dtype
+            and (bias is None or (bias.shape == (out_features,) and bias.dtype == dtype))):
         _check_linear(input, weight, bias)
     return fused.Linear.apply(input, weight, bias)
 
