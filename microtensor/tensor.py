@@ -253,6 +253,15 @@ def _check_requires_grad(dtype: np.dtype, flag: bool) -> None:
                            f"(got dtype {dtype})")
 
 
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. (A "
+    "common cause: `w = w - lr * w.grad` makes w a new tensor computed by an op; update the "
+    "parameter in place instead: `with microtensor.no_grad(): w -= lr * w.grad`.)")
+
+
 class ValuesIndices(NamedTuple):
     """What ``max(dim)`` / ``min(dim)`` return: the values and where they are."""
 
@@ -392,7 +401,11 @@ class Tensor(TensorBase):
 
     @property
     def grad(self) -> Tensor | None:
-        """The gradient accumulated by ``backward()`` (``None`` until then)."""
+        """The gradient accumulated by ``backward()`` (``None`` until then). Reading it on a
+        tensor computed by an op (not a leaf) warns, as in PyTorch: backward() does not fill it
+        unless ``retain_grad()`` was called."""
+        if self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter

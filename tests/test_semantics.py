@@ -9,6 +9,7 @@ Each expected value is written out by hand (the PyTorch 2.13 result, which the t
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -652,3 +653,20 @@ def test_numpy_force_gives_the_array_of_a_tensor_that_requires_grad() -> None:
     arr = w.numpy(force=True)
     arr[0] = 5.0  # shared memory, as detach().numpy()
     assert w.tolist() == [5.0, 2.0]
+
+
+def test_reading_grad_of_a_non_leaf_warns_as_pytorch_and_names_the_usual_cause() -> None:
+    w = mt.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    w = w - 0.1 * w.grad  # the learner's mistake: w is now computed by an op
+    (w * w).sum().backward()
+    with pytest.warns(UserWarning, match="not a leaf Tensor") as record:
+        assert w.grad is None
+    assert "w -= lr * w.grad" in str(record[0].message)
+    h = w * 2
+    h.retain_grad()
+    leaf = mt.tensor([1.0], requires_grad=True)
+    no_grad = mt.tensor([1.0]) * 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none of these warn (as in PyTorch)
+        assert h.grad is None and leaf.grad is None and no_grad.grad is None
