@@ -11,6 +11,7 @@ Needs scikit-learn for the dataset (bundled with it, no download):
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -98,7 +99,11 @@ def main(argv: list[str] | None = None) -> float:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item() * len(batch)
+            value = loss.item()
+            if not math.isfinite(value):  # diverged: every later step would be nan too
+                sys.exit(f"epoch {epoch}: the loss is {value}; the learning rate "
+                         f"({args.lr:g}) is probably too large: try --lr {args.lr / 10:g}")
+            total += value * len(batch)
         test_accuracy = accuracy(model, x_test, y_test)
         print(f"epoch {epoch:>3}/{args.epochs}  loss {total / len(x_train):.4f}  "
               f"test accuracy {test_accuracy:.2%}  ({time.perf_counter() - start:.1f} s)")

@@ -15,6 +15,7 @@ Needs scikit-learn for the dataset (bundled with it, no download):
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -131,7 +132,11 @@ def main(argv: list[str] | None = None) -> float:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item() * len(y)
+            value = loss.item()
+            if not math.isfinite(value):  # diverged: every later step would be nan too
+                sys.exit(f"epoch {epoch}: the loss is {value}; the learning rate "
+                         f"({args.lr:g}) is probably too large: try --lr {args.lr / 10:g}")
+            total += value * len(y)
         test_accuracy = evaluate(model, test_loader)
         print(f"epoch {epoch:>3}/{args.epochs}  loss {total / len(train_set):.4f}  "
               f"test accuracy {test_accuracy:.2%}  ({time.perf_counter() - start:.1f} s)")

@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 
 import microtensor as mt
@@ -60,14 +62,22 @@ def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmo
     opt = make_optimizer(optimizer, list(model.parameters()), lr or DEFAULT_LR[optimizer])
 
     every = max(1, epochs // 10)
+    rate = lr or DEFAULT_LR[optimizer]
+    diverged = (f"the learning rate ({rate:g}) is probably too large: try a smaller one "
+                f"(--lr {rate / 10:g})")
     for epoch in range(1, epochs + 1):
         output = model(x)
+        if not output.isfinite().all():  # (BCELoss would refuse a nan output)
+            raise FloatingPointError(f"epoch {epoch}: the output is not finite; {diverged}")
         loss_value = loss_fn(output, y)
         opt.zero_grad()
         loss_value.backward()
         opt.step()
+        value = loss_value.item()
+        if not math.isfinite(value):  # diverged: every later step would be nan too
+            raise FloatingPointError(f"epoch {epoch}: the loss is {value}; {diverged}")
         if epoch % every == 0 or epoch == epochs:
-            log(f"epoch {epoch:>6}/{epochs}  loss {loss_value.item():.6f}")
+            log(f"epoch {epoch:>6}/{epochs}  loss {value:.6f}")
     return model, x, y
 
 
@@ -128,8 +138,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> float:
     args = parse_args(argv)
-    model, x, y = train(args.task, args.hidden, args.activation, args.optimizer, args.lr,
-                        args.epochs, args.loss, args.seed)
+    try:
+        model, x, y = train(args.task, args.hidden, args.activation, args.optimizer, args.lr,
+                            args.epochs, args.loss, args.seed)
+    except FloatingPointError as err:
+        sys.exit(str(err))
     accuracy = report(model, x, y)
     if not args.no_graph:
         draw(model, args.loss, x, y, args.graph)

@@ -204,3 +204,23 @@ def test_digits_cnn_reduced_run_reloads_and_draws(digits_cnn: ModuleType, tmp_pa
 def test_digits_cnn_full_run_reaches_98_percent(digits_cnn: ModuleType, tmp_path: Path) -> None:
     accuracy = digits_cnn.main(["--checkpoint", str(tmp_path / "cnn.npz")])
     assert accuracy >= 0.98
+
+
+# ---- a diverging run stops with a hint -----------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy: inf - inf on the way
+def test_xor_stops_on_a_nan_loss_and_suggests_a_smaller_learning_rate() -> None:
+    with pytest.raises(SystemExit) as exc:
+        load_example("xor").main(["--lr", "inf", "--no-graph"])
+    assert "the output is not finite; the learning rate (inf) is probably too large" in \
+        str(exc.value.code)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's overflow warnings on the way
+def test_digits_stops_on_a_nan_loss_and_suggests_a_smaller_learning_rate(
+        digits: ModuleType, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        digits.main(["--lr", "1e12", "--epochs", "2", "--checkpoint", str(tmp_path / "d.npz")])
+    assert str(exc.value.code) == ("epoch 1: the loss is nan; the learning rate (1e+12) is "
+                                   "probably too large: try --lr 1e+11")
+    assert not (tmp_path / "d.npz").exists()  # stopped before saving a broken checkpoint
