@@ -61,7 +61,8 @@ _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "
 _INSTALL_HINT = (
     "Rendering needs Graphviz, and neither the `dot` program (system Graphviz) nor the "
     "pygraphviz package (which bundles Graphviz) was found. Install one of them:\n"
-    '    pip install "microtensor[render]"      (installs pygraphviz)\n'
+    '    pip install "microtensor[render]"      (installs pygraphviz; in a checkout of '
+    'microtensor: pip install -e ".[render]")\n'
     "    or the system package: apt install graphviz / brew install graphviz / "
     "conda install graphviz / https://graphviz.org/download/")
 

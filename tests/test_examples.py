@@ -224,3 +224,22 @@ def test_digits_stops_on_a_nan_loss_and_suggests_a_smaller_learning_rate(
     assert str(exc.value.code) == ("epoch 1: the loss is nan; the learning rate (1e+12) is "
                                    "probably too large: try --lr 1e+11")
     assert not (tmp_path / "d.npz").exists()  # stopped before saving a broken checkpoint
+
+
+def test_getting_started_gradient_sizes_are_what_the_guide_says() -> None:
+    """docs/getting-started.md: largest gradient about 0.0005 after 2000 epochs, about 0.03 at
+    150 (loss near 0.37), 0.004 at 20 (loss still 0.69)."""
+    xor = load_example("xor")
+
+    def largest_gradient(epochs: int) -> tuple[float, float]:
+        model, x, y = xor.train(epochs=epochs, log=lambda *args: None)
+        loss = mt.nn.BCELoss()(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        return max(p.grad.abs().max().item() for p in model.parameters()), loss.item()
+
+    end, mid, start = largest_gradient(2000), largest_gradient(150), largest_gradient(20)
+    assert end[0] == pytest.approx(0.0005, abs=0.0002)
+    assert mid[0] == pytest.approx(0.03, abs=0.005) and mid[1] == pytest.approx(0.37, abs=0.02)
+    assert start[0] == pytest.approx(0.004, abs=0.001) and start[1] == pytest.approx(0.69, abs=0.01)
+    assert mid[0] > 50 * end[0]

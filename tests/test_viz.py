@@ -428,6 +428,7 @@ def test_no_engine_writes_dot_and_says_what_to_install(xor, tmp_path, monkeypatc
     message = str(info.value)
     dot_file = tmp_path / "out" / "graph.dot"
     assert 'pip install "microtensor[render]"' in message
+    assert 'pip install -e ".[render]"' in message  # the form for a checkout
     assert "apt install graphviz" in message and "pygraphviz" in message
     assert str(dot_file.resolve()) in message
     assert not target.exists()
