@@ -1059,14 +1059,19 @@ class Tensor(TensorBase):
 
     # Bitwise ops: on integers bit by bit, on bools logical (as in PyTorch). No gradient.
 
-    def _bitwise(self, other: Any, fn: Callable[..., Any], name: str) -> Tensor:
-        a, b = self._operands(other)
-        for t in (a, b):
+    @staticmethod
+    def _require_integers(name: str, *values: Any) -> None:
+        """The TypeError of a bitwise op given a float operand."""
+        for t in values:
             kind = t._data.dtype.kind if isinstance(t, Tensor) else np.asarray(t).dtype.kind
             if kind not in "biu":
                 dt = t.dtype if isinstance(t, Tensor) else type(t).__name__
                 raise TypeError(f"{name}: only integer and bool tensors are supported, got "
                                 f"{dt}")
+
+    def _bitwise(self, other: Any, fn: Callable[..., Any], name: str) -> Tensor:
+        a, b = self._operands(other)
+        self._require_integers(name, a, b)
         return Tensor._make(np.asarray(fn(a._data, b._data if isinstance(b, Tensor) else b)))
 
     def __invert__(self) -> Tensor:
@@ -2527,10 +2532,7 @@ class Tensor(TensorBase):
         return self._store(Tensor.remainder, other, "remainder_")
 
     def _bitwise_(self, other: Any, fn: Callable[..., Any], name: str) -> Tensor:
-        kind = np.asarray(other._data if isinstance(other, Tensor) else other).dtype.kind
-        if self._data.dtype.kind not in "biu" or kind not in "biu":
-            raise TypeError(f"{name}: only integer and bool tensors are supported, got "
-                            f"{self.dtype} and {kind} values")
+        self._require_integers(name, self, other)
         return self._inplace(fn, other)
 
     def bitwise_and_(self, other: Any) -> Tensor:
