@@ -7,6 +7,10 @@
 tensor([2., 4., 6.])
 """
 
+from builtins import bool as _bool
+from builtins import float as _float
+from builtins import int as _int
+
 from . import accelerator, autograd, backends, cuda, linalg, nn, optim, utils, viz
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
@@ -216,12 +220,12 @@ mv = Tensor.mv
 dot = Tensor.dot
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+def leaky_relu(input: Tensor, negative_slope: _float = 0.01) -> Tensor:  # noqa: A002
     """x if x > 0 else negative_slope * x"""
     return input.leaky_relu(negative_slope)
 
 
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+def softplus(input: Tensor, beta: _float = 1.0, threshold: _float = 20.0) -> Tensor:  # noqa: A002
     """log(1 + exp(beta x)) / beta, linear above ``threshold`` (no overflow)"""
     return input.softplus(beta, threshold)
 
@@ -233,17 +237,17 @@ def _tensor_argument(name: str, value: object) -> Tensor:
     return value
 
 
-def numel(input: Tensor) -> int:  # noqa: A002
+def numel(input: Tensor) -> _int:  # noqa: A002
     """The number of elements of ``input``."""
     return _tensor_argument("numel", input).numel()
 
 
-def is_floating_point(input: Tensor) -> bool:  # noqa: A002
+def is_floating_point(input: Tensor) -> _bool:  # noqa: A002
     """Whether ``input`` has a floating point dtype (float16, float32, float64)."""
     return _tensor_argument("is_floating_point", input).is_floating_point()
 
 
-def is_tensor(obj: object) -> bool:
+def is_tensor(obj: object) -> _bool:
     """Whether ``obj`` is a microtensor ``Tensor`` (a ``Parameter`` is one too)."""
     return isinstance(obj, Tensor)
 

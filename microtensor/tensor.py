@@ -12,6 +12,9 @@ import builtins
 import math
 import warnings
 import weakref
+from builtins import bool as _bool
+from builtins import float as _float
+from builtins import int as _int
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -369,8 +372,8 @@ class Tensor(TensorBase):
         self._hooks = None
 
     @classmethod
-    def _make(cls, data: np.ndarray, requires_grad: bool = False,
-              grad_fn: Context | None = None, versions: list[int] | None = None) -> Tensor:
+    def _make(cls, data: np.ndarray, requires_grad: _bool = False,
+              grad_fn: Context | None = None, versions: list[_int] | None = None) -> Tensor:
         t = object.__new__(Tensor)
         t._data = data
         t._requires_grad = requires_grad
@@ -441,7 +444,7 @@ class Tensor(TensorBase):
         return tuple.__new__(Size, self._data.shape)
 
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> _int:
         """The number of dimensions."""
         return self._data.ndim
 
@@ -468,21 +471,21 @@ class Tensor(TensorBase):
                                "Got 1-D tensor.")
         return self.transpose(-2, -1) if self.ndim else self.transpose(0, 0)
 
-    def dim(self) -> int:
+    def dim(self) -> _int:
         """The number of dimensions (same as ``ndim``)."""
         return self._data.ndim
 
-    def size(self, dim: int | None = None) -> Any:
+    def size(self, dim: _int | None = None) -> Any:
         """The shape (a ``Size``), or the size of dimension ``dim`` (an int)."""
         if dim is None:
             return tuple.__new__(Size, self._data.shape)
         return self._data.shape[_dim(dim, self.ndim)]
 
-    def numel(self) -> int:
+    def numel(self) -> _int:
         """The number of elements."""
         return self._data.size
 
-    def numpy(self, *, force: bool = False) -> np.ndarray:
+    def numpy(self, *, force: _bool = False) -> np.ndarray:
         """The values as an ndarray (shared, not copied); ``force=True`` allows it for a tensor
         that requires grad (as ``detach().numpy()``)."""
         if self._requires_grad and not force:
@@ -501,10 +504,10 @@ class Tensor(TensorBase):
         """The values as (nested) Python lists."""
         return self._data.tolist()
 
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, copy: _bool | None = None) -> np.ndarray:
         return self._data if dtype is None else self._data.astype(dtype)
 
-    def __len__(self) -> int:
+    def __len__(self) -> _int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
@@ -514,19 +517,19 @@ class Tensor(TensorBase):
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> _bool:
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
                                f"(shape {_fmt(self.shape)})")
         return bool(self._data)
 
-    def __float__(self) -> float:
+    def __float__(self) -> _float:
         return float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> _int:
         return int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> _int:
         if self.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
         return int(self._data)
@@ -594,7 +597,7 @@ class Tensor(TensorBase):
     # -- devices, Size and Tensor API (issue 10) ----------------------------------------------
 
     @staticmethod
-    def _to_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, bool]:
+    def _to_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, _bool]:
         """The dtype (None: unchanged) and ``copy`` flag of ``to(...)``, after checking the
         arguments against PyTorch's three forms and the device (which must be the CPU)."""
         first = args[0] if args else None
@@ -632,58 +635,58 @@ class Tensor(TensorBase):
         return (None if dtype is None else dtypes.as_dtype(dtype)), copy
 
     @staticmethod
-    def _is_dtype(value: Any) -> bool:
+    def _is_dtype(value: Any) -> _bool:
         """A dtype argument: a dtype (``microtensor.float32``), or a type such as ``float``."""
         return isinstance(value, (np.dtype, type))
 
-    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+    def cuda(self, device: Any = None, non_blocking: _bool = False) -> Tensor:
         """Raises: microtensor runs on the CPU only (there is no CUDA device)."""
         check_device(Device("cuda") if device is None else Device("cuda", device)
                      if isinstance(device, int) else device)
         raise RuntimeError(f"Invalid device, must be cuda device (got {device!r})")
 
     @property
-    def is_cuda(self) -> bool:
+    def is_cuda(self) -> _bool:
         """False: microtensor tensors live on the CPU."""
         return False
 
     @property
-    def is_cpu(self) -> bool:
+    def is_cpu(self) -> _bool:
         """True: microtensor tensors live on the CPU."""
         return True
 
     @property
-    def is_mps(self) -> bool:
+    def is_mps(self) -> _bool:
         """False: microtensor tensors live on the CPU."""
         return False
 
-    def get_device(self) -> int:
+    def get_device(self) -> _int:
         """-1, PyTorch's device number of a CPU tensor."""
         return -1
 
-    def nelement(self) -> int:
+    def nelement(self) -> _int:
         """The number of elements (same as ``numel()``)."""
         return self._data.size
 
-    def element_size(self) -> int:
+    def element_size(self) -> _int:
         """The size of one element in bytes (4 for float32)."""
         return self._data.itemsize
 
     @property
-    def itemsize(self) -> int:
+    def itemsize(self) -> _int:
         """The size of one element in bytes (4 for float32)."""
         return self._data.itemsize
 
     @property
-    def nbytes(self) -> int:
+    def nbytes(self) -> _int:
         """The size of the elements in bytes: ``numel() * element_size()``."""
         return self._data.nbytes
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> _bool:
         """Whether the dtype is a floating point one (float16, float32, float64)."""
         return self._data.dtype.kind == "f"
 
-    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+    def type(self, dtype: Any = None, non_blocking: _bool = False) -> Any:
         """Without ``dtype``, the tensor type's name as PyTorch gives it
         (``'torch.FloatTensor'``, so that programs comparing it work unchanged); with a dtype
         or such a name (``'torch.LongTensor'``, or ``'microtensor.LongTensor'``), this tensor
@@ -704,7 +707,7 @@ class Tensor(TensorBase):
         return self.to(dtypes.as_dtype(dtype))
 
     @staticmethod
-    def _axis_for_default_dim(name: str, dim: int, axis: Any) -> Any:
+    def _axis_for_default_dim(name: str, dim: _int, axis: Any) -> Any:
         """``axis`` as ``dim`` for a function whose ``dim`` defaults to 0 (``cat``, ``stack``,
         ``chunk``): a ``dim`` other than 0 as well is an error."""
         if dim != 0:
@@ -713,8 +716,8 @@ class Tensor(TensorBase):
         return axis
 
     @staticmethod
-    def _dim_aliases(name: str, dim: Any, keepdim: bool, axis: Any,
-                     keepdims: bool | None) -> tuple[Any, bool]:
+    def _dim_aliases(name: str, dim: Any, keepdim: _bool, axis: Any,
+                     keepdims: _bool | None) -> tuple[Any, _bool]:
         """``dim`` and ``keepdim`` from NumPy's spellings ``axis`` and ``keepdims``, which
         PyTorch accepts as aliases (giving both spellings of one argument is an error)."""
         if axis is not None:
@@ -731,8 +734,8 @@ class Tensor(TensorBase):
 
     # -- autograd -----------------------------------------------------------------------------
 
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: _bool | None = None,
+                 create_graph: _bool = False) -> None:
         """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf this tensor depends on.
 
         Args:
@@ -747,7 +750,7 @@ class Tensor(TensorBase):
         """A tensor with the same data (and version counter) that is not part of the graph."""
         return Tensor._make(self._data, False, None, self._versions)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf and return self."""
         self.requires_grad = requires_grad
         return self
@@ -760,7 +763,7 @@ class Tensor(TensorBase):
             self.grad_fn._retained = weakref.ref(self)
 
     @property
-    def retains_grad(self) -> bool:
+    def retains_grad(self) -> _bool:
         """True for an intermediate tensor on which ``retain_grad()`` was called."""
         return self.grad_fn is not None and self.grad_fn._retained is not None and \
             self.grad_fn._retained() is self
@@ -782,7 +785,7 @@ class Tensor(TensorBase):
 
     # -- arithmetic ---------------------------------------------------------------------------
 
-    def _operands(self, other: Any, check_broadcast: bool = True) -> tuple[Any, Any]:
+    def _operands(self, other: Any, check_broadcast: _bool = True) -> tuple[Any, Any]:
         """Bring ``self`` and ``other`` to one dtype (PyTorch's promotion), check broadcasting."""
         if isinstance(other, Tensor):
             a, b = self, other
@@ -967,12 +970,12 @@ class Tensor(TensorBase):
             raise RuntimeError("Boolean inputs not supported for relu")
         return Relu.apply(self)
 
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+    def leaky_relu(self, negative_slope: _float = 0.01) -> Tensor:
         """x if x > 0 else negative_slope * x"""
         self._require_float("leaky_relu")
         return LeakyRelu.apply(self, negative_slope=negative_slope)
 
-    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    def softplus(self, beta: _float = 1.0, threshold: _float = 20.0) -> Tensor:
         """log(1 + e**(beta x)) / beta, and x where beta x > threshold (no overflow)"""
         self._require_float("softplus")
         return Softplus.apply(self, beta=beta, threshold=threshold)
@@ -1118,7 +1121,7 @@ class Tensor(TensorBase):
             raise NotImplementedError(f"{name} is not implemented for dtype bool")
         return self.clone()
 
-    def round(self, decimals: int = 0) -> Tensor:
+    def round(self, decimals: _int = 0) -> Tensor:
         """x rounded to ``decimals`` places (halves to even); zero gradient"""
         if self.dtype.kind != "f":
             return self._integer_piecewise("round")
@@ -1296,8 +1299,8 @@ class Tensor(TensorBase):
             return Tensor._make(np.zeros(self.shape, dtype=np.bool_))
         return Tensor._make(np.asarray(fn(self._data)))
 
-    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
-                   neginf: float | None = None) -> Tensor:
+    def nan_to_num(self, nan: _float = 0.0, posinf: _float | None = None,
+                   neginf: _float | None = None) -> Tensor:
         """x with nan, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default
         0 and the dtype's largest and lowest finite values); gradient 1 where x is finite"""
         if self.dtype.kind != "f":
@@ -1328,7 +1331,7 @@ class Tensor(TensorBase):
         """True where x is zero"""
         return Tensor._make(np.asarray(np.logical_not(self._data)))
 
-    def _division_operands(self, other: Any, kernel: str, reflected: bool = False) -> tuple[Any,
+    def _division_operands(self, other: Any, kernel: str, reflected: _bool = False) -> tuple[Any,
                                                                                            Any]:
         """Operands of //, % and fmod (``other op self`` if ``reflected``): PyTorch's promotion;
         bools refused; integer division by zero raises (as PyTorch: ``RuntimeError:
@@ -1372,8 +1375,8 @@ class Tensor(TensorBase):
         """self - other * trunc(self / other): the sign of self, as C's fmod"""
         return Fmod.apply(*self._division_operands(other, "fmod_cpu"))
 
-    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
-                equal_nan: bool = False) -> Tensor:
+    def isclose(self, other: Tensor, rtol: _float = 1e-05, atol: _float = 1e-08,
+                equal_nan: _bool = False) -> Tensor:
         """|self - other| <= atol + rtol * |other|, elementwise (equal infinities are close)"""
         if not isinstance(other, Tensor):
             raise TypeError(f"isclose(): argument 'other' (position 1) must be Tensor, not "
@@ -1393,12 +1396,12 @@ class Tensor(TensorBase):
         return Tensor._make(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol,
                                                   equal_nan=equal_nan)))
 
-    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
-                 equal_nan: bool = False) -> builtins.bool:
+    def allclose(self, other: Tensor, rtol: _float = 1e-05, atol: _float = 1e-08,
+                 equal_nan: _bool = False) -> _bool:
         """True if ``isclose`` holds everywhere (a Python bool)"""
         return builtins.bool(self.isclose(other, rtol, atol, equal_nan)._data.all())
 
-    def equal(self, other: Tensor) -> builtins.bool:
+    def equal(self, other: Tensor) -> _bool:
         """True if both have the same shape and the same values (a Python bool)"""
         if not isinstance(other, Tensor):
             raise TypeError(f"equal(): argument 'other' (position 1) must be Tensor, not "
@@ -1485,24 +1488,24 @@ class Tensor(TensorBase):
                                f"respectively")
         return Matmul.apply(self, other)
 
-    def all(self, dim: int | None = None, keepdim: bool = False,
-            *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    def all(self, dim: _int | None = None, keepdim: _bool = False,
+            *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
         """True where every element (over ``dim``, or all) is nonzero"""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("all", dim, keepdim, axis, keepdims)
         return Tensor._make(np.asarray(np.all(self._data, axis=_dims(dim, self.ndim),
                                               keepdims=keepdim)))
 
-    def any(self, dim: int | None = None, keepdim: bool = False,
-            *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    def any(self, dim: _int | None = None, keepdim: _bool = False,
+            *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
         """True where some element (over ``dim``, or all) is nonzero"""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("any", dim, keepdim, axis, keepdims)
         return Tensor._make(np.asarray(np.any(self._data, axis=_dims(dim, self.ndim),
                                               keepdims=keepdim)))
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False,
-               *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    def argmax(self, dim: _int | None = None, keepdim: _bool = False,
+               *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
         """Index of the largest value (over all elements, flattened, when ``dim`` is None)."""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("argmax", dim, keepdim, axis, keepdims)
@@ -1513,8 +1516,8 @@ class Tensor(TensorBase):
         d = _dim(dim, self.ndim)
         return Tensor._make(np.argmax(self._data, axis=d, keepdims=keepdim).astype(np.int64))
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False,
-               *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    def argmin(self, dim: _int | None = None, keepdim: _bool = False,
+               *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
         """Index of the smallest value (over all elements, flattened, when ``dim`` is None)."""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("argmin", dim, keepdim, axis, keepdims)
@@ -1527,16 +1530,16 @@ class Tensor(TensorBase):
 
     # -- reductions ---------------------------------------------------------------------------
 
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
-            *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    def sum(self, dim: _int | Sequence[_int] | None = None, keepdim: _bool = False,
+            *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
         """Sum over ``dim`` (an int, a tuple, or None for all dims)."""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("sum", dim, keepdim, axis, keepdims)
         x = self if self.dtype.kind == "f" else self.to(dtypes.int64)
         return Sum.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
-             *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    def mean(self, dim: _int | Sequence[_int] | None = None, keepdim: _bool = False,
+             *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
         """sum(x) / n over ``dim``"""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("mean", dim, keepdim, axis, keepdims)
@@ -1545,13 +1548,13 @@ class Tensor(TensorBase):
                                f"a floating point or complex dtype. Got: {self.dtype}")
         return Mean.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def _count(self, dim: int | Sequence[int] | None) -> int:
+    def _count(self, dim: _int | Sequence[_int] | None) -> _int:
         dims = _dims(dim, self.ndim)
         if dims is None:
             return self._data.size
         return math.prod(self.shape[d] for d in dims)
 
-    def _correction(self, unbiased: bool | None, correction: float | None, name: str) -> float:
+    def _correction(self, unbiased: _bool | None, correction: _float | None, name: str) -> _float:
         if correction is None:
             correction = 0 if unbiased is False else 1
         if self.dtype.kind != "f":
@@ -1559,15 +1562,15 @@ class Tensor(TensorBase):
                                f"{self.dtype}")
         return correction
 
-    def _warn_dof(self, dim: Any, correction: float, name: str) -> None:
+    def _warn_dof(self, dim: Any, correction: _float, name: str) -> None:
         if self._count(dim) - correction <= 0:
             warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
                           f"less than the reduction factor (input numel divided by output "
                           f"numel).", UserWarning, stacklevel=3)
 
-    def var(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
-            keepdim: bool = False, *, correction: float | None = None, axis: Any = None,
-            keepdims: bool | None = None) -> Tensor:
+    def var(self, dim: _int | Sequence[_int] | None = None, unbiased: _bool | None = None,
+            keepdim: _bool = False, *, correction: _float | None = None, axis: Any = None,
+            keepdims: _bool | None = None) -> Tensor:
         """sum((x - mean)**2) / (n - correction); correction is 1 (unbiased) unless changed"""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("var", dim, keepdim, axis, keepdims)
@@ -1575,9 +1578,9 @@ class Tensor(TensorBase):
         self._warn_dof(dim, c, "var")
         return Var.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, correction=c)
 
-    def std(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
-            keepdim: bool = False, *, correction: float | None = None, axis: Any = None,
-            keepdims: bool | None = None) -> Tensor:
+    def std(self, dim: _int | Sequence[_int] | None = None, unbiased: _bool | None = None,
+            keepdim: _bool = False, *, correction: _float | None = None, axis: Any = None,
+            keepdims: _bool | None = None) -> Tensor:
         """sqrt(var(x)); its gradient is 0 where the std is 0 (constant data)"""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("std", dim, keepdim, axis, keepdims)
@@ -1585,8 +1588,8 @@ class Tensor(TensorBase):
         self._warn_dof(dim, c, "std")
         return Std.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, correction=c)
 
-    def norm(self, p: float | str | None = "fro", dim: int | Sequence[int] | None = None,
-             keepdim: bool = False) -> Tensor:
+    def norm(self, p: _float | str | None = "fro", dim: _int | Sequence[_int] | None = None,
+             keepdim: _bool = False) -> Tensor:
         """The p-norm over ``dim`` (all elements by default): (sum |x|**p)**(1/p); ``"fro"``
         and 2 are the square root of the sum of squares (gradient 0 at the zero vector)."""
         if self.dtype.kind != "f":
@@ -1610,29 +1613,29 @@ class Tensor(TensorBase):
             return self.abs().sum(dims, keepdim)
         return Norm.apply(self, p=float(p), dim=dims, keepdim=keepdim)
 
-    def prod(self, dim: int | None = None, keepdim: bool = False,
-             *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    def prod(self, dim: _int | None = None, keepdim: _bool = False,
+             *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
         """Product over ``dim`` (None for all elements); correct gradient with zeros"""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("prod", dim, keepdim, axis, keepdims)
         return Prod.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
-             *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    def amax(self, dim: _int | Sequence[_int] | None = None, keepdim: _bool = False,
+             *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
         """Largest value over ``dim``; ties share the gradient equally"""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("amax", dim, keepdim, axis, keepdims)
         return Amax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
-             *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    def amin(self, dim: _int | Sequence[_int] | None = None, keepdim: _bool = False,
+             *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
         """Smallest value over ``dim``; ties share the gradient equally"""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("amin", dim, keepdim, axis, keepdims)
         return Amin.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def max(self, dim: Any = None, keepdim: bool = False,
-            *, axis: Any = None, keepdims: bool | None = None) -> Any:
+    def max(self, dim: Any = None, keepdim: _bool = False,
+            *, axis: Any = None, keepdims: _bool | None = None) -> Any:
         """The largest value; with an int ``dim``, ``(values, indices)`` along it; with a
         tensor, the elementwise ``maximum``."""
         if axis is not None or keepdims is not None:
@@ -1643,8 +1646,8 @@ class Tensor(TensorBase):
             return self.amax()
         return self._pick(np.argmax, dim, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False,
-            *, axis: Any = None, keepdims: bool | None = None) -> Any:
+    def min(self, dim: Any = None, keepdim: _bool = False,
+            *, axis: Any = None, keepdims: _bool | None = None) -> Any:
         """The smallest value; with an int ``dim``, ``(values, indices)`` along it; with a
         tensor, the elementwise ``minimum``."""
         if axis is not None or keepdims is not None:
@@ -1655,7 +1658,7 @@ class Tensor(TensorBase):
             return self.amin()
         return self._pick(np.argmin, dim, keepdim)
 
-    def _pick(self, arg: Callable[..., np.ndarray], dim: int, keepdim: bool) -> ValuesIndices:
+    def _pick(self, arg: Callable[..., np.ndarray], dim: _int, keepdim: _bool) -> ValuesIndices:
         d = _dim(dim, self.ndim)
         x = self if self.ndim else self.reshape(1)  # a 0-d tensor is its own max, at index 0
         idx = arg(x._data, axis=d, keepdims=True).astype(np.int64)
@@ -1664,7 +1667,7 @@ class Tensor(TensorBase):
             values, idx = values.squeeze(d), idx.squeeze(d)
         return ValuesIndices(values, Tensor._make(idx))
 
-    def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
+    def take_along_dim(self, indices: Any, dim: _int | None = None) -> Tensor:
         """out[..., i, ...] = self[..., indices[..., i, ...], ...] along ``dim``.
 
         ``indices`` has as many dims as ``self``; the two broadcast in every other dim. With
@@ -1695,8 +1698,8 @@ class Tensor(TensorBase):
         index[d] = indices if isinstance(indices, Tensor) else idx
         return Index.apply(self, *index, index=(ARRAY,) * self.ndim)
 
-    def logsumexp(self, dim: Any = None, keepdim: bool = False,
-                  *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    def logsumexp(self, dim: Any = None, keepdim: _bool = False,
+                  *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
         """log(sum(exp(x))) over ``dim``, computed without overflow"""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("logsumexp", dim, keepdim, axis, keepdims)
@@ -1732,22 +1735,22 @@ class Tensor(TensorBase):
             return self.to(dtypes.as_dtype(dtype))
         return self if self.dtype.kind == "f" else self.to(dtypes.int64)
 
-    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+    def cumsum(self, dim: _int, *, dtype: Any = None) -> Tensor:
         """Running sum along ``dim``: y_i = x_0 + ... + x_i (integers and bools sum as int64)."""
         return Cumsum.apply(self._scan_input(dtype), dim=_dim(dim, self.ndim))
 
-    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+    def cumprod(self, dim: _int, *, dtype: Any = None) -> Tensor:
         """Running product along ``dim``: y_i = x_0 * ... * x_i (its gradient is right with
         zeros in x, as PyTorch's, to second order)."""
         return Cumprod.apply(self._scan_input(dtype), dim=_dim(dim, self.ndim))
 
-    def tril(self, diagonal: int = 0) -> Tensor:
+    def tril(self, diagonal: _int = 0) -> Tensor:
         """The lower triangle of the last two dims (elements above ``diagonal`` set to 0)."""
         if self.ndim < 2:
             raise RuntimeError("tril: input tensor must have at least 2 dimensions")
         return Tril.apply(self, diagonal=int(diagonal))
 
-    def triu(self, diagonal: int = 0) -> Tensor:
+    def triu(self, diagonal: _int = 0) -> Tensor:
         """The upper triangle of the last two dims (elements below ``diagonal`` set to 0)."""
         if self.ndim < 2:
             raise RuntimeError("triu: input tensor must have at least 2 dimensions")
@@ -1777,8 +1780,8 @@ class Tensor(TensorBase):
             raise RuntimeError("Input must be >= 1-d.")
         return self.flip(0)
 
-    def roll(self, shifts: int | Sequence[int],
-             dims: int | Sequence[int] | None = None) -> Tensor:
+    def roll(self, shifts: _int | Sequence[_int],
+             dims: _int | Sequence[_int] | None = None) -> Tensor:
         """The elements shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor,
         reshaped back, when ``dims`` is None)."""
         sh = (shifts,) if _is_int(shifts) else tuple(shifts)
@@ -1818,8 +1821,8 @@ class Tensor(TensorBase):
         reps = _size_tuple(dims, "tile")
         return self.repeat((1,) * (self.ndim - len(reps)) + reps)
 
-    def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
-                          output_size: int | None = None) -> Tensor:
+    def repeat_interleave(self, repeats: Any, dim: _int | None = None, *,
+                          output_size: _int | None = None) -> Tensor:
         """Each element (each slice along ``dim``) repeated ``repeats`` times in place
         (``repeats`` an int or a tensor of one count per element); flattened if ``dim`` is
         None."""
@@ -1847,7 +1850,7 @@ class Tensor(TensorBase):
         """This tensor reshaped to ``other``'s shape."""
         return self.reshape(other.shape)
 
-    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+    def unflatten(self, dim: _int, sizes: Sequence[_int]) -> Tensor:
         """Dimension ``dim`` split into ``sizes`` (one of them may be -1, inferred)."""
         if self.ndim == 0:
             raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no "
@@ -1881,7 +1884,7 @@ class Tensor(TensorBase):
                                f"{index.dtype})")
         return index
 
-    def _along(self, name: str, dim: int, index: Any, src: Any = None) -> tuple[Tensor, int,
+    def _along(self, name: str, dim: _int, index: Any, src: Any = None) -> tuple[Tensor, _int,
                                                                                Tensor]:
         """Checks shared by gather, scatter and scatter_add; returns (self, dim, index) with
         0-d tensors as 1-d."""
@@ -1910,13 +1913,13 @@ class Tensor(TensorBase):
         _check_range(i, x.shape[d], f"is out of bounds for dimension {d} with size {x.shape[d]}")
         return x, d, i
 
-    def gather(self, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    def gather(self, dim: _int, index: Tensor, *, sparse_grad: _bool = False) -> Tensor:
         """out[i][j][k] = self[index[i][j][k]][j][k] (for dim 0; likewise for other dims)."""
         x, d, i = self._along("gather", dim, index)
         out = Index.apply(x, *_grid(i.shape, d, i), index=(ARRAY,) * x.ndim)
         return out if out.shape == index.shape else out.reshape(index.shape)
 
-    def scatter(self, dim: int, index: Tensor, src: Any = None, value: Any = None, *,
+    def scatter(self, dim: _int, index: Tensor, src: Any = None, value: Any = None, *,
                 reduce: str | None = None) -> Tensor:
         """A copy with out[index[i][j]][j] = src[i][j] (for dim 0; likewise for other dims);
         ``src`` may be a number (or given as ``value``)."""
@@ -1938,7 +1941,7 @@ class Tensor(TensorBase):
         out = Scatter.apply(x, i, s, dim=d)
         return out if self.ndim else out.reshape(())
 
-    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    def scatter_add(self, dim: _int, index: Tensor, src: Tensor) -> Tensor:
         """A copy with src[i][j] added to out[index[i][j]][j] (for dim 0; likewise for other
         dims); repeated indices accumulate."""
         if not isinstance(src, Tensor):
@@ -1954,7 +1957,7 @@ class Tensor(TensorBase):
         out = x + added
         return out if self.ndim else out.reshape(())
 
-    def index_select(self, dim: int, index: Tensor) -> Tensor:
+    def index_select(self, dim: _int, index: Tensor) -> Tensor:
         """The slices of ``self`` along ``dim`` at the positions ``index`` (a vector)."""
         idx = self._check_index(index, "index_select")
         if idx.ndim > 1:
@@ -1965,7 +1968,7 @@ class Tensor(TensorBase):
         out = Index.apply(x, idx.reshape(-1), index=(slice(None),) * d + (ARRAY,))
         return out if self.ndim else out.reshape(())
 
-    def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Scalar = 1) -> Tensor:
+    def index_add(self, dim: _int, index: Tensor, source: Tensor, *, alpha: Scalar = 1) -> Tensor:
         """A copy with alpha * source[i] added to the slice index[i] along ``dim`` (repeated
         indices accumulate)."""
         idx = self._check_index(index, "index_add")
@@ -2053,12 +2056,12 @@ class Tensor(TensorBase):
                              f"a tensor of {n} elements.")
         return Index.apply(self.reshape(-1), idx, index=(ARRAY,))
 
-    def _take_order(self, order: Tensor, d: int) -> Tensor:
+    def _take_order(self, order: Tensor, d: _int) -> Tensor:
         """The elements of ``self`` (at least 1-d) at the positions ``order`` along ``d``."""
         return Index.apply(self, *_grid(order.shape, d, order), index=(ARRAY,) * self.ndim)
 
-    def sort(self, dim: int = -1, descending: bool = False, *,
-             stable: bool = False) -> ValuesIndices:
+    def sort(self, dim: _int = -1, descending: _bool = False, *,
+             stable: _bool = False) -> ValuesIndices:
         """(values, indices) sorted along ``dim``; equal elements keep their order (always
         stable); NaN sorts as the largest value."""
         d = _dim(dim, self.ndim)
@@ -2069,13 +2072,14 @@ class Tensor(TensorBase):
             return ValuesIndices(values.reshape(()), order.reshape(()))
         return ValuesIndices(values, order)
 
-    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+    def argsort(self, dim: _int = -1, descending: _bool = False, *,
+                stable: _bool = False) -> Tensor:
         """The indices that sort the tensor along ``dim`` (stable)."""
         return _integer(Argsort, self, dim=_dim(dim, self.ndim),
                              descending=bool(descending))
 
-    def topk(self, k: int, dim: int = -1, largest: bool = True,
-             sorted: bool = True) -> ValuesIndices:  # noqa: A002
+    def topk(self, k: _int, dim: _int = -1, largest: _bool = True,
+             sorted: _bool = True) -> ValuesIndices:  # noqa: A002
         """(values, indices) of the ``k`` largest (``largest=False``: smallest) elements along
         ``dim``, in sorted order."""
         if self.dtype == np.bool_:
@@ -2090,8 +2094,8 @@ class Tensor(TensorBase):
         order = _integer(Argsort, x, dim=d, descending=bool(largest), k=int(k))
         return ValuesIndices(x._take_order(order, d), order)
 
-    def _kth(self, dim: int, k: int, keepdim: bool, nan_wins: bool,
-             mode: bool = False) -> ValuesIndices:
+    def _kth(self, dim: _int, k: _int, keepdim: _bool, nan_wins: _bool,
+             mode: _bool = False) -> ValuesIndices:
         d = _dim(dim, self.ndim)
         x = self if self.ndim else self.reshape(1)
         idx = (_integer(ModeIndex, x, dim=d) if mode else
@@ -2103,7 +2107,7 @@ class Tensor(TensorBase):
             values, idx = values.squeeze(d), idx.squeeze(d)
         return ValuesIndices(values, idx)
 
-    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def median(self, dim: _int | None = None, keepdim: _bool = False) -> Any:
         """The lower median (the smaller of the two middle values for an even count): of all
         elements when ``dim`` is None, else (values, indices) along ``dim``. NaN propagates."""
         if self.dtype == np.bool_:
@@ -2122,7 +2126,7 @@ class Tensor(TensorBase):
             raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
         return self._kth(d, (n - 1) // 2 + 1, keepdim, True)
 
-    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+    def kthvalue(self, k: _int, dim: _int = -1, keepdim: _bool = False) -> ValuesIndices:
         """(values, indices) of the ``k``-th smallest element (k from 1) along ``dim``."""
         d = _dim(dim, self.ndim)
         n = self.shape[d] if self.ndim else 1
@@ -2130,7 +2134,7 @@ class Tensor(TensorBase):
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
         return self._kth(d, int(k), keepdim, False)
 
-    def mode(self, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+    def mode(self, dim: _int = -1, keepdim: _bool = False) -> ValuesIndices:
         """(values, indices) of the most frequent value along ``dim``: the smallest one on a
         tie, at its last occurrence."""
         d = _dim(dim, self.ndim)
@@ -2138,8 +2142,8 @@ class Tensor(TensorBase):
             raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
         return self._kth(d, 0, keepdim, False, mode=True)
 
-    def unique(self, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
-               return_counts: bool = False, dim: int | None = None) -> Any:
+    def unique(self, sorted: _bool = True, return_inverse: _bool = False,  # noqa: A002
+               return_counts: _bool = False, dim: _int | None = None) -> Any:
         """The distinct elements, sorted (flattened, or the distinct slices along ``dim``); with
         ``return_inverse``, where each element went; with ``return_counts``, how many of each."""
         d = None if dim is None else _dim_strict(dim, self.ndim)
@@ -2151,13 +2155,13 @@ class Tensor(TensorBase):
             out.append(_integer(Unique, self, dim=d, output="counts"))
         return values if len(out) == 1 else tuple(out)
 
-    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+    def unbind(self, dim: _int = 0) -> tuple[Tensor, ...]:
         """The slices along ``dim``, with that dim removed."""
         d = _dim_strict(dim, self.ndim)
         return tuple(Index.apply(self, index=(slice(None),) * d + (i, Ellipsis))
                      for i in range(self.shape[d]))
 
-    def narrow(self, dim: int, start: Any, length: int) -> Tensor:
+    def narrow(self, dim: _int, start: Any, length: _int) -> Tensor:
         """The slice start:start + length along ``dim`` (a view)."""
         if self.ndim == 0:
             raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -2175,7 +2179,7 @@ class Tensor(TensorBase):
                                f"({n}).")
         return Index.apply(self, index=(slice(None),) * d + (slice(start, start + length),))
 
-    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    def diagonal(self, offset: _int = 0, dim1: _int = 0, dim2: _int = 1) -> Tensor:
         """The elements (i, i + offset) of dims ``dim1`` and ``dim2``, as a last dim (a copy,
         where PyTorch gives a view)."""
         d1, d2 = _dim(dim1, self.ndim), _dim(dim2, self.ndim)
@@ -2190,7 +2194,7 @@ class Tensor(TensorBase):
         cols = np.arange(length) + builtins.max(offset, 0)
         return Index.apply(x, rows, cols, index=(slice(None),) * len(rest) + (ARRAY, ARRAY))
 
-    def diag(self, diagonal: int = 0) -> Tensor:
+    def diag(self, diagonal: _int = 0) -> Tensor:
         """For a vector, the square matrix with it on the ``diagonal``; for a matrix, that
         diagonal as a vector."""
         if self.ndim == 2:
@@ -2237,7 +2241,7 @@ class Tensor(TensorBase):
         """This tensor reshaped to ``other``'s shape."""
         return self.reshape(other.shape)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
         """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
         if self.ndim == 0:
             return self.reshape(1)
@@ -2263,7 +2267,7 @@ class Tensor(TensorBase):
             raise RuntimeError(f"permute(): duplicate dims are not allowed (got {tuple(dims)})")
         return Permute.apply(self, dims=norm)
 
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: _int, dim1: _int) -> Tensor:
         """Swap dimensions ``dim0`` and ``dim1``."""
         d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
         dims = list(range(self.ndim))
@@ -2278,7 +2282,7 @@ class Tensor(TensorBase):
                                f"{self.ndim}D")
         return self.T
 
-    def squeeze(self, dim: int | Sequence[int] | None = None, *, axis: Any = None) -> Tensor:
+    def squeeze(self, dim: _int | Sequence[_int] | None = None, *, axis: Any = None) -> Tensor:
         """Remove dimensions of size 1 (only ``dim`` if given; others are left alone)."""
         if axis is not None:
             dim, _ = self._dim_aliases("squeeze", dim, False, axis, None)
@@ -2380,7 +2384,7 @@ class Tensor(TensorBase):
                                  f"{type(i).__name__})")
             entries.append(i)
 
-        def width(i: Any) -> int:  # how many input dims an index entry consumes
+        def width(i: Any) -> _int:  # how many input dims an index entry consumes
             if i is None or i is Ellipsis:
                 return 0
             return i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
@@ -2413,7 +2417,7 @@ class Tensor(TensorBase):
             self._data[entries] = value._data if isinstance(value, Tensor) else value
         self._bump_version()
 
-    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor,
+    def split(self, split_size_or_sections: _int | Sequence[_int], dim: _int = 0) -> tuple[Tensor,
                                                                                        ...]:
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the
         given list of sizes."""
@@ -2444,7 +2448,7 @@ class Tensor(TensorBase):
             start += size
         return tuple(pieces)
 
-    def chunk(self, chunks: int, dim: int = 0, *, axis: Any = None) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: _int, dim: _int = 0, *, axis: Any = None) -> tuple[Tensor, ...]:
         """``chunks`` pieces of (almost) equal size along ``dim``."""
         if axis is not None:
             dim = Tensor._axis_for_default_dim("chunk", dim, axis)
@@ -2592,7 +2596,7 @@ class Tensor(TensorBase):
         self._bump_version()
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    def uniform_(self, a: _float = 0.0, b: _float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with samples from U(a, b), in place (floating dtypes only)."""
         rng = numpy_rng(generator, "uniform_")
         if self.dtype.kind != "f":
@@ -2605,7 +2609,7 @@ class Tensor(TensorBase):
                                f"from={a:g} > to={b:g}")
         return self.copy_(rng.uniform(a, b, self.shape))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    def normal_(self, mean: _float = 0.0, std: _float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with samples from N(mean, std**2), in place (floating dtypes only)."""
         rng = numpy_rng(generator, "normal_")
         if self.dtype.kind != "f":
@@ -2616,7 +2620,7 @@ class Tensor(TensorBase):
 
     # -- random sampling (issue 10) ------------------------------------------------------------
 
-    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+    def bernoulli(self, p: _float | None = None, *, generator: Any = None) -> Tensor:
         """1 with probability p (each element of this tensor, or the number ``p``), else 0; in
         this tensor's shape and dtype. The gradient is 0, as in PyTorch."""
         rng = numpy_rng(generator, "bernoulli")
@@ -2627,7 +2631,7 @@ class Tensor(TensorBase):
             raise dtypes.not_implemented("bernoulli_tensor_cpu_p_", self.dtype)
         return Bernoulli.apply(self, rng=rng)
 
-    def bernoulli_(self, p: float | Tensor = 0.5, *, generator: Any = None) -> Tensor:
+    def bernoulli_(self, p: _float | Tensor = 0.5, *, generator: Any = None) -> Tensor:
         """Fill with 1 (probability ``p``, a number or a tensor broadcast to this shape) or 0,
         in place."""
         rng = numpy_rng(generator, "bernoulli_")
@@ -2639,7 +2643,7 @@ class Tensor(TensorBase):
         _check_probability(p, "bernoulli_")
         return self.copy_(rng.random(self.shape) < p)
 
-    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+    def exponential_(self, lambd: _float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with samples from the exponential distribution of rate ``lambd``, in place."""
         rng = numpy_rng(generator, "exponential_")
         if self.dtype.kind != "f":
@@ -2652,7 +2656,7 @@ class Tensor(TensorBase):
 
     _NO_TO: Any = object()  # random_'s ``to`` when not given (None: up to the dtype's top)
 
-    def random_(self, from_: int = 0, to: Any = _NO_TO, *,  # (from is a Python keyword)
+    def random_(self, from_: _int = 0, to: Any = _NO_TO, *,  # (from is a Python keyword)
                 generator: Any = None) -> Tensor:
         """Fill with integers drawn uniformly from [from_, to), in place: ``random_(to)`` (one
         argument) draws from [0, to); ``to=None`` or no argument draws up to the dtype's largest
@@ -2687,7 +2691,7 @@ class Tensor(TensorBase):
                 raise RuntimeError(f"to - 1 is out of bounds for {self.dtype} (to={hi})")
         return self.copy_(rng.integers(lo, hi, self.shape, dtype=np.int64))
 
-    def multinomial(self, num_samples: int, replacement: bool = False, *,
+    def multinomial(self, num_samples: _int, replacement: _bool = False, *,
                     generator: Any = None) -> Tensor:
         """Indices drawn from the categories of each row (1-D or 2-D), with probability
         proportional to the values (int64; not differentiable)."""

@@ -24,12 +24,15 @@ operations, the engine can run it without recording (plain ``backward()``) or wh
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import grad_mode
 from .anomaly_mode import anomaly_mode
+
+if TYPE_CHECKING:  # for annotations only: at run time the engine never imports Tensor
+    from ..tensor import Tensor
 
 
 class TensorBase:
@@ -247,18 +250,21 @@ class Function:
     broadcast shape: the engine sums gradients back to each input's shape.
     """
 
+    # NOTE: the base signatures are (*args, **kwargs) so that any op's own forward(ctx, x, ...)
+    # and backward(ctx, grad_output) override them for a type checker too (PyTorch does this).
     @staticmethod
-    def forward(ctx: Context, *args: Any, **kwargs: Any) -> np.ndarray:
-        """Compute the output from NumPy arrays."""
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        """Compute the output from NumPy arrays: ``forward(ctx, *inputs, **options)``."""
         raise TypeError("a Function subclass must define forward(ctx, *args)")
 
     @staticmethod
-    def backward(ctx: Context, grad_output: Any) -> Any:
-        """Return the gradient of each positional input given the gradient of the output."""
+    def backward(*args: Any, **kwargs: Any) -> Any:
+        """Return the gradient of each positional input given the gradient of the output:
+        ``backward(ctx, grad_output)``."""
         raise RuntimeError("differentiation is not defined for this op (no backward)")
 
     @classmethod
-    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run the op on tensors (and plain values) and record it in the graph when needed."""
         arrays = []
         like = None
