@@ -11,7 +11,6 @@ import importlib.metadata
 import importlib.util
 import platform
 import shutil
-import sys
 
 import numpy as np
 
@@ -66,4 +65,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

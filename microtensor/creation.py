@@ -313,7 +313,7 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = 
                         f"{_type_name(n)}")
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    result = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
+    result: np.dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
     if result.kind == "b":
         raise _not_implemented("randperm", result)
     if n > 0:
@@ -379,12 +379,15 @@ def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None,  # no
 
 def _uniform01(rng: np.random.Generator, shape: Shape, dtype: np.dtype) -> np.ndarray:
     """U(0, 1) samples in ``dtype``, never 1 (a float64 draw rounded to float32 could be)."""
+    samples: np.ndarray
     if dtype == np.float64:
-        return rng.random(shape)
-    if dtype == np.float32:
-        return rng.random(shape, dtype=np.float32)
-    digits = np.finfo(dtype).nmant + 1  # k / 2**digits is exact in the dtype
-    return (rng.integers(0, 2**digits, shape) * 2.0**-digits).astype(dtype)
+        samples = rng.random(shape)
+    elif dtype == np.float32:
+        samples = rng.random(shape, dtype=np.float32)
+    else:
+        digits = np.finfo(dtype).nmant + 1  # k / 2**digits is exact in the dtype
+        samples = (rng.integers(0, 2**digits, shape) * 2.0**-digits).astype(dtype)
+    return samples
 
 
 def _normal_tensor_dtype(t: Tensor) -> np.dtype:

@@ -70,7 +70,7 @@ def get_default_dtype() -> np.dtype:
 def as_dtype(dtype: Any) -> np.dtype:
     """Convert ``dtype`` (a NumPy dtype, a type or a name such as ``"float64"``) to a dtype."""
     try:
-        d = np.dtype(dtype)
+        d: np.dtype = np.dtype(dtype)
     except TypeError as e:
         raise TypeError(f"invalid dtype {dtype!r}") from e
     if d not in _SUPPORTED:

@@ -74,7 +74,8 @@ def matrix_norm(A: Tensor, ord: float | str = "fro", dim: tuple[int, int] = (-2,
                            f"{' '.join(map(str, dims))}")
     rows, cols = (d % A.ndim if -A.ndim <= d < A.ndim else d for d in dims)
     if not (0 <= rows < A.ndim and 0 <= cols < A.ndim):
-        A.size(dims[0]), A.size(dims[1])  # PyTorch's IndexError for a dim out of range
+        A.size(dims[0])  # PyTorch's IndexError for a dim out of range
+        A.size(dims[1])
     if rows == cols:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dims[0]}, "
                            f"{dims[1]})")

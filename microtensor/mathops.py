@@ -64,10 +64,11 @@ def std_mean(input: Tensor, dim: int | Sequence[int] | None = None,  # noqa: A00
     return std, input.mean(dim, keepdim)
 
 
-def _check_tensor(value: Any, name: str, arg: str = "input", position: int = 1) -> None:
+def _check_tensor(value: Any, name: str, arg: str = "input", position: int = 1) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
                         f"{_type_name(value)}")
+    return value
 
 
 def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
@@ -75,16 +76,14 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa
     number."""
     if isinstance(input, Tensor):
         return input.remainder(other)
-    _check_tensor(other, "remainder", "other", 2)
-    return other.__rmod__(input)
+    return _check_tensor(other, "remainder", "other", 2).__rmod__(input)
 
 
 def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """floor(input / other) (Python's //); either may be a number."""
     if isinstance(input, Tensor):
         return input.floor_divide(other)
-    _check_tensor(other, "floor_divide", "other", 2)
-    return other.__rfloordiv__(input)
+    return _check_tensor(other, "floor_divide", "other", 2).__rfloordiv__(input)
 
 
 def fmod(input: Tensor, other: Tensor | Number) -> Tensor:  # noqa: A002

@@ -29,11 +29,11 @@ def _check_seed(seed: Any) -> int:
     """A seed as PyTorch takes it: an int in [-2**63, 2**64), negative ones wrapped to uint64."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
-    seed = int(seed)
-    if not _INT64_MIN <= seed < _UINT64:
-        raise ValueError(f"Overflow when unpacking long long: seed {seed} does not fit in 64 "
+    value = int(seed)
+    if not _INT64_MIN <= value < _UINT64:
+        raise ValueError(f"Overflow when unpacking long long: seed {value} does not fit in 64 "
                          f"bits")
-    return seed % _UINT64
+    return value % _UINT64
 
 
 class Generator(GeneratorBase):

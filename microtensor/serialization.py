@@ -111,10 +111,14 @@ def save(obj: Any, f: PathOrFile) -> None:
     encoder = _Encoder()
     root = encoder.encode(obj, "")
     header = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root}, allow_nan=False)
-    entries = {_KEY: np.frombuffer(header.encode("utf-8"), dtype=np.uint8), **encoder.arrays}
+    entries: dict[str, Any] = {_KEY: np.frombuffer(header.encode("utf-8"), dtype=np.uint8),
+                               **encoder.arrays}
     if hasattr(f, "write"):
         np.savez(f, **entries)
         return
+    if not isinstance(f, (str, os.PathLike)):
+        raise TypeError(f"save(): f must be a path (str or os.PathLike) or a binary file "
+                        f"opened for writing, got {type(f).__name__}")
     path = os.fspath(f)
     tmp = f"{path}.tmp{os.getpid()}"
     try:
@@ -206,10 +210,13 @@ class _Entry:
                                              dtype=np.uint8)
             if stream.read(1):  # (zipfile stops at the declared size; this also checks the CRC)
                 raise _Invalid(f"{where} holds more data than its declared size")
-        array = flat.view(self.dtype)
+        array: np.ndarray = flat.view(self.dtype)
+        shape: tuple[int, ...] = self.shape
         if self.fortran_order:
-            return array.reshape(self.shape[::-1]).T
-        return array.reshape(self.shape)
+            result: np.ndarray = array.reshape(shape[::-1]).T
+        else:
+            result = array.reshape(shape)
+        return result
 
 
 def _open_entries(archive: zipfile.ZipFile, max_bytes: int | None) -> dict[str, _Entry]:
@@ -297,13 +304,14 @@ class _Decoder:
 def _name(f: Any) -> str:
     if hasattr(f, "read"):
         return str(getattr(f, "name", "<file object>"))
-    return os.fspath(f)
+    path: str = os.fspath(f)
+    return path
 
 
 def _first_bytes(f: Any, n: int = 6) -> bytes:
     if hasattr(f, "read"):
         start = f.tell()
-        head = f.read(n)
+        head: bytes = f.read(n)
         f.seek(start)
         return head
     with open(f, "rb") as file:

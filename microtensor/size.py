@@ -10,7 +10,7 @@ from typing import Any, SupportsIndex
 import numpy as np
 
 
-class Size(tuple):  # noqa: SLOT001 - a tuple subclass, as torch.Size
+class Size(tuple[int, ...]):  # noqa: SLOT001 - a tuple subclass, as torch.Size
     """A tensor's shape: a tuple of ints that prints as ``microtensor.Size([3, 28, 28])``.
 
     It equals the plain tuple with the same ints (``x.shape == (3, 28, 28)``); slicing it,
@@ -43,12 +43,12 @@ class Size(tuple):  # noqa: SLOT001 - a tuple subclass, as torch.Size
 
     __str__ = __repr__
 
-    def __getitem__(self, index: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return tuple.__new__(Size, tuple.__getitem__(self, index))
         return tuple.__getitem__(self, index)
 
-    def __add__(self, other: Any) -> Any:  # type: ignore[override]
+    def __add__(self, other: Any) -> Any:
         if not isinstance(other, tuple):
             return NotImplemented
         return Size(tuple.__add__(self, other))

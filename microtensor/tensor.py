@@ -16,14 +16,14 @@ from builtins import bool as _bool
 from builtins import float as _float
 from builtins import int as _int
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 import numpy as np
 
 from . import dtypes, viz
 from .autograd import engine, grad_mode
 from .autograd.engine import format_shape as _fmt
-from .autograd.function import Context, TensorBase
+from .autograd.function import Context, Function, TensorBase
 from .device import CPU, check_device
 from .device import device as Device
 from .ops.elementwise import (
@@ -199,6 +199,7 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Convert user data to an ndarray with PyTorch's dtype rules (see ``tensor``)."""
     target = dtypes.as_dtype(dtype) if dtype is not None else None
     from_python = not isinstance(data, (TensorBase, np.ndarray, np.generic))
+    arr: np.ndarray
     if isinstance(data, TensorBase):
         arr = data._data.copy()
     elif isinstance(data, (np.ndarray, np.generic)):
@@ -317,14 +318,17 @@ def _format_data(arr: np.ndarray) -> str:
         extremes = [finite.min(), finite.max()] if finite.size else []
         width = builtins.max(len(one(v)) for v in extremes + list(
             np.unique(arr[~np.isfinite(arr)])))
-        formatter: dict[str, Callable[[Any], str]] = {"float_kind": lambda v: one(v).rjust(width)}
-    elif arr.dtype.kind == "b":
+        return np.array2string(arr, formatter={"float_kind": lambda v: one(v).rjust(width)},
+                               **_PRINT_OPTIONS)
+    if arr.dtype.kind == "b":
         width = 5 if not arr.all() else 4
-        formatter = {"bool": lambda v: str(bool(v)).rjust(width)}
-    else:
-        formatter = {}
-    return np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000,
-                           max_line_width=80, formatter=formatter or None)
+        return np.array2string(arr, formatter={"bool": lambda v: str(bool(v)).rjust(width)},
+                               **_PRINT_OPTIONS)
+    return np.array2string(arr, **_PRINT_OPTIONS)
+
+
+_PRINT_OPTIONS: dict[str, Any] = {"separator": ", ", "prefix": "tensor(", "threshold": 1000,
+                                  "max_line_width": 80}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -498,7 +502,8 @@ class Tensor(TensorBase):
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
                                f"Scalar (shape {_fmt(self.shape)})")
-        return self._data.item()
+        value: _int | _float | _bool = self._data.item()
+        return value
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists."""
@@ -510,7 +515,8 @@ class Tensor(TensorBase):
     def __len__(self) -> _int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self._data.shape[0]
+        n: _int = self._data.shape[0]
+        return n
 
     def __iter__(self) -> Iterator[Tensor]:
         if self.ndim == 0:
@@ -607,7 +613,7 @@ class Tensor(TensorBase):
             names = ("dtype", "non_blocking", "copy")
         else:
             names = ("device", "dtype", "non_blocking", "copy")
-        bound = dict(zip(names, args, strict=False))
+        bound: dict[str, Any] = dict(zip(names, args, strict=False))
         ok = len(args) <= len(names)
         for key, value in kwargs.items():
             ok = ok and key in names and key not in bound and key != "tensor"
@@ -869,23 +875,23 @@ class Tensor(TensorBase):
 
     def add(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """self + alpha * other"""
-        return self + (other if alpha == 1 else other * alpha)
+        return self.__add__(other if alpha == 1 else other * alpha)
 
     def sub(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """self - alpha * other"""
-        return self - (other if alpha == 1 else other * alpha)
+        return self.__sub__(other if alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> Tensor:
         """self * other (elementwise, broadcasting)"""
-        return self * other
+        return self.__mul__(other)
 
     def div(self, other: Any) -> Tensor:
         """self / other (elementwise, broadcasting; true division)"""
-        return self / other
+        return self.__truediv__(other)
 
     def pow(self, exponent: Any) -> Tensor:
         """self ** exponent"""
-        return self**exponent
+        return self.__pow__(exponent)
 
     def neg(self) -> Tensor:
         """-self"""
@@ -1038,27 +1044,27 @@ class Tensor(TensorBase):
 
     def eq(self, other: Any) -> Tensor:
         """self == other, elementwise (bool)"""
-        return self == other
+        return self.__eq__(other)
 
     def ne(self, other: Any) -> Tensor:
         """self != other, elementwise (bool)"""
-        return self != other
+        return self.__ne__(other)
 
     def lt(self, other: Any) -> Tensor:
         """self < other, elementwise (bool)"""
-        return self < other
+        return self.__lt__(other)
 
     def le(self, other: Any) -> Tensor:
         """self <= other, elementwise (bool)"""
-        return self <= other
+        return self.__le__(other)
 
     def gt(self, other: Any) -> Tensor:
         """self > other, elementwise (bool)"""
-        return self > other
+        return self.__gt__(other)
 
     def ge(self, other: Any) -> Tensor:
         """self >= other, elementwise (bool)"""
-        return self >= other
+        return self.__ge__(other)
 
     # Bitwise ops: on integers bit by bit, on bools logical (as in PyTorch). No gradient.
 
@@ -1098,15 +1104,15 @@ class Tensor(TensorBase):
 
     def bitwise_and(self, other: Any) -> Tensor:
         """self & other: bit by bit on integers, logical on bools"""
-        return self & other
+        return self.__and__(other)
 
     def bitwise_or(self, other: Any) -> Tensor:
         """self | other: bit by bit on integers, logical on bools"""
-        return self | other
+        return self.__or__(other)
 
     def bitwise_xor(self, other: Any) -> Tensor:
         """self ^ other: bit by bit on integers, logical on bools"""
-        return self ^ other
+        return self.__xor__(other)
 
     def bitwise_not(self) -> Tensor:
         """~self: bit by bit on integers, logical on bools"""
@@ -1687,7 +1693,7 @@ class Tensor(TensorBase):
         others = broadcast_shapes(self.shape[:d] + (1,) + self.shape[d + 1:],
                                   idx.shape[:d] + (1,) + idx.shape[d + 1:])
         # One index array per dim: arange along the dim (0 where self has size 1), idx at d.
-        index = []
+        index: list[Any] = []
         for k, n in enumerate(others):
             if k == d:
                 index.append(idx)
@@ -1784,8 +1790,8 @@ class Tensor(TensorBase):
              dims: _int | Sequence[_int] | None = None) -> Tensor:
         """The elements shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor,
         reshaped back, when ``dims`` is None)."""
-        sh = (shifts,) if _is_int(shifts) else tuple(shifts)
-        ds = () if dims is None else (dims,) if _is_int(dims) else tuple(dims)
+        sh = _int_tuple(shifts)
+        ds = () if dims is None else _int_tuple(dims)
         if not sh:
             raise RuntimeError("`shifts` required")
         if dims is None and len(sh) == 1:
@@ -2805,9 +2811,14 @@ _BYTE_ORDER_MESSAGE = ("given numpy array has byte order different from the nati
                        "Conversion between byte orders is currently not supported.")
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int | np.integer]:
     """An int for a size or a count: Python or NumPy ints, not bools (as PyTorch)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _int_tuple(value: Any) -> tuple[Any, ...]:
+    """One int, or a sequence of them, as a tuple."""
+    return (value,) if _is_int(value) else tuple(value)
 
 
 def _type_name(value: Any) -> str:
@@ -2987,7 +2998,7 @@ def _check_range(index: Tensor, n: int, words: str, message: str | None = None) 
                RuntimeError(f"index {i[bad].flat[0]} {words}"))
 
 
-def _integer(op: Any, *args: Any, **kwargs: Any) -> Tensor:
+def _integer(op: type[Function], *args: Any, **kwargs: Any) -> Tensor:
     """Apply an op whose output is integer positions (an order, a mask's true elements): never
     differentiable, so never recorded, whatever its inputs."""
     with grad_mode.no_grad():

@@ -468,3 +468,8 @@ def test_fortran_ordered_and_transposed_arrays_round_trip(tmp_path):
            "half": mt.tensor(np.ones(2, dtype=np.float16))}
     mt.save(obj, tmp_path / "f")
     assert_same(mt.load(tmp_path / "f"), obj)
+
+
+def test_save_to_something_that_is_neither_a_path_nor_a_file_names_it():
+    with pytest.raises(TypeError, match=r"save\(\): f must be a path .* got int"):
+        mt.save({"w": mt.ones(2)}, 123)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,8 +17,16 @@ from . import grad_mode
 from .anomaly_mode import anomaly_mode, forward_traceback
 from .function import Context, Function, TensorBase
 
+if TYPE_CHECKING:  # for the type checker only: at run time the engine never imports Tensor
+    from ..tensor import Tensor
+    from ..tensor import Tensor as AnyTensor
+else:
+    # Every tensor the engine meets is a microtensor.Tensor; at run time it only needs to
+    # know the base class (a type checker is told the full type, whose methods it calls).
+    AnyTensor = TensorBase
 
-def format_shape(shape: tuple[int, ...]) -> str:
+
+def format_shape(shape: Sequence[int]) -> str:
     """A shape as error messages print it: ``(4, 1)``, ``(3,)``, ``()``."""
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
@@ -40,8 +48,8 @@ class GradientShapeError(RuntimeError):
     """A backward returned a gradient of a shape that the strict check refuses."""
 
 
-def unbroadcast(grad: TensorBase, shape: tuple[int, ...], node: Context | None = None,
-                index: int = 0) -> Any:
+def unbroadcast(grad: Tensor, shape: tuple[int, ...], node: Context | None = None,
+                index: int = 0) -> Tensor:
     """Sum ``grad`` over the dimensions that broadcasting added or stretched, to get ``shape``."""
     gshape = grad._data.shape
     if gshape == shape:
@@ -78,16 +86,18 @@ class NumpyBackward(Function):
             f"with Tensor operations to use create_graph=True.")
 
 
-def _as_grad(value: Any, like: TensorBase, node: Context, create_graph: bool) -> Any:
+def _as_grad(value: Any, like: TensorBase, node: Context, create_graph: bool) -> Tensor:
     """Turn what a backward returned into a Tensor of the input's dtype."""
-    if not isinstance(value, TensorBase):
+    if isinstance(value, AnyTensor):
+        grad = value
+    else:
         arr = np.asarray(value, dtype=like._data.dtype)
         # Recorded as a function of the input, so that differentiating it reaches the error.
-        value = NumpyBackward.apply(like, arr, name=node.name()) if create_graph else \
+        grad = NumpyBackward.apply(like, arr, name=node.name()) if create_graph else \
             like._make(arr)
-    if value._data.dtype != like._data.dtype:
-        value = value.to(like._data.dtype)
-    return value
+    if grad._data.dtype != like._data.dtype:
+        grad = grad.to(like._data.dtype)
+    return grad
 
 
 def _root_grads(roots: Sequence[TensorBase], grads: Sequence[Any] | None) -> list[Any]:
@@ -250,11 +260,11 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
             parent = t.grad_fn
             g = in_grads[i] if in_grads is not None else None
             if g is not None:
-                if not isinstance(g, TensorBase) or g._data.dtype != t._data.dtype:
+                if not isinstance(g, AnyTensor) or g._data.dtype != t._data.dtype:
                     g = _as_grad(g, t, node, create_graph)
                 if g._data.shape != t._data.shape:
-                    if shape_checks.strict and g._data.ndim > max(t._data.ndim,
-                                                                          grad._data.ndim):
+                    if shape_checks.strict and grad is not None and g._data.ndim > max(
+                            t._data.ndim, grad._data.ndim):
                         raise GradientShapeError(
                             f"Function {node.name()} returned an invalid gradient at index {i} "
                             f"- got {format_shape(g._data.shape)} for an input of shape "

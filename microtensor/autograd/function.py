@@ -55,13 +55,14 @@ class TensorBase:
 
     _data: np.ndarray
     _requires_grad: bool
-    _grad: Any
+    _grad: Tensor | None
     grad_fn: Context | None
     _versions: list[int]
+    _hooks: list[Any] | None
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool = False,
-              grad_fn: Context | None = None, versions: list[int] | None = None) -> TensorBase:
+              grad_fn: Context | None = None, versions: list[int] | None = None) -> Tensor:
         """Wrap an array without copying or checking it (the fast path used by ``apply``).
 
         ``versions`` is the version counter to share (a view's base's); a new one by default.
