@@ -11,7 +11,7 @@ from builtins import bool as _bool
 from builtins import float as _float
 from builtins import int as _int
 
-from . import accelerator, autograd, backends, cuda, linalg, nn, optim, utils, viz
+from . import accelerator, autograd, backends, creation, cuda, linalg, nn, optim, utils, viz
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
@@ -31,7 +31,6 @@ from .creation import (
     randn,
     randn_like,
     randperm,
-    tensor,
     zeros,
     zeros_like,
 )
@@ -73,6 +72,10 @@ from .tensor import (
     where,
 )
 from .viz import draw_graph, save_graph, to_dot
+
+# NOTE: importing from the module tensor.py binds the name `tensor` to that module for a type
+# checker; at run time microtensor.tensor is the function, as torch.tensor. Say so again here.
+tensor = creation.tensor
 
 __version__ = "0.1.0"
 

@@ -347,8 +347,6 @@ class Tensor(TensorBase):
     """
 
     __slots__ = ()
-    # Make NumPy hand `ndarray op Tensor` to Tensor's reflected operators.
-    __array_ufunc__ = None
 
     def __init__(self, *args: Any) -> None:
         """``Tensor(data)``, PyTorch's legacy constructor: data (nested lists or an ndarray) is
@@ -510,7 +508,47 @@ class Tensor(TensorBase):
         return self._data.tolist()
 
     def __array__(self, dtype: Any = None, copy: _bool | None = None) -> np.ndarray:
-        return self._data if dtype is None else self._data.astype(dtype)
+        """The values for NumPy (``np.asarray(t)`` shares them, ``np.array(t)`` copies);
+        refused for a tensor that requires grad, as in PyTorch: the array would leave the
+        graph and its gradient behind."""
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        arr = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        if arr is self._data and copy:
+            return arr.copy()
+        if arr is not self._data and copy is False:
+            raise ValueError(f"Unable to avoid copy while creating an array as requested: the "
+                             f"tensor is {self._data.dtype}, not {np.dtype(dtype)}")
+        return arr
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any,
+                        **kwargs: Any) -> Any:
+        """What a NumPy ufunc does with a tensor operand.
+
+        ``array + tensor`` (and ``-``, ``*``, ``/``, ``**``, ``@``, comparisons, ...) is the
+        tensor's own operator, so the graph is kept. Any other ufunc (``np.exp(t)``) of a
+        tensor that requires grad raises an error naming the microtensor function to use: NumPy
+        would return an array cut off from the graph. Of other tensors, it runs on their
+        values and returns a Tensor, as in PyTorch.
+        """
+        ops = _OPERATOR_UFUNCS.get(ufunc.__name__)
+        if ops is not None and method == "__call__" and len(inputs) == 2 and not kwargs:
+            a, b = inputs
+            return getattr(a, ops[0])(b) if isinstance(a, Tensor) else getattr(b, ops[1])(a)
+        tensors = [x for x in inputs + tuple(kwargs.get("out", ())) if isinstance(x, Tensor)]
+        if any(t._requires_grad for t in tensors):
+            raise RuntimeError(_numpy_on_graph_message(ufunc, method))
+        if "out" in kwargs:
+            raise TypeError(f"np.{ufunc.__name__}(): out= cannot be a microtensor Tensor; "
+                            f"assign the result instead")
+        values = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        result = getattr(ufunc, method)(*values, **kwargs)
+        if method != "__call__":
+            return result
+        if isinstance(result, tuple):
+            return tuple(Tensor._make(np.asarray(r)) for r in result)
+        return Tensor._make(np.asarray(result))
 
     def __len__(self) -> _int:
         if self.ndim == 0:
@@ -2809,6 +2847,51 @@ class Tensor(TensorBase):
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _BYTE_ORDER_MESSAGE = ("given numpy array has byte order different from the native byte order. "
                        "Conversion between byte orders is currently not supported.")
+
+
+# NumPy ufuncs that Python operators call: ``array + tensor`` runs ``np.add(array, tensor)``,
+# which Tensor.__array_ufunc__ hands to the tensor's method (tensor first) or reflected method.
+_OPERATOR_UFUNCS = {
+    "add": ("__add__", "__radd__"),
+    "subtract": ("__sub__", "__rsub__"),
+    "multiply": ("__mul__", "__rmul__"),
+    "divide": ("__truediv__", "__rtruediv__"),
+    "true_divide": ("__truediv__", "__rtruediv__"),
+    "floor_divide": ("__floordiv__", "__rfloordiv__"),
+    "remainder": ("__mod__", "__rmod__"),
+    "power": ("__pow__", "__rpow__"),
+    "matmul": ("__matmul__", "__rmatmul__"),
+    "bitwise_and": ("__and__", "__rand__"),
+    "bitwise_or": ("__or__", "__ror__"),
+    "bitwise_xor": ("__xor__", "__rxor__"),
+    "equal": ("__eq__", "__eq__"),
+    "not_equal": ("__ne__", "__ne__"),
+    "less": ("__lt__", "__gt__"),
+    "less_equal": ("__le__", "__ge__"),
+    "greater": ("__gt__", "__lt__"),
+    "greater_equal": ("__ge__", "__le__"),
+}
+
+# NumPy ufunc names whose microtensor function has another name.
+_UFUNC_NAMES = {"absolute": "abs", "negative": "neg", "arctan2": "atan2", "arcsin": "asin",
+                "arccos": "acos", "arctan": "atan", "arcsinh": "asinh", "arccosh": "acosh",
+                "arctanh": "atanh", "fmax": "maximum", "fmin": "minimum", "rint": "round",
+                "square": "square", "invert": "bitwise_not", "logical_not": "logical_not",
+                "conjugate": "conj"}
+
+
+def _numpy_on_graph_message(ufunc: np.ufunc, method: str) -> str:
+    """The error for a NumPy ufunc applied to a tensor that requires grad."""
+    call = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+    name = _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__)
+    if method == "__call__" and hasattr(Tensor, name):
+        args = "t" if ufunc.nin == 1 else "..."
+        instead = f"use microtensor.{name}({args}) instead, which keeps the graph"
+    else:
+        instead = "write it with microtensor operations, which keep the graph"
+    return (f"{call}() was given a Tensor that requires grad: NumPy would return an array cut "
+            f"off from the graph, so no gradient would flow back through it. To differentiate "
+            f"it, {instead}; for the values only, give NumPy t.detach().numpy().")
 
 
 def _is_int(value: object) -> TypeGuard[int | np.integer]:

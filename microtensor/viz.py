@@ -323,9 +323,9 @@ class _Drawing:
         if self.show_shapes:
             rows.append(_row(f"{_shape(t.shape)} {t.dtype}", color=_DIM_COLOR))
         if self.show_data:
-            rows += self._value_rows("data", np.asarray(t))
+            rows += self._value_rows("data", t.detach().numpy())
         if self.show_grad and t._grad is not None:  # (not .grad: it warns on non-leaves)
-            rows += self._value_rows("grad", np.asarray(t._grad), _GRAD_COLOR)
+            rows += self._value_rows("grad", t._grad.detach().numpy(), _GRAD_COLOR)
         fill, border = _COLORS[kind]
         attrs = _attrs(label=_label(rows), shape="box", style="filled", fillcolor=fill,
                        color=border)

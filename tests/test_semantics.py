@@ -27,8 +27,12 @@ def f64(values: Any, requires_grad: bool = True) -> mt.Tensor:
     return mt.tensor(values, dtype=mt.float64, requires_grad=requires_grad)
 
 
+def values(t: Any) -> np.ndarray:
+    return t.detach().numpy() if isinstance(t, mt.Tensor) else np.asarray(t)
+
+
 def close(t: Any, expected: Any) -> None:
-    arr = np.asarray(t)
+    arr, expected = values(t), values(expected)
     tol = 1e-12 if arr.dtype == np.float64 else 1e-6
     np.testing.assert_allclose(arr, expected, rtol=tol, atol=tol, equal_nan=True)
 

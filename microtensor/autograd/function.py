@@ -158,6 +158,12 @@ class Context:
         self.fn = fn
         self.needs_input_grad = needs_input_grad
 
+    if TYPE_CHECKING:
+        # An op's forward may keep what its backward needs as attributes (ctx.shape = x.shape),
+        # as in PyTorch: any attribute can be set and read (declared for type checkers only).
+        def __setattr__(self, name: str, value: Any) -> None: ...
+        def __getattr__(self, name: str) -> Any: ...
+
     def name(self) -> str:
         """The node's name, e.g. ``MulBackward`` for the ``Mul`` op."""
         return self.fn.__name__ + "Backward"
