@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.function import Context, Function
 from .elementwise import Where
+
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
 
 
 def _cumsum(x: np.ndarray, dim: int, reverse: bool) -> np.ndarray:
@@ -28,7 +31,7 @@ class Cumsum(Function):
         return _cumsum(x, dim, reverse)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return Cumsum.apply(g, dim=ctx.kwargs.get("dim", 0),
                             reverse=not ctx.kwargs.get("reverse", False))
 
@@ -59,7 +62,7 @@ class Cumprod(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         saved = ctx.saved_tensors
         dim = ctx.kwargs.get("dim", 0)
         x, y = saved[0], saved[1]
