@@ -78,7 +78,7 @@ def numpy_rng(generator: Any, name: str) -> np.random.Generator:
     return generator._state.rng
 
 
-def _zeros_like(g: Any) -> Any:
+def _zeros_like(g: Tensor) -> Tensor:
     return g._make(np.zeros_like(g._data))
 
 

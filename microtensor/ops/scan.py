@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -76,7 +76,8 @@ class Cumprod(Function):
         return _cumprod_grad_exact(g, x, dim)
 
 
-def _cumprod_grad_first_zero(g: Any, x: Any, y: Any, before: Any, first: Any, dim: int) -> Any:
+def _cumprod_grad_first_zero(g: Tensor, x: Tensor, y: Tensor, before: Tensor, first: Tensor,
+                             dim: int) -> Tensor:
     """The gradient of cumprod with zeros in O(n) (see ``Cumprod``)."""
     safe_x = Where.apply(before, x, 1)
     up_to = Where.apply(before, Cumsum.apply(g * y, dim=dim, reverse=True) / safe_x, 0)
@@ -87,7 +88,7 @@ def _cumprod_grad_first_zero(g: Any, x: Any, y: Any, before: Any, first: Any, di
     return up_to + at
 
 
-def _cumprod_grad_exact(g: Any, x: Any, dim: int) -> Any:
+def _cumprod_grad_exact(g: Tensor, x: Tensor, dim: int) -> Tensor:
     """The gradient of cumprod as Tensor ops that are exact polynomials (differentiable again
     at zeros): row k of an n x n matrix holds x with x_k replaced by 1; its cumprod gives the
     product of x_j, j <= i, j != k, for every i."""
