@@ -176,7 +176,7 @@ class GatherFlat(Function):
         return np.ravel(x)[flat].reshape(index.shape)
 
     @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, None]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, None]:
         (index,) = ctx.saved_tensors
         unique = ctx.kwargs.get("unique", False)
         return ScatterFlat.apply(g, index, size=ctx.size, unique=unique), None
@@ -206,7 +206,7 @@ class ScatterFlat(Function):
         return y.reshape(lead + tuple(size))
 
     @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, None]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, None]:
         (index,) = ctx.saved_tensors
         nd = len(ctx.kwargs.get("size", (1,)))
         return GatherFlat.apply(g, index, nd=nd, unique=ctx.kwargs.get("unique", False)), None
