@@ -5,7 +5,7 @@ side, and its backward uses Tensor operations (so higher-order gradients work)."
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from ..ops.elementwise import Clamp, Div, Mul, Sigmoid, SigmoidGrad, Sub, stable
 from ..ops.linalg import Matmul, TransposedMatmul
 from ..ops.reduce import Sum
 from ..ops.shape import Reshape
+
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
 
 
 class Linear(Function):
@@ -31,7 +34,7 @@ class Linear(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, Any, Any]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
         x, w = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         # The ops are applied directly: shapes are known to be valid, so the checks that the
@@ -63,7 +66,7 @@ class BinaryCrossEntropyWithLogits(Function):
         return np.logaddexp(0, x) - x * y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, Any]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         dx = BinaryCrossEntropyWithLogitsGrad.apply(g, x, y) if ctx.needs_input_grad[0] else None
         dy = -(g * x) if ctx.needs_input_grad[1] else None
@@ -84,7 +87,7 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
         return s
 
     @staticmethod
-    def backward(ctx: Context, h: Any) -> tuple[Any, Any, Any]:
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
         g, x, y = ctx.saved_tensors
         need_g, need_x, need_y = ctx.needs_input_grad
         s = Sigmoid.apply(x) if need_g or need_x else None
@@ -111,7 +114,7 @@ class BinaryCrossEntropy(Function):
         return -(y * _log_at_least_minus_100(x) + (1 - y) * _log_at_least_minus_100(1 - x))
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, Any]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         dx = dy = None
         if ctx.needs_input_grad[0]:

@@ -20,13 +20,16 @@ place, one strided slice per kernel offset (col2im).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd.function import Context, Function
 from .reduce import Sum
+
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
 
 Ints = tuple[int, ...]
 
@@ -50,7 +53,7 @@ def pad_crop(x: np.ndarray, lo: Ints, hi: Ints, value: Any = 0,
         src.append(slice(start, start + length))
         dst.append(slice(max(a, 0), max(a, 0) + length))
     keep = (slice(None),) * lead
-    out[(*keep, *dst)] = x[(*keep, *src)]
+    out[keep + tuple(dst)] = x[keep + tuple(src)]
     return out
 
 
@@ -165,7 +168,7 @@ def _conv_weight(x: np.ndarray, g: np.ndarray, stride: Ints, lo: Ints, dilation:
     return dw.reshape((co, c // groups) + tuple(kernel))
 
 
-def _bias_grad(g: Any) -> Any:
+def _bias_grad(g: Tensor) -> Tensor:
     """db = g summed over the batch and spatial dims."""
     return Sum.apply(g, dim=(0,) + tuple(range(2, g.ndim)), keepdim=False)
 
@@ -192,7 +195,7 @@ class Conv(Function):
         return _add_bias(_conv(x, w, stride, lo, hi, dilation, groups), b)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, Any, Any]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:  # (no db without b)
         x, w = ctx.saved_tensors
         kw = ctx.kwargs
         stride, dilation = kw.get("stride", (1,)), kw.get("dilation", (1,))
@@ -220,7 +223,7 @@ class ConvTranspose(Function):
         return _add_bias(_conv_transpose(x, w, stride, padding, dilation, groups, size), b)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, Any, Any]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:  # (no db without b)
         x, w = ctx.saved_tensors
         kw = ctx.kwargs
         stride, dilation = kw.get("stride", (1,)), kw.get("dilation", (1,))
@@ -251,7 +254,7 @@ class ConvWeight(Function):
         return _conv_weight(x, g, stride, padding, dilation, groups, kernel)
 
     @staticmethod
-    def backward(ctx: Context, h: Any) -> tuple[Any, Any]:
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, g = ctx.saved_tensors
         kw = ctx.kwargs
         stride, dilation = kw.get("stride", (1,)), kw.get("dilation", (1,))

@@ -8,14 +8,15 @@ A positional argument may be a Python scalar instead of a tensor (``x * 2``); it
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd.function import Context, Function, TensorBase
 from . import special
 
-Grad = Any  # a Tensor, or None where no gradient is needed
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
 
 
 class Add(Function):
@@ -26,7 +27,7 @@ class Add(Function):
         return a + b
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, Tensor]:
         return g, g
 
 
@@ -39,7 +40,7 @@ class Sub(Function):
         return a - b
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
@@ -52,7 +53,7 @@ class Mul(Function):
         return a * b
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
         return (g * b if da else None), (g * a if db else None)
@@ -68,7 +69,7 @@ class Div(Function):
         return a / b
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
         return (g / b if da else None), (-(g * a) / (b * b) if db else None)
@@ -82,7 +83,7 @@ class Neg(Function):
         return -x
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return -g
 
 
@@ -97,7 +98,9 @@ class Pow(Function):
         return z
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a: Tensor | float  # (either may be a Python number: 2 ** x, x ** 2)
+        b: Tensor | float
         a, b, z = ctx.saved_tensors
         da = db = None
         if ctx.needs_input_grad[0]:
@@ -112,6 +115,7 @@ class Pow(Function):
             else:
                 da = g * 0.0 if b == 0 else g * b * a ** (b - 1)
         if ctx.needs_input_grad[1]:
+            log_a: Tensor | float
             if isinstance(a, TensorBase):
                 # NOTE: d/db 0**b is taken as 0 where b >= 0 (as PyTorch), not 0 * log(0) = nan.
                 at_zero = (a._data == 0) & (np.asarray(b._data if isinstance(b, TensorBase)
@@ -133,7 +137,7 @@ class Exp(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return g * y
 
@@ -147,7 +151,7 @@ class Log(Function):
         return np.log(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g / x
 
@@ -161,7 +165,7 @@ class Log1p(Function):
         return np.log1p(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g / (x + 1.0)
 
@@ -176,7 +180,7 @@ class Sqrt(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return g / (y * 2.0)
 
@@ -190,7 +194,7 @@ class Sin(Function):
         return np.sin(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g * x.cos()
 
@@ -204,7 +208,7 @@ class Cos(Function):
         return np.cos(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return -(g * x.sin())
 
@@ -227,7 +231,7 @@ class Tan(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return g * (y * y + 1.0)
 
@@ -242,7 +246,7 @@ class Asin(Function):
             return np.arcsin(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g * (1.0 - x * x).rsqrt()
 
@@ -257,7 +261,7 @@ class Acos(Function):
             return np.arccos(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return -(g * (1.0 - x * x).rsqrt())
 
@@ -271,7 +275,7 @@ class Atan(Function):
         return np.arctan(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g / (x * x + 1.0)
 
@@ -286,7 +290,7 @@ class Atan2(Function):
         return np.arctan2(a, b)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
         scale = g / (a * a + b * b)
@@ -303,7 +307,7 @@ class Sinh(Function):
             return np.sinh(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g * x.cosh()
 
@@ -318,7 +322,7 @@ class Cosh(Function):
             return np.cosh(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g * x.sinh()
 
@@ -332,7 +336,7 @@ class Asinh(Function):
         return np.arcsinh(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g * (x * x + 1.0).rsqrt()
 
@@ -347,7 +351,7 @@ class Acosh(Function):
             return np.arccosh(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g * ((x - 1.0) * (x + 1.0)).rsqrt()
 
@@ -362,7 +366,7 @@ class Atanh(Function):
             return np.arctanh(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g / (1.0 - x * x)
 
@@ -377,7 +381,7 @@ class Log2(Function):
             return np.log2(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g / (x * _LN2)
 
@@ -392,7 +396,7 @@ class Log10(Function):
             return np.log10(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g / (x * _LN10)
 
@@ -408,7 +412,7 @@ class Exp2(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return g * (y * _LN2)
 
@@ -424,7 +428,7 @@ class Expm1(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return g * (y + 1.0)
 
@@ -440,7 +444,7 @@ class Rsqrt(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return g * (y * y * y * -0.5)
 
@@ -456,7 +460,7 @@ class Reciprocal(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return -(g * (y * y))
 
@@ -470,7 +474,7 @@ class Erf(Function):
         return special.erf(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g * ((x * x).neg().exp() * _TWO_OVER_SQRT_PI)
 
@@ -484,7 +488,7 @@ class Erfc(Function):
         return special.erfc(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         return g * ((x * x).neg().exp() * -_TWO_OVER_SQRT_PI)
 
@@ -499,7 +503,7 @@ class Erfinv(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         with np.errstate(over="ignore"):  # inf at +-1, as in PyTorch
             return g * ((y * y).exp() / _TWO_OVER_SQRT_PI)
@@ -520,7 +524,7 @@ class Lerp(Function):
         return out.astype(np.result_type(start, end), copy=False)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
         start, end, w = ctx.saved_tensors
         ds, de, dw = ctx.needs_input_grad + (False,) * (3 - len(ctx.needs_input_grad))
         return (g * (1.0 - w) if ds else None), (g * w if de else None), \
@@ -544,7 +548,7 @@ class NanToNum(Function):
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (finite,) = ctx.saved_tensors
         return Where.apply(finite, g, 0.0)
 
@@ -559,7 +563,7 @@ class FloorDivide(Function):
             return np.floor_divide(a, b)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, Tensor]:
         raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
@@ -573,7 +577,7 @@ class RoundedQuotient(Function):
             return np.floor_divide(a, b) if rounding == "floor" else np.trunc(a / b)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, Tensor]:
         zero = g._make(np.zeros_like(g._data))
         return zero, zero
 
@@ -589,7 +593,7 @@ class Remainder(Function):
             return np.remainder(a, b)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
         if db and not isinstance(a, TensorBase):  # (a number % a tensor: as PyTorch)
@@ -607,7 +611,7 @@ class Fmod(Function):
             return np.fmod(a, b)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
         return (g if da else None), (-(g * RoundedQuotient.apply(a, b, rounding="trunc"))
@@ -632,7 +636,7 @@ class Gelu(Function):
         return (w * cdf).astype(x.dtype, copy=False)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         if ctx.kwargs.get("approximate", "none") == "tanh":
             (x,) = ctx.saved_tensors
             x2 = x * x
@@ -655,7 +659,7 @@ class GeluGrad(Function):
         return g * (cdf + x * pdf)
 
     @staticmethod
-    def backward(ctx: Context, h: Any) -> tuple[Grad, Grad, None]:
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
         g, x, cdf = ctx.saved_tensors
         dg, dx = ctx.needs_input_grad[:2]
         pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
@@ -678,7 +682,7 @@ class Tanh(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return TanhGrad.apply(g, y)
 
@@ -693,7 +697,7 @@ class TanhGrad(Function):
         return g * (1 - y * y)
 
     @staticmethod
-    def backward(ctx: Context, h: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None]:
         g, y = ctx.saved_tensors
         dg, dy = ctx.needs_input_grad
         return (TanhGrad.apply(h, y) if dg else None), (h * g * y * -2.0 if dy else None)
@@ -716,7 +720,7 @@ class Sigmoid(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return SigmoidGrad.apply(g, y)
 
@@ -732,7 +736,7 @@ class SigmoidGrad(Function):
         return g * y * (1 - y)
 
     @staticmethod
-    def backward(ctx: Context, h: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None]:
         g, y = ctx.saved_tensors
         dg, dy = ctx.needs_input_grad
         return (SigmoidGrad.apply(h, y) if dg else None), \
@@ -749,7 +753,7 @@ class Relu(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return Mul.apply(g, y._data > 0)  # a bool mask: g where x > 0, else 0
 
@@ -763,7 +767,7 @@ class LeakyRelu(Function):
         return np.where(x > 0, x, x * negative_slope)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (slope,) = ctx.saved_tensors
         return g * slope
 
@@ -782,7 +786,7 @@ class Softplus(Function):
         return np.where(linear, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         x, linear = ctx.saved_tensors
         s = (x * ctx.kwargs.get("beta", 1.0)).sigmoid()
         if linear._data.any():
@@ -799,7 +803,7 @@ class Abs(Function):
         return np.abs(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (sign,) = ctx.saved_tensors
         return g * sign
 
@@ -823,7 +827,7 @@ class Clamp(Function):
         return np.asarray(y, dtype=x.dtype)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, ...]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
         took_lo, took_hi = ctx.saved_tensors
         needs = ctx.needs_input_grad + (False, False)  # (bounds given as keywords: no grads)
         inside = ~(took_lo._data | took_hi._data)
@@ -843,7 +847,7 @@ class Maximum(Function):
         return np.maximum(a, b)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, Tensor]:
         (share_a,) = ctx.saved_tensors
         return g * share_a, g * (1.0 - share_a)
 
@@ -858,7 +862,7 @@ class Minimum(Function):
         return np.minimum(a, b)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, Tensor]:
         (share_a,) = ctx.saved_tensors
         return g * share_a, g * (1.0 - share_a)
 
@@ -873,7 +877,7 @@ class Where(Function):
         return np.where(cond, a, b).astype(dtype, copy=False)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[None, Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
         (cond,) = ctx.saved_tensors
         _, da, db = ctx.needs_input_grad
         return (None, Where.apply(cond, g, 0.0) if da else None,
@@ -889,7 +893,7 @@ class Cast(Function):
         return x.astype(dtype)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return g.to(ctx.src)
 
 
@@ -898,7 +902,7 @@ class PiecewiseConstant(Function):
     also at the jumps). Subclasses define ``forward``."""
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return g._make(np.zeros_like(g._data))
 
 
@@ -953,7 +957,7 @@ class Elu(Function):
         return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         alpha = ctx.kwargs.get("alpha", 1.0)
         # NOTE: as PyTorch, dx at x = 0 is g alpha, but the second derivative there is 0: the
@@ -971,7 +975,7 @@ class Silu(Function):
         return x * stable_sigmoid(x)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         s = Sigmoid.apply(x)
         return g * s * (x * (1.0 - s) + 1.0)
@@ -988,7 +992,7 @@ class Hardtanh(Function):
         return np.minimum(np.maximum(x, min_val), max_val).astype(x.dtype, copy=False)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (inside,) = ctx.saved_tensors
         return Where.apply(inside, g, 0.0)
 
@@ -1002,7 +1006,7 @@ class Hardsigmoid(Function):
         return np.minimum(np.maximum(x / 6 + 0.5, 0), 1).astype(x.dtype, copy=False)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (inside,) = ctx.saved_tensors
         return Where.apply(inside, g / 6.0, 0.0)
 
@@ -1017,7 +1021,7 @@ class Hardswish(Function):
         return (x * np.minimum(np.maximum(x + 3, 0), 6) / 6).astype(x.dtype, copy=False)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         # x enters only strictly inside (-3, 3): the second derivative is 0 at the joins.
         xd = x._data
@@ -1035,7 +1039,7 @@ class Prelu(Function):
         return np.where(x > 0, x, w * x).astype(np.result_type(x, w), copy=False)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, w = ctx.saved_tensors
         pos, neg = x._data > 0, x._data < 0
         dx = dw = None

@@ -5,13 +5,16 @@ compositions of ``Index`` and ``IndexAdd`` (``shape.py``) with these positions."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd.function import Context, Function
 from .elementwise import Where
 from .shape import ARRAY, Index, IndexAdd
+
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
 
 
 def grid(shape: tuple[int, ...], dim: int, index: Any) -> list[Any]:
@@ -48,7 +51,7 @@ class Scatter(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, None, Any]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, None, Tensor | None]:
         index, written = ctx.saved_tensors
         dim = ctx.kwargs.get("dim", 0)
         need_x, _, need_src = ctx.needs_input_grad

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd.function import Context, Function
 
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
 
-def _sum_to_ndim(t: Any, ndim: int) -> Any:
+
+def _sum_to_ndim(t: Tensor, ndim: int) -> Tensor:
     """Sum the leading (batch) dims of ``t`` away until it has ``ndim`` dims."""
     if t.ndim > ndim:
         t = t.sum(dim=tuple(range(t.ndim - ndim)))
@@ -25,7 +28,7 @@ class Matmul(Function):
         return np.matmul(a, b)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, Any]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
         if a.ndim == 1 and b.ndim == 1:  # dot product: g is a scalar
@@ -60,7 +63,7 @@ class TransposedMatmul(Function):
         return a.T @ b
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, Any]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
         return (b @ g.transpose(0, 1) if da else None), (a @ g if db else None)
@@ -170,17 +173,18 @@ class Einsum(Function):
         return np.asarray(np.einsum(equation, *arrays, optimize=len(arrays) > 1))
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, ...]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
         operands = ctx.saved_tensors
         lhs, out = ctx.kwargs["equation"].split("->")
         subs = lhs.split(",")
         sizes = ctx.sizes
-        grads: list[Any] = []
+        grads: list[Tensor | None] = []
         for i, need in enumerate(ctx.needs_input_grad):
             if not need:
                 grads.append(None)
                 continue
-            terms, args = [out], [g]
+            terms = [out]
+            args: list[Tensor | np.ndarray] = [g]  # (and constant arrays)
             for j, (s, o) in enumerate(zip(subs, operands, strict=True)):
                 if j != i:
                     terms.append(s)
@@ -224,5 +228,5 @@ class SingularValueNorm(Function):
         return np.asarray(s[..., k])
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> np.ndarray:
         return g._data[..., None, None] * ctx.factor

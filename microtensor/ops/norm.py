@@ -8,7 +8,7 @@ recorded by an op.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
@@ -16,8 +16,13 @@ from ..autograd.function import Context, Function
 from ..autograd.grad_mode import is_grad_enabled
 from .shape import ARRAY, IndexAdd, Reshape
 
-Grad = Any  # a Tensor, or None where no gradient is needed
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
+
 Dims = tuple[int, ...]
+# A gradient: a Tensor, a NumPy array (the plain backward computes in NumPy; the engine wraps it)
+# or None where no gradient is needed.
+Grad: TypeAlias = "Tensor | np.ndarray | None"
 
 
 def _normalize(x: np.ndarray, dims: Dims, eps: float) -> tuple[np.ndarray, np.ndarray,
@@ -45,7 +50,7 @@ def _affine(xhat: np.ndarray, w: np.ndarray | None, b: np.ndarray | None,
     return y.astype(dtype, copy=False)
 
 
-def _norm_backward(ctx: Context, g: Any, dims: Dims, param_dims: Dims,
+def _norm_backward(ctx: Context, g: Tensor, dims: Dims, param_dims: Dims,
                    wshape: tuple[int, ...]) -> tuple[Grad, Grad, Grad]:
     """dx, dw, db of y = xhat * w + b with xhat = (x - mean) * rstd over ``dims``:
 
@@ -57,6 +62,7 @@ def _norm_backward(ctx: Context, g: Any, dims: Dims, param_dims: Dims,
     with xhat and rstd recomputed from x, so that the gradient is differentiable again (its
     dependence on x included).
     """
+    w: Tensor | None  # (None without the affine weight)
     x, w, xhat, rstd = ctx.saved_tensors
     eps = ctx.kwargs.get("eps", 1e-5)
     needs = ctx.needs_input_grad
@@ -72,6 +78,7 @@ def _norm_backward(ctx: Context, g: Any, dims: Dims, param_dims: Dims,
         dx = rstd * (gw - gw.mean(dim=dims, keepdim=True)
                      - xhat * (gw * xhat).mean(dim=dims, keepdim=True))
     if needs[1]:  # (no leading dims: nothing to sum; dim=() would sum everything)
+        assert w is not None  # (w needs a gradient: it is a tensor)
         dw = g * xhat
         dw = (dw.sum(dim=param_dims) if param_dims else dw).reshape(w.shape)
     if needs[2]:
@@ -81,7 +88,8 @@ def _norm_backward(ctx: Context, g: Any, dims: Dims, param_dims: Dims,
 
 def _norm_backward_numpy(ctx: Context, g: np.ndarray, xhat: np.ndarray, rstd: np.ndarray,
                          w: np.ndarray | None, dims: Dims, param_dims: Dims,
-                         wshape: tuple[int, ...]) -> tuple[Any, Any, Any]:
+                         wshape: tuple[int, ...]
+                         ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """``_norm_backward``'s formula in NumPy, with as few passes over the data as it takes.
 
     BatchNorm (``dims == param_dims``: w is constant over the normalised dims) shares one
@@ -114,6 +122,7 @@ def _norm_backward_numpy(ctx: Context, g: np.ndarray, xhat: np.ndarray, rstd: np
         dx *= rstd.reshape(-1, 1)
         dx = dx.reshape(g.shape)
     if needs[1]:
+        assert w is not None  # (w needs a gradient: it is a tensor)
         dw = np.einsum("ij,ij->j", g2, x2).reshape(w.shape)
     if needs[2]:
         db = g2.sum(axis=0).reshape(ctx.inputs[2].shape)
@@ -148,7 +157,7 @@ class BatchNorm(Function):
         return _affine(xhat, w, b, (1, -1) + (1,) * (x.ndim - 2), x.dtype)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, ...]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Grad, ...]:
         ndim = g.ndim
         dims = (0,) + tuple(range(2, ndim))
         wshape = (1, -1) + (1,) * (ndim - 2)
@@ -174,7 +183,7 @@ class LayerNorm(Function):
         return _affine(xhat, w, b, x.shape[x.ndim - ndim:], x.dtype)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, ...]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Grad, ...]:
         ndim = ctx.kwargs.get("ndim", 1)
         dims = tuple(range(g.ndim - ndim, g.ndim))
         if g.numel() == 0:
@@ -210,7 +219,7 @@ class Embedding(Function):
         return weight[indices]
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, None]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | np.ndarray, None]:
         indices, scale = ctx.saved_tensors
         if not is_grad_enabled():  # the plain backward: NumPy, as in _norm_backward
             gd = g._data if scale is None else g._data * scale._data
@@ -252,7 +261,7 @@ class SafeSoftmax(Function):
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return y * (g - (g * y).sum(dim=-1, keepdim=True))
 

@@ -6,13 +6,16 @@ of ``MaxPool``) with its adjoint, the gather (``GatherFlat``): derivatives of an
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..autograd.function import Context, Function
 from .conv import Ints, pad_crop
 from .resample import table
+
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
 
 
 def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int,
@@ -79,7 +82,7 @@ class MaxPool(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (index,) = ctx.saved_tensors
         kw = ctx.kwargs
         # Windows that do not overlap pick distinct elements: the scatter may assign.
@@ -120,9 +123,11 @@ def _adaptive_max_pool(x: np.ndarray, out: Ints) -> tuple[np.ndarray, np.ndarray
         v, mask, where = x, None, []
         for d, (tab, k) in enumerate(zip(tables, offset, strict=True)):
             v = np.take(v, tab[0][:, k], axis=len(lead) + d)
+            assert tab[2] is not None  # (the "adaptive" tables have masks)
             m = column(d, tab[2][:, k])
             mask = m if mask is None else mask & m
             where.append(column(d, tab[0][:, k]))
+        assert mask is not None  # (the loop ran: there is at least one dim)
         take = ((v > best) | np.isnan(v) if nan_rule else v > best) & mask
         index = np.where(take, np.ravel_multi_index(tuple(where), size), index)
         best = np.where(take, v, best)
@@ -141,7 +146,7 @@ class AdaptiveMaxPool(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (index,) = ctx.saved_tensors
         return ScatterFlat.apply(g, index, size=ctx.size, unique=False)
 
@@ -171,7 +176,7 @@ class GatherFlat(Function):
         return np.ravel(x)[flat].reshape(index.shape)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, None]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, None]:
         (index,) = ctx.saved_tensors
         unique = ctx.kwargs.get("unique", False)
         return ScatterFlat.apply(g, index, size=ctx.size, unique=unique), None
@@ -201,7 +206,7 @@ class ScatterFlat(Function):
         return y.reshape(lead + tuple(size))
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, None]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, None]:
         (index,) = ctx.saved_tensors
         nd = len(ctx.kwargs.get("size", (1,)))
         return GatherFlat.apply(g, index, nd=nd, unique=ctx.kwargs.get("unique", False)), None

@@ -14,13 +14,15 @@ records a node whose gradient for ``mean`` and ``std`` is zeros.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd.function import Context, Function
 
-Grad = Any
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
+
 
 DEFAULT_SEED = 67280421310721  # the seed of a new generator, as in PyTorch
 _UINT64 = 2**64
@@ -76,7 +78,7 @@ def numpy_rng(generator: Any, name: str) -> np.random.Generator:
     return generator._state.rng
 
 
-def _zeros_like(g: Any) -> Any:
+def _zeros_like(g: Tensor) -> Tensor:
     return g._make(np.zeros_like(g._data))
 
 
@@ -91,7 +93,7 @@ class Bernoulli(Function):
         return np.asarray(rng.random(p.shape) < p, dtype=p.dtype)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return _zeros_like(g)
 
 
@@ -105,7 +107,7 @@ class BernoulliScalar(Function):
         return np.asarray(rng.random(x.shape) < p, dtype=x.dtype)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         raise RuntimeError("derivative for aten::bernoulli is not implemented")
 
 
@@ -122,7 +124,7 @@ class Normal(Function):
         return np.asarray(mean + std * rng.standard_normal(shape), dtype=dtype)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Grad, Grad]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, Tensor]:
         return _zeros_like(g), _zeros_like(g)
 
 
@@ -139,7 +141,7 @@ class Poisson(Function):
         return np.asarray(rng.poisson(rate.astype(np.float64)), dtype=rate.dtype)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Grad:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return _zeros_like(g)
 
 

@@ -4,7 +4,7 @@ non-negative ints; the Tensor methods check and normalise what the user passed."
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,10 +12,13 @@ from ..autograd.function import Context, Function
 from .elementwise import Where
 from .shape import Expand, Reshape
 
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
+
 Dims = tuple[int, ...] | None
 
 
-def _expand_back(g: Any, shape: tuple[int, ...], dim: Dims, keepdim: bool) -> Any:
+def _expand_back(g: Tensor, shape: tuple[int, ...], dim: Dims, keepdim: bool) -> Tensor:
     """Give a reduced gradient its reduced dims back (size 1), then expand it to ``shape``."""
     if not keepdim and dim is not None:  # (a full reduction gives a 0-d g: it expands as is)
         g = Reshape.apply(g, shape=tuple(1 if i in dim else n for i, n in enumerate(shape)))
@@ -39,7 +42,7 @@ class Sum(Function):
         return x.sum(axis=dim, keepdims=keepdim)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return _expand_back(g, ctx.shape, ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False))
 
 
@@ -56,7 +59,7 @@ class Mean(Function):
             return total / ctx.n
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         if ctx.n == 0:  # the mean of nothing: there is no element to send a gradient to
             return g._make(np.zeros(ctx.shape, g._data.dtype))
         kw = ctx.kwargs
@@ -78,7 +81,7 @@ class MeanGrad(Function):
         return np.divide(g, n, out=np.empty(shape, dtype=g.dtype))
 
     @staticmethod
-    def backward(ctx: Context, h: Any) -> Any:
+    def backward(ctx: Context, h: Tensor) -> Tensor:
         kw = ctx.kwargs
         return Mean.apply(h, dim=kw["dim"], keepdim=kw["keepdim"])
 
@@ -95,7 +98,7 @@ class Amax(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (share,) = ctx.saved_tensors
         kw = ctx.kwargs
         return _expand_back(g, ctx.shape, kw.get("dim"), kw.get("keepdim", False)) * share
@@ -113,7 +116,7 @@ class Amin(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (share,) = ctx.saved_tensors
         kw = ctx.kwargs
         return _expand_back(g, ctx.shape, kw.get("dim"), kw.get("keepdim", False)) * share
@@ -130,7 +133,7 @@ class Prod(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor | np.ndarray:
         x, y = ctx.saved_tensors
         dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)
         g = _expand_back(g, x.shape, dim, keepdim)
@@ -170,7 +173,7 @@ class Logsumexp(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
         dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)
         if not keepdim:
@@ -190,7 +193,7 @@ class Softmax(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         dim = ctx.kwargs["dim"]
         return y * (g - (g * y).sum(dim=dim, keepdim=True))
@@ -211,7 +214,7 @@ class LogSoftmax(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
         return g - y.exp() * g.sum(dim=ctx.kwargs["dim"], keepdim=True)
 
@@ -230,7 +233,7 @@ def _variance(x: np.ndarray, dim: Dims, keepdim: bool, correction: float) -> np.
         return squares / max(n - correction, 0)
 
 
-def _var_backward(x: Any, g: Any, dim: Dims, keepdim: bool, correction: float) -> Any:
+def _var_backward(x: Tensor, g: Tensor, dim: Dims, keepdim: bool, correction: float) -> Tensor:
     """dx = g * 2 (x - mean) / (n - correction), for the variance of x (also used by Std)."""
     dof = _count(x.shape, dim) - correction
     centered = x - x.mean(dim=dim, keepdim=True)
@@ -254,7 +257,7 @@ class Var(Function):
         return _variance(x, dim, keepdim, correction)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         kw = ctx.kwargs
         return _var_backward(x, g, kw.get("dim"), kw.get("keepdim", False),
@@ -273,7 +276,7 @@ class Std(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
         zero = y._data == 0
         if zero.any():
@@ -301,7 +304,7 @@ class Norm(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
         p = ctx.kwargs.get("p", 2.0)
         dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)

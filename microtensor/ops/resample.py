@@ -15,12 +15,15 @@ applies the tables again: derivatives of any order.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd.function import Context, Function
 from .conv import Ints, pad_crop
+
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
 
 Spec = tuple[Any, ...]
 Table = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
@@ -132,9 +135,11 @@ def table(spec: Spec, dtype: np.dtype) -> Table:
     elif kind == "adaptive":
         idx, w, mask = _adaptive_table(*spec[1:])
     elif kind in ("nearest", "nearest-exact"):
-        idx, w, mask = _nearest_table(*spec[1:], exact=kind == "nearest-exact")
+        _, size, out, scale = spec
+        idx, w, mask = _nearest_table(size, out, scale, exact=kind == "nearest-exact")
     elif kind == "linear":
-        idx, w, mask = _linear_table(*spec[1:], dtype)
+        _, size, out, align_corners, scale = spec
+        idx, w, mask = _linear_table(size, out, align_corners, scale, dtype)
     else:
         idx, w, mask = _pad_table(*spec)
     if w is not None:
@@ -162,13 +167,13 @@ def transposed_table(spec: Spec, dtype: np.dtype) -> Table:
     slot = np.arange(src.size) - np.repeat(np.cumsum(counts) - counts, counts)
     t_idx = np.zeros((n, width), dtype=np.int64)
     t_idx[src, slot] = rows
-    t_mask = np.zeros((n, width), dtype=bool)
-    t_mask[src, slot] = True
+    filled = np.zeros((n, width), dtype=bool)
+    filled[src, slot] = True
     t_w = None
     if weights is not None:
         t_w = np.zeros((n, width), dtype=dtype)
         t_w[src, slot] = weights[order]
-    t_mask = None if t_mask.all() else t_mask
+    t_mask = None if filled.all() else filled
     for a in (t_idx, t_w, t_mask):
         if a is not None:
             a.flags.writeable = False
@@ -209,7 +214,7 @@ class Resample(Function):
         return y if y is not x else x.copy()
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         kw = ctx.kwargs
         return Resample.apply(g, specs=kw.get("specs", ()), adjoint=not kw.get("adjoint", False))
 
@@ -246,13 +251,15 @@ class WindowMean(Function):
             v, mask = x, None
             for d, (tab, k) in enumerate(zip(tables, offset, strict=True)):
                 v = np.take(v, tab[0][:, k], axis=lead + d)
+                assert tab[2] is not None  # (the "avg" and "adaptive" tables have masks)
                 m = tab[2][:, k].reshape((-1,) + (1,) * (nd - 1 - d))
                 mask = m if mask is None else mask & m
+            assert mask is not None  # (the loop ran: there is at least one dim)
             acc += np.where(mask, v, 0)
         return _divide(acc, specs)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return WindowMeanT.apply(g, specs=ctx.kwargs.get("specs", ()))
 
 
@@ -269,7 +276,7 @@ class WindowMeanT(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, h: Any) -> Any:
+    def backward(ctx: Context, h: Tensor) -> Tensor:
         return WindowMean.apply(h, specs=ctx.kwargs.get("specs", ()))
 
 
@@ -284,7 +291,7 @@ class ConstantPad(Function):
         return y if y is not x else x.copy()
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         kw = ctx.kwargs
         lo, hi = kw.get("lo", ()), kw.get("hi", ())
         return ConstantPad.apply(g, lo=tuple(-a for a in lo), hi=tuple(-b for b in hi))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.function import Context, Function
 from .elementwise import Where
+
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
 
 
 def _cumsum(x: np.ndarray, dim: int, reverse: bool) -> np.ndarray:
@@ -28,7 +31,7 @@ class Cumsum(Function):
         return _cumsum(x, dim, reverse)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return Cumsum.apply(g, dim=ctx.kwargs.get("dim", 0),
                             reverse=not ctx.kwargs.get("reverse", False))
 
@@ -59,7 +62,7 @@ class Cumprod(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         saved = ctx.saved_tensors
         dim = ctx.kwargs.get("dim", 0)
         x, y = saved[0], saved[1]
@@ -73,7 +76,8 @@ class Cumprod(Function):
         return _cumprod_grad_exact(g, x, dim)
 
 
-def _cumprod_grad_first_zero(g: Any, x: Any, y: Any, before: Any, first: Any, dim: int) -> Any:
+def _cumprod_grad_first_zero(g: Tensor, x: Tensor, y: Tensor, before: Tensor, first: Tensor,
+                             dim: int) -> Tensor:
     """The gradient of cumprod with zeros in O(n) (see ``Cumprod``)."""
     safe_x = Where.apply(before, x, 1)
     up_to = Where.apply(before, Cumsum.apply(g * y, dim=dim, reverse=True) / safe_x, 0)
@@ -84,7 +88,7 @@ def _cumprod_grad_first_zero(g: Any, x: Any, y: Any, before: Any, first: Any, di
     return up_to + at
 
 
-def _cumprod_grad_exact(g: Any, x: Any, dim: int) -> Any:
+def _cumprod_grad_exact(g: Tensor, x: Tensor, dim: int) -> Tensor:
     """The gradient of cumprod as Tensor ops that are exact polynomials (differentiable again
     at zeros): row k of an n x n matrix holds x with x_k replaced by 1; its cumprod gives the
     product of x_j, j <= i, j != k, for every i."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd.engine import unbroadcast
 from ..autograd.function import Context, Function
+
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
 
 
 class Reshape(Function):
@@ -19,7 +22,7 @@ class Reshape(Function):
         return x.reshape(shape)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return g.reshape(ctx.shape)
 
 
@@ -31,7 +34,7 @@ class Permute(Function):
         return x.transpose(dims)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return Permute.apply(g, dims=tuple(np.argsort(ctx.kwargs["dims"]).tolist()))
 
 
@@ -48,7 +51,7 @@ class Expand(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return unbroadcast(g, ctx.shape)
 
 
@@ -91,7 +94,7 @@ class Index(Function):
         return x[index] if any(i is Ellipsis for i in index) else x[index + (Ellipsis,)]
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
         arrays = ctx.saved_tensors
         dx = IndexAdd.apply(g, *arrays, index=ctx.kwargs["index"], shape=ctx.shape)
         return (dx,) + (None,) * len(arrays)
@@ -112,7 +115,7 @@ class IndexAdd(Function):
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
         arrays = ctx.saved_tensors
         return (Index.apply(g, *arrays, index=ctx.kwargs["index"]),) + (None,) * len(arrays)
 
@@ -125,7 +128,7 @@ class Clone(Function):
         return x.copy()
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return g
 
 
@@ -138,7 +141,7 @@ class Cat(Function):
         return np.concatenate(xs, axis=dim)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> tuple[Any, ...]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
         dim = ctx.kwargs["dim"]
         grads, start = [], 0
         for size, needed in zip(ctx.sizes, ctx.needs_input_grad, strict=True):
@@ -158,7 +161,7 @@ class Flip(Function):
         return np.flip(x, dims).copy()
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return Flip.apply(g, dims=ctx.kwargs["dims"])
 
 
@@ -174,7 +177,7 @@ class Roll(Function):
         return np.roll(x, shifts, axis=dims)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         shifts = tuple(-s for s in ctx.kwargs["shifts"])
         return Roll.apply(g, shifts=shifts, dims=ctx.kwargs.get("dims"))
 
@@ -188,7 +191,7 @@ class Tril(Function):
         return np.tril(x, diagonal)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return Tril.apply(g, diagonal=ctx.kwargs.get("diagonal", 0))
 
 
@@ -201,5 +204,5 @@ class Triu(Function):
         return np.triu(x, diagonal)
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         return Triu.apply(g, diagonal=ctx.kwargs.get("diagonal", 0))

@@ -5,11 +5,14 @@ ops recomputes it; the values (``sort``, ``topk``, ``median``, ...) are then gat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..autograd.function import Context, Function
+
+if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
+    from ..tensor import Tensor
 
 
 def _argsort(x: np.ndarray, dim: int, descending: bool) -> np.ndarray:
@@ -113,5 +116,5 @@ class Unique(Function):
         return values
 
     @staticmethod
-    def backward(ctx: Context, g: Any) -> Any:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         raise NotImplementedError("the derivative for 'unique' is not implemented.")
