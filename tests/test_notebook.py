@@ -107,16 +107,10 @@ def xor_example_final_loss() -> float:
     return float(match.group(1))
 
 
-def printed_number(label: str, text: str) -> float:
-    match = re.search(label + r": (\S+)", text)
-    assert match, (label, text)
-    return float(match.group(1))
-
-
 def test_training_reaches_the_example_loss(executed: Any) -> None:
-    printed = stdout(cell(executed, "train"))
-    first = printed_number("first loss", printed)
-    final = printed_number("final loss", printed)
+    printed = re.findall(r"step\s+(\d+)\s+loss (\S+)", stdout(cell(executed, "train")))
+    assert [int(step) for step, _ in printed] == [1, 500, 1000, 1500, 2000], printed
+    first, final = float(printed[0][1]), float(printed[-1][1])
     reference = xor_example_final_loss()                                # 0.002013 (measured)
     assert first > 0.6                 # it starts from the ln 2 = 0.693 plateau ...
     assert final < 0.005               # ... and learns XOR (0.0049 after 1000 steps)
