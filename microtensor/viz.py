@@ -479,10 +479,10 @@ def _start_bundled_fontconfig(package: Path) -> None:
     configuration (``$FONTCONFIG_FILE``, or /etc/fonts/fonts.conf and its conf.d), then reads
     every file of its template directory, /usr/share/fontconfig/conf.avail, only to collect
     their descriptions for the ``fc-conflist`` tool. The copy in the pygraphviz wheels
-    (Fontconfig 2.13) reads the system's directory, which on newer systems (Fontconfig 2.14:
-    Debian 12, Ubuntu 24.04) holds ``05-reset-dirs-sample.conf`` with an element 2.13 does not
-    know, so it prints ``Fontconfig warning: ... unknown element "reset-dirs"`` (under the first
-    graph of a notebook). No setting turns that scan off, but it is only done when Fontconfig
+    (Fontconfig 2.13) reads the system's directory, which on newer systems (Fontconfig 2.14,
+    e.g. Debian 12) holds ``05-reset-dirs-sample.conf`` with an element 2.13 does not know, so
+    it prints ``Fontconfig warning: ... unknown element "reset-dirs"`` (under the first graph
+    of a notebook). No setting turns that scan off, but it is only done when Fontconfig
     starts itself: here it is started with the same configuration loaded by its own functions
     (``FcConfigParseAndLoad`` with no file name reads the default one), and made current. The
     fonts, and so the pictures, are the same. Where pygraphviz uses a system Graphviz (no
