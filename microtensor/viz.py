@@ -23,19 +23,21 @@ bundled in the ``pygraphviz`` wheels (``pip install "microtensor[render]"``).
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import html
 import inspect
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, overload
 
 import graphviz
 import numpy as np
 
 from .autograd.engine import format_shape
-from .autograd.function import Context, TensorBase
+from .autograd.function import Context, Function, TensorBase
 
 __all__ = ["ComputationGraph", "GraphvizNotFoundError", "draw_graph", "save_graph", "to_dot"]
 
@@ -181,6 +183,7 @@ def _is_module(obj: Any) -> bool:
 def _roots(root: Any) -> list[tuple[str | None, TensorBase]]:
     if isinstance(root, TensorBase):
         return [(None, root)]
+    items: list[tuple[str | None, Any]]
     if isinstance(root, Mapping):
         items = [(str(name), t) for name, t in root.items()]
     elif isinstance(root, Sequence):
@@ -223,7 +226,7 @@ class _Drawing:
         self.cut: dict[str, None] = {}     # drawn nodes with a left-out input (ordered set)
         self.queue: deque[Context] = deque()
         self.keep: list[Any] = []          # keeps every id() used above valid while drawing
-        self.defaults: dict[type, dict[str, Any]] = {}
+        self.defaults: dict[type[Function], dict[str, Any]] = {}
         self.constants = 0
 
     def _read_params(self, params: Any) -> None:
@@ -277,7 +280,7 @@ class _Drawing:
         """The node an arrow carrying ``t`` starts from (drawn now if new; None if cut off)."""
         if id(t) in self.tensor_node:
             return self.tensor_node[id(t)]
-        if not self._boxed(t):
+        if t.grad_fn is not None and not self._boxed(t):
             return self._op(t.grad_fn, t)
         if self._full():
             self.hidden.append(t)
@@ -321,7 +324,7 @@ class _Drawing:
             kind, title = "named", self.names[id(t)]
         rows = [_row(title, bold=True)]
         if self.show_shapes:
-            rows.append(_row(f"{_shape(t.shape)} {t.dtype}", color=_DIM_COLOR))
+            rows.append(_row(f"{_shape(t._data.shape)} {t._data.dtype}", color=_DIM_COLOR))
         if self.show_data:
             rows += self._value_rows("data", t.detach().numpy())
         if self.show_grad and t._grad is not None:  # (not .grad: it warns on non-leaves)
@@ -345,13 +348,13 @@ class _Drawing:
         title = ctx.fn.__name__
         rows = [_row(f"{title} {args}" if args else title, bold=True, align="CENTER")]
         if self.show_shapes:
-            rows.append(_row(f"\u2192 {_shape(out.shape)}", color=_DIM_COLOR,
+            rows.append(_row(f"\u2192 {_shape(out._data.shape)}", color=_DIM_COLOR,
                              align="CENTER"))
         fill, border = _COLORS["op"]
         return _attrs(label=_label(rows), shape="ellipse", style="filled", fillcolor=fill,
                       color=border, margin="0.04,0.02")
 
-    def _defaults(self, fn: type) -> dict[str, Any]:
+    def _defaults(self, fn: type[Function]) -> dict[str, Any]:
         if fn not in self.defaults:
             try:
                 params = inspect.signature(fn.forward).parameters.values()
@@ -463,10 +466,47 @@ def _render_bundled(source: str, fmt: str) -> bytes:
         import pygraphviz
     except (ImportError, OSError) as exc:
         raise GraphvizNotFoundError(_INSTALL_HINT) from exc
-    return pygraphviz.AGraph(string=source).draw(format=fmt, prog="dot")
+    _start_bundled_fontconfig(Path(pygraphviz.__file__).parent)
+    # With no path, draw() returns the picture as bytes (pygraphviz's annotations say "| None").
+    return cast(bytes, pygraphviz.AGraph(string=source).draw(format=fmt, prog="dot"))
 
 
-class ComputationGraph(graphviz.Digraph):
+@functools.cache
+def _start_bundled_fontconfig(package: Path) -> None:
+    """Start the Fontconfig bundled with pygraphviz as it starts itself, minus one warning.
+
+    Fontconfig (which finds the fonts of the labels) starts on the first picture: it loads its
+    configuration (``$FONTCONFIG_FILE``, or /etc/fonts/fonts.conf and its conf.d), then reads
+    every file of its template directory, /usr/share/fontconfig/conf.avail, only to collect
+    their descriptions for the ``fc-conflist`` tool. The copy in the pygraphviz wheels
+    (Fontconfig 2.13) reads the system's directory, which on newer systems (Fontconfig 2.14,
+    e.g. Debian 12) holds ``05-reset-dirs-sample.conf`` with an element 2.13 does not know, so
+    it prints ``Fontconfig warning: ... unknown element "reset-dirs"`` (under the first graph
+    of a notebook). No setting turns that scan off, but it is only done when Fontconfig
+    starts itself: here it is started with the same configuration loaded by its own functions
+    (``FcConfigParseAndLoad`` with no file name reads the default one), and made current. The
+    fonts, and so the pictures, are the same. Where pygraphviz uses a system Graphviz (no
+    bundled library next to it) or anything fails, nothing is done.
+    """
+    found = sorted((package.parent / "pygraphviz.libs").glob("libfontconfig*.so*"))
+    if not found:
+        return
+    try:
+        fc = ctypes.CDLL(str(found[0]))  # already loaded by pygraphviz: the same library
+        fc.FcConfigCreate.restype = ctypes.c_void_p
+        fc.FcConfigParseAndLoad.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+        fc.FcConfigSetCurrent.argtypes = [ctypes.c_void_p]  # (it also builds the font list)
+        fc.FcConfigDestroy.argtypes = [ctypes.c_void_p]
+        config = fc.FcConfigCreate()
+        if not config:
+            return
+        if not (fc.FcConfigParseAndLoad(config, None, 1) and fc.FcConfigSetCurrent(config)):
+            fc.FcConfigDestroy(config)  # Fontconfig will start itself, as before
+    except (OSError, AttributeError):
+        return
+
+
+class ComputationGraph(graphviz.Digraph):  # type: ignore[misc]  # graphviz has no type hints
     """A ``graphviz.Digraph`` that renders without the ``dot`` program when pygraphviz is there.
 
     ``pipe()`` (used by Jupyter to display the graph inline) runs ``dot`` as usual; where ``dot``
@@ -474,15 +514,33 @@ class ComputationGraph(graphviz.Digraph):
     ``render()`` is graphviz's own and needs ``dot``: ``save_graph`` writes files without it.
     """
 
+    # The same three forms as graphviz's pipe(): bytes, or text when an encoding is given.
+    @overload
+    def pipe(self, format: str | None = ..., renderer: str | None = ...,  # noqa: A002
+             formatter: str | None = ..., neato_no_op: bool | int | None = ...,
+             quiet: bool = ..., *, engine: str | None = ..., encoding: None = ...) -> bytes: ...
+
+    @overload
+    def pipe(self, format: str | None = ..., renderer: str | None = ...,  # noqa: A002
+             formatter: str | None = ..., neato_no_op: bool | int | None = ...,
+             quiet: bool = ..., *, engine: str | None = ..., encoding: str) -> str: ...
+
+    @overload
+    def pipe(self, format: str | None = ..., renderer: str | None = ...,  # noqa: A002
+             formatter: str | None = ..., neato_no_op: bool | int | None = ...,
+             quiet: bool = ..., *, engine: str | None = ...,
+             encoding: str | None) -> bytes | str: ...
+
     def pipe(self, format: str | None = None, renderer: str | None = None,  # noqa: A002
              formatter: str | None = None, neato_no_op: bool | int | None = None,
              quiet: bool = False, *, engine: str | None = None,
              encoding: str | None = None) -> bytes | str:
         """The graph rendered in ``format`` (bytes, or text when ``encoding`` is given)."""
         try:
-            return super().pipe(format=format, renderer=renderer, formatter=formatter,
-                                neato_no_op=neato_no_op, quiet=quiet, engine=engine,
-                                encoding=encoding)
+            piped: bytes | str = super().pipe(
+                format=format, renderer=renderer, formatter=formatter, neato_no_op=neato_no_op,
+                quiet=quiet, engine=engine, encoding=encoding)
+            return piped
         except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as exc:
             plain = renderer is None and formatter is None and not neato_no_op
             if not plain or (engine or self.engine) != "dot":
@@ -555,7 +613,8 @@ def to_dot(root: Roots, params: Any = None, **options: Any) -> str:
 
     Takes the same arguments as ``draw_graph``; the same graph always gives the same text.
     """
-    return draw_graph(root, params, **options).source
+    source: str = draw_graph(root, params, **options).source
+    return source
 
 
 def save_graph(root: Roots, path: str | Path, params: Any = None, **options: Any) -> Path:
