@@ -28,7 +28,7 @@ def get_worker_info() -> None:
     return None
 
 
-class _InfiniteConstantSampler(Sampler[None]):
+class _InfiniteConstantSampler(Sampler[Any]):
     """The sampler of an IterableDataset: None forever (the dataset decides what comes)."""
 
     def __iter__(self) -> Iterator[None]:
@@ -116,10 +116,11 @@ class DataLoader(Generic[T_co]):
         if sampler is None:
             if iterable:
                 sampler = _InfiniteConstantSampler()
+            # (a map-style dataset has a __len__, which the Dataset base class cannot declare)
             elif shuffle:
-                sampler = RandomSampler(dataset, generator=generator)
+                sampler = RandomSampler(dataset, generator=generator)  # type: ignore[arg-type]
             else:
-                sampler = SequentialSampler(dataset)
+                sampler = SequentialSampler(dataset)  # type: ignore[arg-type]
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
 
@@ -140,7 +141,7 @@ class DataLoader(Generic[T_co]):
         self.persistent_workers = persistent_workers
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
-        self.collate_fn = collate_fn
+        self.collate_fn: Callable[[Any], Any] = collate_fn
         self._iterable = iterable
         self._initialized = True
 
@@ -166,12 +167,14 @@ class DataLoader(Generic[T_co]):
 
     def _iterate_map(self) -> Iterator[Any]:
         dataset = self.dataset
-        getitems = getattr(dataset, "__getitems__", None)
-        if not self._auto_collation:
+        getitems: Callable[[list[Any]], list[Any]] | None = getattr(dataset, "__getitems__",
+                                                                    None)
+        batch_sampler = self.batch_sampler
+        if batch_sampler is None:  # (not self._auto_collation)
             for index in self.sampler:
                 yield self.collate_fn(dataset[index])
             return
-        for indices in self.batch_sampler:
+        for indices in batch_sampler:
             if callable(getitems):
                 samples = getitems(indices)
             else:
