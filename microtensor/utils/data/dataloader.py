@@ -8,7 +8,7 @@ no worker processes are started (so ``worker_init_fn`` is not called, and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from ...random import Generator
 from .collate import default_collate, default_convert
@@ -16,6 +16,12 @@ from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 T_co = TypeVar("T_co", covariant=True)
+
+
+class _Indexable(Protocol[T_co]):
+    """What a DataLoader loads from: ``dataset[index]`` (a Dataset, a list, a tensor, ...)."""
+
+    def __getitem__(self, index: Any, /) -> T_co: ...
 
 # Attributes that cannot change once the loader exists (PyTorch's rule).
 _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
@@ -61,7 +67,7 @@ class DataLoader(Generic[T_co]):
         ValueError: conflicting options, with PyTorch's messages.
     """
 
-    def __init__(self, dataset: Dataset[Any] | Any, batch_size: int | None = 1,
+    def __init__(self, dataset: Dataset[T_co] | _Indexable[T_co], batch_size: int | None = 1,
                  shuffle: bool | None = None, sampler: Sampler[Any] | Iterable[Any] | None = None,
                  batch_sampler: Sampler[Any] | Iterable[Any] | None = None,
                  num_workers: int = 0, collate_fn: Callable[[Any], Any] | None = None,
