@@ -72,12 +72,13 @@ def main() -> tuple[list[float], list[float]]:
     shape: tuple[int, ...] = model(x).shape
     assert shape == (64, 1)
     model(x).sum().backward()
-    mlp = MLP(16)
+    mlp = MLP(16).float()  # .to(), .train(), .float(), ... return the model itself
     bias: nn.Parameter | None = mlp.out.bias
     assert bias is not None and mlp.hidden.weight.shape == (16, 2)
     if TYPE_CHECKING:
         reveal_type(model(x))
         reveal_type(model(x).sum())
+        reveal_type(mlp)
         reveal_type(mlp(x))
         reveal_type(mlp.hidden.weight)
         reveal_type(mlp.out.bias)
@@ -95,13 +96,14 @@ if __name__ == "__main__":
 EXPECTED = {
     "reveal_type(model(x))": "Tensor",
     "reveal_type(model(x).sum())": "Tensor",
+    "reveal_type(mlp)": "MLP",
     "reveal_type(mlp(x))": "Tensor",
     "reveal_type(mlp.hidden.weight)": "Parameter",
     "reveal_type(mlp.out.bias)": "Parameter | None",
     "reveal_type(nn.MSELoss()(model(x), y))": "Tensor",
     "reveal_type(F.max_pool1d(x.unsqueeze(0), 2))": "Tensor",
 }
-MYPY_NAMES = {"Tensor": "microtensor.tensor.Tensor",
+MYPY_NAMES = {"Tensor": "microtensor.tensor.Tensor", "MLP": "learner.MLP",
               "Parameter": "microtensor.nn.module.Parameter",
               "Parameter | None": "microtensor.nn.module.Parameter | None"}
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, NamedTuple, NoReturn, overload
+from typing import Any, NamedTuple, NoReturn, TypeVar, overload
 
 import numpy as np
 
@@ -68,6 +68,12 @@ class IncompatibleKeys(NamedTuple):
             return "<All keys matched successfully>"
         return (f"IncompatibleKeys(missing_keys={self.missing_keys}, "
                 f"unexpected_keys={self.unexpected_keys})")
+
+
+# The type of `self`: model.train(), model.to(...) and friends return the model itself, so
+# `model = MLP().to(dtype)` keeps the type MLP (and its layers) for a type checker.
+_M = TypeVar("_M", bound="Module")
+_C = TypeVar("_C", bound="_Container")
 
 
 def _indent(text: str) -> str:
@@ -295,7 +301,7 @@ class Module:
 
     # -- modes and gradients ------------------------------------------------------------------
 
-    def train(self, mode: bool = True) -> Module:
+    def train(self: _M, mode: bool = True) -> _M:
         """Set training mode (``mode=True``) or evaluation mode on this module and its children.
 
         Only some layers behave differently (``Dropout`` is the identity in evaluation mode).
@@ -307,11 +313,11 @@ class Module:
             child.train(mode)
         return self
 
-    def eval(self) -> Module:
+    def eval(self: _M) -> _M:
         """Set evaluation mode (same as ``train(False)``)."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
         """Set ``requires_grad`` on every parameter (``False`` freezes the module)."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
@@ -329,14 +335,14 @@ class Module:
                 g.zero_()
                 p.grad = g
 
-    def apply(self, fn: Callable[[Module], Any]) -> Module:
+    def apply(self: _M, fn: Callable[[Module], Any]) -> _M:
         """Call ``fn`` on every sub-module (children first) and then on this module."""
         for child in self.children():
             child.apply(fn)
         fn(self)
         return self
 
-    def to(self, *args: Any, **kwargs: Any) -> Module:
+    def to(self: _M, *args: Any, **kwargs: Any) -> _M:
         """Convert parameters and buffers to a floating dtype in place; the Parameter objects
         stay the same. As PyTorch: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
         ``to(tensor)`` (its dtype), with ``non_blocking`` (ignored); the device must be the
@@ -375,21 +381,21 @@ class Module:
                     object.__setattr__(module, name, module._buffers[name])
         return self
 
-    def cuda(self, device: Any = None) -> Module:
+    def cuda(self: _M, device: Any = None) -> _M:
         """Raises: microtensor runs on the CPU only (there is no CUDA device)."""
         check_device(Device("cuda") if device is None else Device("cuda", device)
                      if isinstance(device, int) else device, "a module")
         raise RuntimeError(f"Invalid device, must be cuda device (got {device!r})")
 
-    def double(self) -> Module:
+    def double(self: _M) -> _M:
         """Convert floating parameters and buffers to float64 (for ``gradcheck``)."""
         return self.to(dtypes.float64)
 
-    def float(self) -> Module:
+    def float(self: _M) -> _M:
         """Convert floating parameters and buffers to float32."""
         return self.to(dtypes.float32)
 
-    def cpu(self) -> Module:
+    def cpu(self: _M) -> _M:
         """This module (it is already on the CPU)."""
         return self
 
@@ -515,12 +521,12 @@ class _Container(Module):
             del modules[_position(index, len(modules))]
         self._renumber(modules)
 
-    def append(self, module: Module) -> _Container:
+    def append(self: _C, module: Module) -> _C:
         """Add ``module`` at the end."""
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules: Iterable[Module]) -> _Container:
+    def extend(self: _C, modules: Iterable[Module]) -> _C:
         """Add each of ``modules`` at the end."""
         for m in modules:
             self.append(m)
