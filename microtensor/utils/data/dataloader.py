@@ -23,6 +23,7 @@ class _Indexable(Protocol[T_co]):
 
     def __getitem__(self, index: Any, /) -> T_co: ...
 
+
 # Attributes that cannot change once the loader exists (PyTorch's rule).
 _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
            "persistent_workers")
