@@ -229,6 +229,10 @@ class PReLU(Module):
         init: the initial value of a.
     """
 
+    num_parameters: int
+    init: float
+    weight: Parameter
+
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()

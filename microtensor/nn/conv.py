@@ -35,6 +35,19 @@ class _ConvNd(Module):
     _nd = 2
     _transposed = False
 
+    in_channels: int
+    out_channels: int
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: str | tuple[int, ...]  # ('same' or 'valid' for a convolution)
+    dilation: tuple[int, ...]
+    transposed: bool
+    output_padding: tuple[int, ...]
+    groups: int
+    padding_mode: str
+    weight: Parameter
+    bias: Parameter | None
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
                  padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
                  output_padding: Any = 0, device: Any = None, dtype: Any = None) -> None:
@@ -79,7 +92,7 @@ class _ConvNd(Module):
             totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size, strict=True)]
             pairs = [(t // 2, t - t // 2) for t in totals]
         else:
-            pairs = [(p, p) for p in self.padding]
+            pairs = [(p, p) for p in _tuple(padding, nd)]
         # F.pad's order (last dim first), for padding modes other than zeros.
         self._reversed_padding_repeated_twice = [a for pair in reversed(pairs) for a in pair]
         shape = ((in_channels, out_channels // groups) if self._transposed
@@ -186,8 +199,10 @@ class _ConvTransposeNd(_ConvNd):
             raise ValueError(f"ConvTranspose{nd}D: for {input.ndim}D input, output_size must "
                              f"have {nd} or {nd + 2} elements (got {len(sizes)})")
         spatial = input.shape[-nd:]
+        padding = self.padding
+        assert not isinstance(padding, str)  # (refused by a transposed convolution)
         least = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
-                 zip(spatial, self.stride, self.padding, self.dilation, self.kernel_size,
+                 zip(spatial, self.stride, padding, self.dilation, self.kernel_size,
                      strict=True)]
         most = [m + s - 1 for m, s in zip(least, self.stride, strict=True)]
         for size, lo, hi in zip(sizes, least, most, strict=True):

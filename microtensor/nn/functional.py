@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -444,7 +444,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                            output_padding, groups, dilation)
 
 
-def _pool_tuple(value: Any, nd: int, fn: str, arg: str, default: Any = None) -> tuple[int, ...]:
+def _pool_tuple(value: Any, nd: int, fn: str, arg: str,
+                default: tuple[int, ...] | None = None) -> tuple[int, ...]:
     """kernel_size, stride (None or () means kernel_size), padding or dilation as a tuple."""
     if default is not None and (value is None or (isinstance(value, (tuple, list))
                                                   and len(value) == 0)):
@@ -505,7 +506,8 @@ def _pool_geometry(input: Tensor, nd: int, fn: str, kernel_size: Any, stride: An
 
 
 def _max_pool(fn: str, nd: int, input: Tensor, kernel_size: Any, stride: Any,  # noqa: A002
-              padding: Any, dilation: Any, ceil_mode: bool, return_indices: bool) -> Any:
+              padding: Any, dilation: Any, ceil_mode: bool,
+              return_indices: bool) -> Tensor | tuple[Tensor, Tensor]:
     _pool_input(input, nd, fn)
     kernel, stride, pad, dilation, out = _pool_geometry(input, nd, fn, kernel_size, stride,
                                                         padding, dilation, ceil_mode)
@@ -525,8 +527,21 @@ def _max_pool(fn: str, nd: int, input: Tensor, kernel_size: Any, stride: Any,  #
                                         padding=pad, dilation=dilation, out=out)
 
 
+@overload
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+               dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: Literal[False] = False) -> Tensor: ...
+@overload
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: bool = False, *,
+               return_indices: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]: ...
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum over each window of length ``kernel_size`` (every ``stride``, default
     ``kernel_size``; input padded with -inf by ``padding``; window elements ``dilation``
     apart) of input (N, C, L) or (C, L); with ``return_indices``, also the index of each
@@ -535,8 +550,21 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                      return_indices)
 
 
+@overload
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+               dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: Literal[False] = False) -> Tensor: ...
+@overload
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: bool = False, *,
+               return_indices: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]: ...
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum over each kH x kW window (every ``stride``, default ``kernel_size``; input
     padded with -inf by ``padding``; ``dilation`` apart; ``ceil_mode`` keeps a last partial
     window) of input (N, C, H, W) or (C, H, W); with ``return_indices``, also the flat index
@@ -626,7 +654,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
 
 
 def _adaptive_max(fn: str, nd: int, input: Tensor, output_size: Any,  # noqa: A002
-                  return_indices: bool) -> Any:
+                  return_indices: bool) -> Tensor | tuple[Tensor, Tensor]:
     sizes = _adaptive_sizes(input, nd, fn, output_size)
     if input.dtype.kind not in "f":
         raise NotImplementedError(f'"{fn}" not implemented for \'{_torch_name(input.dtype)}\'')
@@ -636,15 +664,33 @@ def _adaptive_max(fn: str, nd: int, input: Tensor, output_size: Any,  # noqa: A0
     return values, AdaptiveMaxPoolIndices.apply(input.detach(), out=sizes)
 
 
+@overload
 def adaptive_max_pool1d(input: Tensor, output_size: Any,  # noqa: A002
-                        return_indices: bool = False) -> Any:
+                        return_indices: Literal[False] = False) -> Tensor: ...
+@overload
+def adaptive_max_pool1d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def adaptive_max_pool1d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]: ...
+def adaptive_max_pool1d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum over ``output_size`` windows covering input (N, C, L) or (C, L) (window i
     is [floor(i L / out), ceil((i + 1) L / out))); with ``return_indices``, also where."""
     return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
+@overload
 def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
-                        return_indices: bool = False) -> Any:
+                        return_indices: Literal[False] = False) -> Tensor: ...
+@overload
+def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]: ...
+def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum over windows covering input (N, C, H, W) or (C, H, W) to give
     ``output_size`` (windows as ``adaptive_avg_pool2d``); with ``return_indices``, also the
     flat index (h W + w) of each maximum."""
@@ -764,6 +810,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,  # no
                                  f"and scale_factor in (s1, s2, ...,sK) format.")
             factors = tuple(float(f) for f in scale_factor)
         else:
+            assert scale_factor is not None  # (checked above: size or scale_factor is given)
             factors = (float(scale_factor),) * nd
         out = tuple(math.floor(float(n) * f) for n, f in zip(spatial, factors, strict=True))
         if not recompute_scale_factor:
@@ -775,14 +822,15 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,  # no
         raise NotImplementedError("interpolate: mode='bicubic' is not supported by microtensor")
     if mode == "area":
         _check_float_pool(input, "adaptive_avg_pool")
-        specs = tuple(("adaptive", n, o) for n, o in zip(spatial, out, strict=True))
-        return WindowMean.apply(input, specs=specs)
+        areas = tuple(("adaptive", n, o) for n, o in zip(spatial, out, strict=True))
+        return WindowMean.apply(input, specs=areas)
     if input.dtype.kind != "f":
         raise NotImplementedError(f'"upsample_{mode}{nd}d" not implemented for '
                                   f"'{_torch_name(input.dtype)}'")
     if any(n <= 0 for n in spatial) or any(o <= 0 for o in out):
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"{tuple(spatial)} output {tuple(out)}")
+    specs: tuple[tuple[object, ...], ...]  # one (kind, in size, out size, ...) per dim
     if mode in ("nearest", "nearest-exact"):
         specs = tuple((mode, n, o, s) for n, o, s in zip(spatial, out, scales, strict=True))
     else:
@@ -1117,7 +1165,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
                          f"{label_smoothing}")
     class_dim = _class_dim(input, name)
     _check_floating(input, name)
-    n_classes = input.shape[class_dim]
+    n_classes: int = input.shape[class_dim]
     _check_class_weights(weight, n_classes, name)
     w_shape = tuple(n_classes if d == class_dim else 1 for d in range(input.ndim))
     # (with probabilities the weight is differentiable, as in PyTorch; with indices it is not)
@@ -1228,6 +1276,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
                                         momentum=float(momentum), eps=eps)
     # Evaluation: an affine map per channel, y = x * a + c with a = weight / sqrt(var + eps)
     # and c = bias - mean * a (as PyTorch computes it).
+    assert running_mean is not None and running_var is not None  # (checked above)
     shape = (1, channels) + (1,) * (input.ndim - 2)
     scale = (running_var + eps) ** -0.5
     if weight is not None:

@@ -38,6 +38,11 @@ class Linear(Module):
         device: None or the CPU (``"cpu"``, ``device("cpu")``); others raise.
     """
 
+    in_features: int
+    out_features: int
+    weight: Parameter
+    bias: Parameter | None
+
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()

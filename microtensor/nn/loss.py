@@ -15,6 +15,8 @@ from .module import Module
 class _Loss(Module):
     """A loss with a ``reduction`` (checked when the module is built)."""
 
+    reduction: str
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         F._check_reduction(reduction, type(self).__name__)
@@ -45,6 +47,8 @@ class BCELoss(_Loss):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
     """
 
+    weight: Tensor | None  # (a buffer)
+
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.register_buffer("weight", weight)
@@ -63,6 +67,9 @@ class BCEWithLogitsLoss(_Loss):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
         pos_weight: weight of the positive examples, one per class (last dimension).
     """
+
+    weight: Tensor | None  # (buffers)
+    pos_weight: Tensor | None
 
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean",
                  pos_weight: Tensor | None = None) -> None:
@@ -87,6 +94,9 @@ class NLLLoss(_Loss):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
     """
 
+    weight: Tensor | None  # (a buffer)
+    ignore_index: int
+
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
                  reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -108,6 +118,10 @@ class CrossEntropyLoss(_Loss):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
         label_smoothing: e in [0, 1]: the target becomes (1 - e) target + e / C.
     """
+
+    weight: Tensor | None  # (a buffer)
+    ignore_index: int
+    label_smoothing: float
 
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
                  reduction: str = "mean", label_smoothing: float = 0.0) -> None:

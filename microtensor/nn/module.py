@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn, TypeVar, overload
 
 import numpy as np
 
@@ -70,6 +70,12 @@ class IncompatibleKeys(NamedTuple):
                 f"unexpected_keys={self.unexpected_keys})")
 
 
+# The type of `self`: model.train(), model.to(...) and friends return the model itself, so
+# `model = MLP().to(dtype)` keeps the type MLP (and its layers) for a type checker.
+_M = TypeVar("_M", bound="Module")
+_C = TypeVar("_C", bound="_Container")
+
+
 def _indent(text: str) -> str:
     return text.replace("\n", "\n  ")
 
@@ -84,6 +90,7 @@ class Module:
     training: bool
     _parameters: dict[str, Parameter | None]
     _buffers: dict[str, Tensor | None]
+    _non_persistent: set[str]  # names of the buffers left out of state_dict
     _modules: dict[str, Module | None]
 
     def __init__(self) -> None:
@@ -202,12 +209,23 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   f'"forward" function')
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run ``forward``; ops recorded meanwhile remember this module (for graph drawings)."""
+    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Run ``forward``; ops recorded meanwhile remember this module (for graph drawings).
+
+        To a type checker (mypy, pyright, an editor), ``module(x)`` is a ``Tensor``: what every
+        built-in module returns (except ``MaxPool*d(return_indices=True)``, which returns a
+        pair), so completion goes on after ``model(x).``. A custom module whose ``forward``
+        returns something else (a tuple, a dict) is still typed ``Tensor`` when called; say
+        what it is where you use it, with ``typing.cast``::
+
+            out, hidden = cast(tuple[Tensor, Tensor], encoder(x))
+        """
         prev = module_scope.stack
         module_scope.stack = prev + (self,)
         try:
-            return self.forward(*args, **kwargs)
+            # forward is typed Any (subclasses return what they like); the name states the type.
+            out: Tensor = self.forward(*args, **kwargs)
+            return out
         finally:
             module_scope.stack = prev
 
@@ -283,7 +301,7 @@ class Module:
 
     # -- modes and gradients ------------------------------------------------------------------
 
-    def train(self, mode: bool = True) -> Module:
+    def train(self: _M, mode: bool = True) -> _M:
         """Set training mode (``mode=True``) or evaluation mode on this module and its children.
 
         Only some layers behave differently (``Dropout`` is the identity in evaluation mode).
@@ -295,11 +313,11 @@ class Module:
             child.train(mode)
         return self
 
-    def eval(self) -> Module:
+    def eval(self: _M) -> _M:
         """Set evaluation mode (same as ``train(False)``)."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
         """Set ``requires_grad`` on every parameter (``False`` freezes the module)."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
@@ -317,14 +335,14 @@ class Module:
                 g.zero_()
                 p.grad = g
 
-    def apply(self, fn: Callable[[Module], Any]) -> Module:
+    def apply(self: _M, fn: Callable[[Module], Any]) -> _M:
         """Call ``fn`` on every sub-module (children first) and then on this module."""
         for child in self.children():
             child.apply(fn)
         fn(self)
         return self
 
-    def to(self, *args: Any, **kwargs: Any) -> Module:
+    def to(self: _M, *args: Any, **kwargs: Any) -> _M:
         """Convert parameters and buffers to a floating dtype in place; the Parameter objects
         stay the same. As PyTorch: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
         ``to(tensor)`` (its dtype), with ``non_blocking`` (ignored); the device must be the
@@ -363,21 +381,21 @@ class Module:
                     object.__setattr__(module, name, module._buffers[name])
         return self
 
-    def cuda(self, device: Any = None) -> Module:
+    def cuda(self: _M, device: Any = None) -> _M:
         """Raises: microtensor runs on the CPU only (there is no CUDA device)."""
         check_device(Device("cuda") if device is None else Device("cuda", device)
                      if isinstance(device, int) else device, "a module")
         raise RuntimeError(f"Invalid device, must be cuda device (got {device!r})")
 
-    def double(self) -> Module:
+    def double(self: _M) -> _M:
         """Convert floating parameters and buffers to float64 (for ``gradcheck``)."""
         return self.to(dtypes.float64)
 
-    def float(self) -> Module:
+    def float(self: _M) -> _M:
         """Convert floating parameters and buffers to float32."""
         return self.to(dtypes.float32)
 
-    def cpu(self) -> Module:
+    def cpu(self: _M) -> _M:
         """This module (it is already on the CPU)."""
         return self
 
@@ -465,7 +483,7 @@ class Module:
 def _position(index: Any, size: int) -> int:
     """Check an integer index against ``size`` and make it non-negative."""
     try:
-        i = index.__index__()
+        i: int = index.__index__()
     except AttributeError:
         raise TypeError(f"indices must be integers or slices, not {type(index).__name__}"
                         ) from None
@@ -476,6 +494,9 @@ def _position(index: Any, size: int) -> int:
 
 class _Container(Module):
     """What Sequential and ModuleList share: modules numbered "0", "1", ... in order."""
+
+    # A container holds modules only (PyTorch declares the same).
+    _modules: dict[str, Module]  # type: ignore[assignment]
 
     def _renumber(self, modules: list[Module]) -> None:
         for name in list(self._modules):
@@ -500,12 +521,12 @@ class _Container(Module):
             del modules[_position(index, len(modules))]
         self._renumber(modules)
 
-    def append(self, module: Module) -> _Container:
+    def append(self: _C, module: Module) -> _C:
         """Add ``module`` at the end."""
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules: Iterable[Module]) -> _Container:
+    def extend(self: _C, modules: Iterable[Module]) -> _C:
         """Add each of ``modules`` at the end."""
         for m in modules:
             self.append(m)
@@ -525,7 +546,13 @@ class Sequential(_Container):
     Indexing gives a module; slicing gives a Sequential that keeps the original names.
     """
 
-    def __init__(self, *modules: Module) -> None:
+    @overload
+    def __init__(self, *modules: Module) -> None: ...
+
+    @overload
+    def __init__(self, modules: dict[str, Module], /) -> None: ...
+
+    def __init__(self, *modules: Any) -> None:  # (add_module checks each one)
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], dict):
             for name, m in modules[0].items():
@@ -534,12 +561,20 @@ class Sequential(_Container):
             for i, m in enumerate(modules):
                 self.add_module(str(i), m)
 
+    # model[0] is typed Any rather than Module, so that model[0].weight type-checks (the
+    # checker cannot know which Module subclass is there).
+    @overload
+    def __getitem__(self, index: slice) -> Sequential: ...
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
         return self._modules[list(self._modules)[_position(index, len(self))]]
 
-    def forward(self, input: Any) -> Any:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """Pass ``input`` through each module in turn."""
         for module in self._modules.values():
             input = module(input)  # noqa: A001
@@ -556,6 +591,13 @@ class ModuleList(_Container):
         super().__init__()
         if modules is not None:
             self.extend(modules)
+
+    # (typed as Sequential's: see there)
+    @overload
+    def __getitem__(self, index: slice) -> ModuleList: ...
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
 
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
@@ -589,13 +631,15 @@ class ModuleDict(Module):
     """A dict of modules, registered (in insertion order) so that their parameters belong to
     the parent module. It has no ``forward``: use its entries in the parent's ``forward``."""
 
+    _modules: dict[str, Module]  # type: ignore[assignment]  # (modules only, as in PyTorch)
+
     def __init__(self, modules: Any = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]  # type: ignore[return-value]
+    def __getitem__(self, key: str) -> Any:  # (Any, as Sequential's: see there)
+        return self._modules[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
@@ -620,7 +664,7 @@ class ModuleDict(Module):
 
     def pop(self, key: str) -> Module:
         """Remove the module ``key`` and return it."""
-        module = self[key]
+        module: Module = self[key]
         del self[key]
         return module
 
@@ -630,11 +674,11 @@ class ModuleDict(Module):
 
     def items(self) -> Iterable[tuple[str, Module]]:
         """(key, module) pairs, in order."""
-        return self._modules.items()  # type: ignore[return-value]
+        return self._modules.items()
 
     def values(self) -> Iterable[Module]:
         """The modules, in order."""
-        return self._modules.values()  # type: ignore[return-value]
+        return self._modules.values()
 
     def update(self, modules: Any) -> None:
         """Add (or replace) modules from a mapping or an iterable of (key, module) pairs."""
@@ -669,6 +713,8 @@ def _size_text(value: Tensor) -> str:
 class ParameterList(Module):
     """A list of parameters, registered under the names ``"0"``, ``"1"``, ... (a tensor
     appended becomes a ``Parameter``; other objects are kept but are not parameters)."""
+
+    _size: int
 
     def __init__(self, values: Iterable[Any] | None = None) -> None:
         super().__init__()
@@ -732,7 +778,7 @@ class ParameterList(Module):
                 lines.append(f"  ({i}): Object of type: {type(p).__name__}")
         return "\n".join(lines)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise RuntimeError("ParameterList should not be called.")
 
 
@@ -740,6 +786,8 @@ class ParameterDict(Module):
     """A dict of parameters, registered under their keys (a tensor stored becomes a
     ``Parameter``). Built or updated from a plain ``dict``, the keys are taken in sorted order
     (as PyTorch does); from pairs, an ``OrderedDict`` or a ParameterDict, in their order."""
+
+    _keys: dict[str, None]  # the keys in order (a dict used as an ordered set)
 
     def __init__(self, parameters: Any = None) -> None:
         super().__init__()
@@ -860,5 +908,5 @@ class ParameterDict(Module):
                 lines.append(f"  ({k}): Object of type: {type(p).__name__}")
         return "\n".join(lines)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise RuntimeError("ParameterDict should not be called.")

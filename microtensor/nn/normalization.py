@@ -23,6 +23,17 @@ def _check_device(name: str, device: Any) -> None:
 class _BatchNorm(Module):
     """What BatchNorm1d and BatchNorm2d share (they differ only in the input dims they take)."""
 
+    num_features: int
+    eps: float
+    momentum: float | None
+    affine: bool
+    track_running_stats: bool
+    weight: Parameter | None  # (None without affine)
+    bias: Parameter | None
+    running_mean: Tensor | None  # (buffers, None without track_running_stats)
+    running_var: Tensor | None
+    num_batches_tracked: Tensor | None
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
@@ -55,15 +66,18 @@ class _BatchNorm(Module):
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batch seen."""
         if self.track_running_stats:
+            mean, var, count = self.running_mean, self.running_var, self.num_batches_tracked
+            assert mean is not None and var is not None and count is not None  # (tracked)
             with no_grad():
-                self.running_mean.zero_()
-                self.running_var.fill_(1)
-                self.num_batches_tracked.zero_()
+                mean.zero_()
+                var.fill_(1)
+                count.zero_()
 
     def reset_parameters(self) -> None:
         """Reset the running statistics, and the weight to 1 and the bias to 0."""
         self.reset_running_stats()
         if self.affine:
+            assert self.weight is not None  # (affine)
             init.ones_(self.weight)
             if self.bias is not None:
                 init.zeros_(self.bias)
@@ -137,6 +151,12 @@ class LayerNorm(Module):
             ``bias``.
         bias: learn the bias (only with ``elementwise_affine``).
     """
+
+    normalized_shape: tuple[int, ...]
+    eps: float
+    elementwise_affine: bool
+    weight: Parameter | None  # (None without elementwise_affine)
+    bias: Parameter | None
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
                  elementwise_affine: bool = True, bias: bool = True, device: Any = None,

@@ -31,7 +31,7 @@ class _MaxPoolNd(Module):
 class MaxPool1d(_MaxPoolNd):
     """The maximum over windows of input (N, C, L) or (C, L): see ``F.max_pool1d``."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:  # noqa: A002
         """max_pool1d(input, ...) (values, or values and indices with return_indices)"""
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
@@ -49,7 +49,7 @@ class MaxPool2d(_MaxPoolNd):
         ceil_mode: keep a last window that starts inside the input but overhangs it.
     """
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:  # noqa: A002
         """max_pool2d(input, ...) (values, or values and indices with return_indices)"""
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
@@ -159,7 +159,7 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """The maximum over ``output_size`` windows covering input (N, C, L) or (C, L): see
     ``F.adaptive_max_pool1d``."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:  # noqa: A002
         """adaptive_max_pool1d(input, output_size, return_indices)"""
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
@@ -168,6 +168,6 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """The maximum over windows covering input (N, C, H, W) or (C, H, W) to give
     ``output_size``: see ``F.adaptive_max_pool2d``."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:  # noqa: A002
         """adaptive_max_pool2d(input, output_size, return_indices)"""
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from ..creation import tensor
 from ..tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+_Loss = TypeVar("_Loss")  # what a step's closure returns (the loss)
 
 
 def check_nonnegative(value: float, label: str) -> None:
@@ -54,7 +55,7 @@ class Optimizer:
                             "Tensors or dicts, but got microtensor.Tensor")
         if isinstance(params, (set, frozenset)):
             raise TypeError(_SET_ERROR)
-        groups = list(params)
+        groups: list[Any] = list(params)  # dicts, or tensors made into one group below
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -129,7 +130,13 @@ class Optimizer:
                         g = p.grad = g.detach()
                     g.zero_()
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+    @overload
+    def step(self, closure: None = None) -> None: ...
+
+    @overload
+    def step(self, closure: Callable[[], _Loss]) -> _Loss: ...
+
+    def step(self, closure: Callable[[], _Loss] | None = None) -> _Loss | None:
         """Update the parameters once from their ``.grad``; parameters without one are skipped.
 
         Args:

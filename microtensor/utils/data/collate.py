@@ -22,6 +22,15 @@ def _is_namedtuple(x: Any) -> bool:
     return isinstance(x, tuple) and hasattr(x, "_fields")
 
 
+def _same_type(like: Any, values: dict[Any, Any] | list[Any]) -> Any:
+    """``values`` as a container of the type of ``like`` (a mapping or a sequence), or as they
+    are when that type cannot be built from them."""
+    try:
+        return type(like)(values)
+    except TypeError:
+        return values
+
+
 def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch, by the type of the first sample.
 
@@ -51,11 +60,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, Mapping):
-        collated = {key: default_collate([d[key] for d in batch]) for key in elem}
-        try:
-            return type(elem)(collated)
-        except TypeError:  # a mapping type that cannot be built from a dict
-            return collated
+        return _same_type(elem, {key: default_collate([d[key] for d in batch]) for key in elem})
     if _is_namedtuple(elem):
         return type(elem)(*(default_collate(s) for s in zip(*batch, strict=True)))
     if isinstance(elem, Sequence):
@@ -65,10 +70,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
         transposed = list(zip(*batch, strict=True))  # (strings stay tuples, as in PyTorch)
         if isinstance(elem, tuple):
             return [default_collate(s) for s in transposed]
-        try:
-            return type(elem)([default_collate(s) for s in transposed])
-        except TypeError:  # a sequence type that cannot be built from a list
-            return [default_collate(s) for s in transposed]
+        return _same_type(elem, [default_collate(s) for s in transposed])
     raise TypeError(_ERROR.format(type(elem)))
 
 
@@ -88,18 +90,11 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, (str, bytes)):
         return data
     if isinstance(data, Mapping):
-        converted = {key: default_convert(data[key]) for key in data}
-        try:
-            return type(data)(converted)
-        except TypeError:
-            return converted
+        return _same_type(data, {key: default_convert(data[key]) for key in data})
     if _is_namedtuple(data):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, Sequence):
-        try:
-            return type(data)([default_convert(d) for d in data])
-        except TypeError:
-            return [default_convert(d) for d in data]
+        return _same_type(data, [default_convert(d) for d in data])
     return data

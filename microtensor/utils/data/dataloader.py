@@ -8,7 +8,7 @@ no worker processes are started (so ``worker_init_fn`` is not called, and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from ...random import Generator
 from .collate import default_collate, default_convert
@@ -16,6 +16,13 @@ from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 T_co = TypeVar("T_co", covariant=True)
+
+
+class _Indexable(Protocol[T_co]):
+    """What a DataLoader loads from: ``dataset[index]`` (a Dataset, a list, a tensor, ...)."""
+
+    def __getitem__(self, index: Any, /) -> T_co: ...
+
 
 # Attributes that cannot change once the loader exists (PyTorch's rule).
 _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
@@ -28,7 +35,7 @@ def get_worker_info() -> None:
     return None
 
 
-class _InfiniteConstantSampler(Sampler[None]):
+class _InfiniteConstantSampler(Sampler[Any]):
     """The sampler of an IterableDataset: None forever (the dataset decides what comes)."""
 
     def __iter__(self) -> Iterator[None]:
@@ -61,7 +68,7 @@ class DataLoader(Generic[T_co]):
         ValueError: conflicting options, with PyTorch's messages.
     """
 
-    def __init__(self, dataset: Dataset[Any] | Any, batch_size: int | None = 1,
+    def __init__(self, dataset: Dataset[T_co] | _Indexable[T_co], batch_size: int | None = 1,
                  shuffle: bool | None = None, sampler: Sampler[Any] | Iterable[Any] | None = None,
                  batch_sampler: Sampler[Any] | Iterable[Any] | None = None,
                  num_workers: int = 0, collate_fn: Callable[[Any], Any] | None = None,
@@ -116,10 +123,11 @@ class DataLoader(Generic[T_co]):
         if sampler is None:
             if iterable:
                 sampler = _InfiniteConstantSampler()
+            # (a map-style dataset has a __len__, which the Dataset base class cannot declare)
             elif shuffle:
-                sampler = RandomSampler(dataset, generator=generator)
+                sampler = RandomSampler(dataset, generator=generator)  # type: ignore[arg-type]
             else:
-                sampler = SequentialSampler(dataset)
+                sampler = SequentialSampler(dataset)  # type: ignore[arg-type]
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
 
@@ -140,7 +148,7 @@ class DataLoader(Generic[T_co]):
         self.persistent_workers = persistent_workers
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
-        self.collate_fn = collate_fn
+        self.collate_fn: Callable[[Any], Any] = collate_fn
         self._iterable = iterable
         self._initialized = True
 
@@ -166,12 +174,14 @@ class DataLoader(Generic[T_co]):
 
     def _iterate_map(self) -> Iterator[Any]:
         dataset = self.dataset
-        getitems = getattr(dataset, "__getitems__", None)
-        if not self._auto_collation:
+        getitems: Callable[[list[Any]], list[Any]] | None = getattr(dataset, "__getitems__",
+                                                                    None)
+        batch_sampler = self.batch_sampler
+        if batch_sampler is None:  # (not self._auto_collation)
             for index in self.sampler:
                 yield self.collate_fn(dataset[index])
             return
-        for indices in self.batch_sampler:
+        for indices in batch_sampler:
             if callable(getitems):
                 samples = getitems(indices)
             else:

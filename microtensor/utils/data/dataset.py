@@ -7,7 +7,7 @@ import bisect
 import itertools
 import math
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from ...creation import randperm
@@ -63,7 +63,8 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
         return tuple(t[index] for t in self.tensors)
 
     def __len__(self) -> int:
-        return self.tensors[0].size(0)
+        n: int = self.tensors[0].size(0)
+        return n
 
 
 class Subset(Dataset[T_co]):
@@ -80,7 +81,8 @@ class Subset(Dataset[T_co]):
         return self.dataset[self.indices[idx]]
 
     def __getitems__(self, indices: list[int]) -> list[T_co]:
-        getitems = getattr(self.dataset, "__getitems__", None)
+        getitems: Callable[[list[int]], list[T_co]] | None = getattr(self.dataset,
+                                                                     "__getitems__", None)
         if callable(getitems):
             return getitems([self.indices[i] for i in indices])
         return [self.dataset[self.indices[i]] for i in indices]
