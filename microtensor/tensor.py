@@ -514,10 +514,10 @@ class Tensor(TensorBase):
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        arr = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        arr: np.ndarray = self._data if dtype is None else self._data.astype(dtype, copy=False)
         if arr is self._data and copy:
-            return arr.copy()
-        if arr is not self._data and copy is False:
+            arr = arr.copy()
+        elif arr is not self._data and copy is False:
             raise ValueError(f"Unable to avoid copy while creating an array as requested: the "
                              f"tensor is {self._data.dtype}, not {np.dtype(dtype)}")
         return arr
@@ -2882,8 +2882,9 @@ _UFUNC_NAMES = {"absolute": "abs", "negative": "neg", "arctan2": "atan2", "arcsi
 
 def _numpy_on_graph_message(ufunc: np.ufunc, method: str) -> str:
     """The error for a NumPy ufunc applied to a tensor that requires grad."""
-    call = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-    name = _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__)
+    numpy_name = str(ufunc.__name__)
+    call = f"np.{numpy_name}" + ("" if method == "__call__" else f".{method}")
+    name = _UFUNC_NAMES.get(numpy_name, numpy_name)
     if method == "__call__" and hasattr(Tensor, name):
         args = "t" if ufunc.nin == 1 else "..."
         instead = f"use microtensor.{name}({args}) instead, which keeps the graph"

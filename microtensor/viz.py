@@ -326,9 +326,9 @@ class _Drawing:
         if self.show_shapes:
             rows.append(_row(f"{_shape(t._data.shape)} {t._data.dtype}", color=_DIM_COLOR))
         if self.show_data:
-            rows += self._value_rows("data", t.detach().numpy())
+            rows += self._value_rows("data", t._data)
         if self.show_grad and t._grad is not None:  # (not .grad: it warns on non-leaves)
-            rows += self._value_rows("grad", t._grad.detach().numpy(), _GRAD_COLOR)
+            rows += self._value_rows("grad", t._grad._data, _GRAD_COLOR)
         fill, border = _COLORS[kind]
         attrs = _attrs(label=_label(rows), shape="box", style="filled", fillcolor=fill,
                        color=border)
