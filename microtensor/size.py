@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any, SupportsIndex
+from typing import Any, SupportsIndex, overload
 
 import numpy as np
 
@@ -43,7 +43,12 @@ class Size(tuple[int, ...]):  # noqa: SLOT001 - a tuple subclass, as torch.Size
 
     __str__ = __repr__
 
-    def __getitem__(self, index: Any) -> Any:
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Size: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> int | Size:
         if isinstance(index, slice):
             return tuple.__new__(Size, tuple.__getitem__(self, index))
         return tuple.__getitem__(self, index)

@@ -16,7 +16,7 @@ from builtins import bool as _bool
 from builtins import float as _float
 from builtins import int as _int
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple, TypeGuard
+from typing import Any, NamedTuple, TypeGuard, overload
 
 import numpy as np
 
@@ -477,11 +477,17 @@ class Tensor(TensorBase):
         """The number of dimensions (same as ``ndim``)."""
         return self._data.ndim
 
-    def size(self, dim: _int | None = None) -> Any:
+    @overload
+    def size(self, dim: None = None) -> Size: ...
+    @overload
+    def size(self, dim: _int) -> _int: ...
+
+    def size(self, dim: _int | None = None) -> Size | _int:
         """The shape (a ``Size``), or the size of dimension ``dim`` (an int)."""
         if dim is None:
             return tuple.__new__(Size, self._data.shape)
-        return self._data.shape[_dim(dim, self.ndim)]
+        n: _int = self._data.shape[_dim(dim, self.ndim)]
+        return n
 
     def numel(self) -> _int:
         """The number of elements."""
