@@ -24,19 +24,15 @@ from _progress import Progress, plot_curves, require_matplotlib
 import microtensor as mt
 from microtensor import nn, optim
 
-try:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-    HAVE_SKLEARN = True
-except ImportError:  # an optional extra: main() explains how to install it
-    HAVE_SKLEARN = False
-
 MISSING_SKLEARN = ("this example needs scikit-learn for its dataset: pip install scikit-learn "
                    '(or, from a checkout of microtensor: pip install -e ".[examples]")')
 
 
 def load_data(seed: int) -> tuple[mt.Tensor, mt.Tensor, mt.Tensor, mt.Tensor]:
     """The digits as (x_train, y_train, x_test, y_test): 80% / 20%, pixels standardized."""
+    from sklearn.datasets import load_digits  # optional: main() says how to install it
+    from sklearn.model_selection import train_test_split
+
     images, labels = load_digits(return_X_y=True)  # 1797 rows of 8x8 = 64 pixels 0..16; 0..9
     x_train, x_test, y_train, y_test = (np.asarray(part) for part in train_test_split(
         images, labels, test_size=0.2, random_state=seed, stratify=labels))
@@ -91,12 +87,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> float:
     args = parse_args(argv)
-    if not HAVE_SKLEARN:
-        sys.exit(MISSING_SKLEARN)
     if args.plot is not None:
         require_matplotlib()  # before training, not after it
     mt.manual_seed(args.seed)
-    x_train, y_train, x_test, y_test = load_data(args.seed)
+    try:
+        x_train, y_train, x_test, y_test = load_data(args.seed)
+    except ImportError:  # scikit-learn is an optional extra
+        sys.exit(MISSING_SKLEARN)
     print(f"{len(x_train)} training and {len(x_test)} test images of 8x8 pixels")
 
     model = make_model(args.hidden)

@@ -29,13 +29,6 @@ import microtensor as mt
 from microtensor import nn, optim
 from microtensor.utils.data import DataLoader, TensorDataset
 
-try:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-    HAVE_SKLEARN = True
-except ImportError:  # an optional extra: main() explains how to install it
-    HAVE_SKLEARN = False
-
 MISSING_SKLEARN = ("this example needs scikit-learn for its dataset: pip install scikit-learn "
                    '(or, from a checkout of microtensor: pip install -e ".[examples]")')
 
@@ -43,6 +36,9 @@ MISSING_SKLEARN = ("this example needs scikit-learn for its dataset: pip install
 def load_data(seed: int) -> tuple[TensorDataset, TensorDataset]:
     """Training and test sets (80% / 20%) of (image, label): images of shape (1, 8, 8) with
     pixels scaled to [0, 1], labels int64."""
+    from sklearn.datasets import load_digits  # optional: main() says how to install it
+    from sklearn.model_selection import train_test_split
+
     pixels, labels = load_digits(return_X_y=True)  # 1797 rows of 8x8 = 64 pixels 0..16; 0..9
     images = pixels.reshape(-1, 8, 8) / 16.0
     x_train, x_test, y_train, y_test = (np.asarray(part) for part in train_test_split(
@@ -121,12 +117,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> float:
     args = parse_args(argv)
-    if not HAVE_SKLEARN:
-        sys.exit(MISSING_SKLEARN)
     if args.plot is not None:
         require_matplotlib()  # before training, not after it
     mt.manual_seed(args.seed)
-    train_set, test_set = load_data(args.seed)
+    try:
+        train_set, test_set = load_data(args.seed)
+    except ImportError:  # scikit-learn is an optional extra
+        sys.exit(MISSING_SKLEARN)
     # Each item of the datasets, and so each batch, is a tuple (images, labels).
     train_loader: DataLoader[tuple[mt.Tensor, ...]] = DataLoader(
         train_set, batch_size=args.batch_size, shuffle=True,
