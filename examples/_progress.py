@@ -101,7 +101,7 @@ def require_matplotlib() -> None:
         sys.exit(MISSING_MATPLOTLIB)
 
 
-def plot_curves(path: Path, curves: dict[str, Sequence[float]], xlabel: str = "epoch",
+def plot_curves(path: str | Path, curves: dict[str, Sequence[float]], xlabel: str = "epoch",
                 title: str | None = None) -> Figure:
     """Draw each curve in its own panel, side by side, against 1, 2, 3, ...; save to ``path``.
 
