@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _progress import Progress, plot_curves, require_matplotlib
+from _progress import Progress, plot_curves, require_matplotlib  # examples/_progress.py
 
 import microtensor as mt
 from microtensor import nn, optim

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from _progress import Progress, plot_curves, require_matplotlib
+from _progress import Progress, plot_curves, require_matplotlib  # examples/_progress.py
 
 import microtensor as mt
 from microtensor import nn, optim
