@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import platform
 import statistics
@@ -21,7 +22,9 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from types import ModuleType
 
 # One BLAS thread, like PyTorch below: the comparison is then of the frameworks, not of thread
 # pools competing for 2 cores. Set OPENBLAS_NUM_THREADS yourself to measure something else.
@@ -30,16 +33,28 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "examples")]  # microtensor, and the examples' helper
+
+from _progress import Progress  # noqa: E402
 
 import microtensor as mt  # noqa: E402
 
-try:  # PyTorch is an optional reference.
-    import torch
+try:  # PyTorch is an optional reference, passed around as a module like microtensor.
+    torch: ModuleType | None = importlib.import_module("torch")
 except ImportError:  # pragma: no cover - depends on the machine
     torch = None
 
 WORKLOADS = ("xor", "mlp", "conv", "cnn", "overhead", "deep", "memory")
+
+
+def frameworks() -> dict[str, ModuleType]:
+    """The libraries with PyTorch's API to time, by their name in the table: microtensor, and
+    PyTorch when it is installed."""
+    found = {"microtensor": mt}
+    if torch is not None:
+        found["PyTorch eager (1 thread)"] = torch
+    return found
 
 
 @dataclass
@@ -91,6 +106,14 @@ def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
+def keeping_result(fn: Callable[[], float], results: dict[str, float],
+                   name: str) -> Callable[[], None]:
+    """``fn`` as a function that stores what it returns in ``results[name]``."""
+    def run() -> None:
+        results[name] = fn()
+    return run
+
+
 # ----------------------------------------------------------------------------------------------
 # xor: 2-4-1 sigmoid network, full batch of 4, BCE-with-logits, SGD
 # ----------------------------------------------------------------------------------------------
@@ -126,7 +149,7 @@ def xor_numpy(steps: int) -> float:
     return float(loss)
 
 
-def train(lib: object, layers: Callable[[object], list[object]], loss: str,
+def train(lib: ModuleType, layers: Callable[[ModuleType], list[object]], loss: str,
           weights: list[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float, steps: int,
           on_step: Callable[[int], object] | None = None) -> float:
     """The same training loop for microtensor and PyTorch (``lib``), which share the API:
@@ -138,23 +161,25 @@ def train(lib: object, layers: Callable[[object], list[object]], loss: str,
             p.copy_(lib.from_numpy(v))
     opt = lib.optim.SGD(model.parameters(), lr=lr)
     loss_fn = getattr(lib.nn, loss)()
-    x, y = lib.from_numpy(x), lib.from_numpy(y)
+    xs, ys = lib.from_numpy(x), lib.from_numpy(y)
     value = None
     for step in range(1, steps + 1):
-        value = loss_fn(model(x), y)
+        value = loss_fn(model(xs), ys)
         opt.zero_grad()
         value.backward()
         opt.step()
         if on_step is not None:
             on_step(step)
+    if value is None:
+        raise ValueError(f"steps must be at least 1, not {steps}")
     return float(value.item())
 
 
-def xor_layers(lib_nn: object) -> list[object]:
+def xor_layers(lib_nn: ModuleType) -> list[object]:
     return [lib_nn.Linear(2, 4), lib_nn.Sigmoid(), lib_nn.Linear(4, 1)]
 
 
-def xor_framework(lib: object, steps: int, on_step: Callable[[int], object] | None = None
+def xor_framework(lib: ModuleType, steps: int, on_step: Callable[[int], object] | None = None
                   ) -> float:
     """The xor workload in microtensor or PyTorch (weights in their (out, in) layout)."""
     weights = [np.ascontiguousarray(w.T) for w in xor_init()]
@@ -163,15 +188,14 @@ def xor_framework(lib: object, steps: int, on_step: Callable[[int], object] | No
 
 
 def bench_training(res: Results, workload: str, numpy_fn: Callable[[int], float],
-                   framework_fn: Callable[[object, int], float], steps: int, repeats: int,
+                   framework_fn: Callable[[ModuleType, int], float], steps: int, repeats: int,
                    unit: str, scale: float) -> None:
     """Time a training workload in NumPy, microtensor and PyTorch, interleaved."""
-    impls = {"hand-written NumPy": lambda: numpy_fn(steps),
-             "microtensor": lambda: framework_fn(mt, steps)}
-    if torch is not None:
-        impls["PyTorch eager (1 thread)"] = lambda: framework_fn(torch, steps)
+    impls: dict[str, Callable[[], float]] = {"hand-written NumPy": partial(numpy_fn, steps)}
+    for name, lib in frameworks().items():
+        impls[name] = partial(framework_fn, lib, steps)
     losses: dict[str, float] = {}
-    times = median_times({name: lambda fn=fn, name=name: losses.__setitem__(name, fn())
+    times = median_times({name: keeping_result(fn, losses, name)
                           for name, fn in impls.items()}, repeats)
     base = times["hand-written NumPy"] * scale / steps
     for name, t in times.items():
@@ -229,12 +253,12 @@ def mlp_numpy(steps: int) -> float:
     return float(loss)
 
 
-def mlp_layers(lib_nn: object) -> list[object]:
+def mlp_layers(lib_nn: ModuleType) -> list[object]:
     return [lib_nn.Linear(784, 256), lib_nn.ReLU(), lib_nn.Linear(256, 128), lib_nn.ReLU(),
             lib_nn.Linear(128, 10)]
 
 
-def mlp_framework(lib: object, steps: int) -> float:
+def mlp_framework(lib: ModuleType, steps: int) -> float:
     """The mlp workload in microtensor or PyTorch."""
     x, y, params = mlp_data()
     return train(lib, mlp_layers, "CrossEntropyLoss", params, x, y, MLP_LR, steps)
@@ -266,7 +290,7 @@ def lenet_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
 def _columns(xt: np.ndarray, k: int) -> np.ndarray:
     """im2col of a batch-last input (C, H, W, N): (C k k, O O N), O = H - k + 1."""
     win = np.lib.stride_tricks.sliding_window_view(xt, (k, k), axis=(1, 2))  # C,O,O,N,k,k
-    return win.transpose(0, 4, 5, 1, 2, 3).reshape(xt.shape[0] * k * k, -1)
+    return np.transpose(win, (0, 4, 5, 1, 2, 3)).reshape(xt.shape[0] * k * k, -1)
 
 
 def _col2im(cols: np.ndarray, c: int, k: int, h: int, n: int) -> np.ndarray:
@@ -327,13 +351,13 @@ def lenet_numpy(steps: int) -> float:
     return float(loss)
 
 
-def lenet_layers(lib_nn: object) -> list[object]:
+def lenet_layers(lib_nn: ModuleType) -> list[object]:
     return [lib_nn.Conv2d(1, 6, 5), lib_nn.ReLU(), lib_nn.MaxPool2d(2), lib_nn.Conv2d(6, 16, 5),
             lib_nn.ReLU(), lib_nn.MaxPool2d(2), lib_nn.Flatten(), lib_nn.Linear(256, 120),
             lib_nn.ReLU(), lib_nn.Linear(120, 84), lib_nn.ReLU(), lib_nn.Linear(84, 10)]
 
 
-def lenet_framework(lib: object, steps: int) -> float:
+def lenet_framework(lib: ModuleType, steps: int) -> float:
     """The conv workload in microtensor or PyTorch."""
     x, y, params = lenet_data()
     return train(lib, lenet_layers, "CrossEntropyLoss", params, x, y, LENET_LR, steps)
@@ -367,7 +391,7 @@ def cnn_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     return x, y, params
 
 
-def cnn_framework(lib: object, steps: int) -> float:
+def cnn_framework(lib: ModuleType, steps: int) -> float:
     """A digits_cnn training step in microtensor or PyTorch: returns the last loss."""
     nn = lib.nn
     model = nn.Sequential(
@@ -380,25 +404,25 @@ def cnn_framework(lib: object, steps: int) -> float:
             p.copy_(lib.from_numpy(v))
     opt = lib.optim.Adam(model.parameters(), lr=3e-3)
     loss_fn = nn.CrossEntropyLoss()
-    x, y = lib.from_numpy(x), lib.from_numpy(y)
+    xs, ys = lib.from_numpy(x), lib.from_numpy(y)
     value = None
     for _ in range(steps):
-        value = loss_fn(model(x), y)
+        value = loss_fn(model(xs), ys)
         opt.zero_grad()
         value.backward()
         opt.step()
+    if value is None:
+        raise ValueError(f"steps must be at least 1, not {steps}")
     return float(value.item())
 
 
-def bench_against_pytorch(res: Results, workload: str, framework_fn: Callable[[object, int],
+def bench_against_pytorch(res: Results, workload: str, framework_fn: Callable[[ModuleType, int],
                           float], steps: int, repeats: int, unit: str, scale: float) -> None:
     """Time a training workload in microtensor and PyTorch (interleaved), without a NumPy
     floor; the note gives the ratio to PyTorch."""
-    impls = {"microtensor": lambda: framework_fn(mt, steps)}
-    if torch is not None:
-        impls["PyTorch eager (1 thread)"] = lambda: framework_fn(torch, steps)
+    impls = {name: partial(framework_fn, lib, steps) for name, lib in frameworks().items()}
     losses: dict[str, float] = {}
-    times = median_times({name: lambda fn=fn, name=name: losses.__setitem__(name, fn())
+    times = median_times({name: keeping_result(fn, losses, name)
                           for name, fn in impls.items()}, repeats)
     for name, t in times.items():
         ratio = (f"; {t / times['PyTorch eager (1 thread)']:.2f}x PyTorch"
@@ -420,23 +444,17 @@ def bench_overhead(res: Results, steps: int, repeats: int) -> None:
             _ = (a * b).sum()
             _ = b.copy(), a.copy()  # the two gradients
 
-    def mt_run() -> None:
-        a = mt.tensor(an[0], requires_grad=True)
-        b = mt.tensor(an[1], requires_grad=True)
+    def framework_run(lib: ModuleType) -> None:  # microtensor or PyTorch
+        a = lib.tensor(an[0], requires_grad=True)
+        b = lib.tensor(an[1], requires_grad=True)
         for _ in range(steps):
             a.grad = b.grad = None
             (a * b).sum().backward()
 
-    impls = [("hand-written NumPy", numpy_run), ("microtensor", mt_run)]
-    if torch is not None:
-        def torch_run() -> None:
-            a = torch.tensor(an[0], requires_grad=True)
-            b = torch.tensor(an[1], requires_grad=True)
-            for _ in range(steps):
-                a.grad = b.grad = None
-                (a * b).sum().backward()
-        impls.append(("PyTorch eager (1 thread)", torch_run))
-    times = median_times(dict(impls), repeats)
+    impls: dict[str, Callable[[], object]] = {"hand-written NumPy": numpy_run}
+    for name, lib in frameworks().items():
+        impls[name] = partial(framework_run, lib)
+    times = median_times(impls, repeats)
     base = times["hand-written NumPy"]
     for name, t in times.items():
         res.add("(a*b).sum() fwd+bwd, 4x4", name, t * 1e6 / steps, "us/iter", "",
@@ -541,7 +559,7 @@ def machine() -> str:
 
 
 def main(argv: list[str] | None = None) -> Results:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a few steps of everything")
     parser.add_argument("--only", nargs="+", choices=WORKLOADS, default=list(WORKLOADS),
                         help="which workloads to run")
@@ -562,25 +580,34 @@ def main(argv: list[str] | None = None) -> Results:
         torch.set_num_threads(1)
 
     res = Results()
+    runs: dict[str, Callable[[], None]] = {
+        "xor": lambda: bench_training(res, "xor", xor_numpy, xor_framework, xor_steps, repeats,
+                                      "us/step", 1e6),
+        "mlp": lambda: bench_training(res, "mlp", mlp_numpy, mlp_framework, mlp_steps, repeats,
+                                      "ms/step", 1e3),
+        "conv": lambda: bench_training(res, "conv", lenet_numpy, lenet_framework, conv_steps,
+                                       repeats, "ms/step", 1e3),
+        "cnn": lambda: bench_against_pytorch(res, "digits cnn", cnn_framework, cnn_steps,
+                                             repeats, "ms/step", 1e3),
+        "overhead": lambda: bench_overhead(res, 50 if quick else 5_000, repeats),
+        "deep": lambda: bench_deep(res, (100, 1_000) if quick else (10_000, 100_000), repeats),
+        "memory": lambda: bench_memory(res, mlp_steps if quick else 20,
+                                       (5, 20) if quick else (1_000, 10_000)),
+    }
+    selected = [name for name in WORKLOADS if name in args.only]
     print(f"machine: {machine()}")
-    if "xor" in args.only:
-        bench_training(res, "xor", xor_numpy, xor_framework, xor_steps, repeats, "us/step", 1e6)
-    if "mlp" in args.only:
-        bench_training(res, "mlp", mlp_numpy, mlp_framework, mlp_steps, repeats, "ms/step", 1e3)
-    if "conv" in args.only:
-        bench_training(res, "conv", lenet_numpy, lenet_framework, conv_steps, repeats, "ms/step",
-                       1e3)
-    if "cnn" in args.only:
-        bench_against_pytorch(res, "digits cnn", cnn_framework, cnn_steps, repeats, "ms/step",
-                              1e3)
-    if "overhead" in args.only:
-        bench_overhead(res, 50 if quick else 5_000, repeats)
-    if "deep" in args.only:
-        bench_deep(res, (100, 1_000) if quick else (10_000, 100_000), repeats)
-    if "memory" in args.only:
-        bench_memory(res, mlp_steps if quick else 20, (5, 20) if quick else (1_000, 10_000))
+    # The progress goes to stderr, so that stdout holds only the results.
+    with Progress(len(selected), unit="workload", desc="benchmarks", log=to_stderr) as progress:
+        for i, name in enumerate(selected, 1):
+            progress.write(f"workload {i}/{len(selected)}: {name}")
+            runs[name]()
+            progress.step()
     print(res.table())
     return res
+
+
+def to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 if __name__ == "__main__":

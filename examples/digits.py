@@ -2,10 +2,12 @@
 
     python examples/digits.py                       # 64-64-10 MLP, Adam, 20 epochs: ~97% accuracy
     python examples/digits.py --epochs 5 --hidden 32 --checkpoint /tmp/digits.npz
+    python examples/digits.py --plot                # also draw the loss and accuracy curves
     python examples/digits.py --help
 
 Needs scikit-learn for the dataset (bundled with it, no download):
-``pip install scikit-learn``, or ``pip install -e ".[examples]"`` from a checkout.
+``pip install scikit-learn``, or ``pip install -e ".[examples]"`` from a checkout, which also
+installs tqdm for a progress bar in a terminal. ``--plot`` needs matplotlib (the ``plot`` extra).
 """
 
 from __future__ import annotations
@@ -16,14 +18,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+from _progress import Progress, plot_curves, require_matplotlib  # examples/_progress.py
+
 import microtensor as mt
 from microtensor import nn, optim
-
-try:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-except ImportError:  # an optional extra: main() explains how to install it
-    load_digits = train_test_split = None
 
 MISSING_SKLEARN = ("this example needs scikit-learn for its dataset: pip install scikit-learn "
                    '(or, from a checkout of microtensor: pip install -e ".[examples]")')
@@ -31,9 +30,12 @@ MISSING_SKLEARN = ("this example needs scikit-learn for its dataset: pip install
 
 def load_data(seed: int) -> tuple[mt.Tensor, mt.Tensor, mt.Tensor, mt.Tensor]:
     """The digits as (x_train, y_train, x_test, y_test): 80% / 20%, pixels standardized."""
-    digits = load_digits()  # 1797 images of 8x8 pixels with values 0..16, labels 0..9
-    x_train, x_test, y_train, y_test = train_test_split(
-        digits.data, digits.target, test_size=0.2, random_state=seed, stratify=digits.target)
+    from sklearn.datasets import load_digits  # optional: main() says how to install it
+    from sklearn.model_selection import train_test_split
+
+    images, labels = load_digits(return_X_y=True)  # 1797 rows of 8x8 = 64 pixels 0..16; 0..9
+    x_train, x_test, y_train, y_test = (np.asarray(part) for part in train_test_split(
+        images, labels, test_size=0.2, random_state=seed, stratify=labels))
     mean, std = x_train.mean(axis=0), x_train.std(axis=0) + 1e-6  # statistics of training data
     x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     return (mt.tensor(x_train, dtype=mt.float32), mt.tensor(y_train, dtype=mt.int64),
@@ -73,40 +75,57 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoint", type=Path, default=Path("digits_checkpoint.npz"),
                    help="where to save the trained model and optimizer "
                    "(default: digits_checkpoint.npz)")
-    return p.parse_args(argv)
+    p.add_argument("--plot", type=Path, nargs="?", const=Path("digits_curves.png"),
+                   default=None, metavar="FILE", help="draw the training loss and the test "
+                   "accuracy of every epoch to FILE (default: digits_curves.png); needs "
+                   "matplotlib")
+    args = p.parse_args(argv)
+    if args.epochs < 1:
+        p.error("--epochs must be at least 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> float:
     args = parse_args(argv)
-    if load_digits is None:
-        sys.exit(MISSING_SKLEARN)
+    if args.plot is not None:
+        require_matplotlib()  # before training, not after it
     mt.manual_seed(args.seed)
-    x_train, y_train, x_test, y_test = load_data(args.seed)
+    try:
+        x_train, y_train, x_test, y_test = load_data(args.seed)
+    except ImportError:  # scikit-learn is an optional extra
+        sys.exit(MISSING_SKLEARN)
     print(f"{len(x_train)} training and {len(x_test)} test images of 8x8 pixels")
 
     model = make_model(args.hidden)
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.Adam(model.parameters(), lr=args.lr)
 
+    losses: list[float] = []  # the training loss of each epoch, for --plot
+    accuracies: list[float] = []  # and the test accuracy
+    batches = math.ceil(len(x_train) / args.batch_size)
     start = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
-        model.train()
-        order = mt.randperm(len(x_train))  # a new shuffle every epoch
-        total = 0.0
-        for i in range(0, len(x_train), args.batch_size):
-            batch = order[i:i + args.batch_size]
-            loss = loss_fn(model(x_train[batch]), y_train[batch])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            value = loss.item()
-            if not math.isfinite(value):  # diverged: every later step would be nan too
-                sys.exit(f"epoch {epoch}: the loss is {value}; the learning rate "
-                         f"({args.lr:g}) is probably too large: try --lr {args.lr / 10:g}")
-            total += value * len(batch)
-        test_accuracy = accuracy(model, x_test, y_test)
-        print(f"epoch {epoch:>3}/{args.epochs}  loss {total / len(x_train):.4f}  "
-              f"test accuracy {test_accuracy:.2%}  ({time.perf_counter() - start:.1f} s)")
+    with Progress(args.epochs * batches, unit="batch", desc="digits") as progress:
+        for epoch in range(1, args.epochs + 1):
+            model.train()
+            order = mt.randperm(len(x_train))  # a new shuffle every epoch
+            total = 0.0
+            for i in range(0, len(x_train), args.batch_size):
+                batch = order[i:i + args.batch_size]
+                loss = loss_fn(model(x_train[batch]), y_train[batch])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                value = loss.item()
+                if not math.isfinite(value):  # diverged: every later step would be nan too
+                    sys.exit(f"epoch {epoch}: the loss is {value}; the learning rate "
+                             f"({args.lr:g}) is probably too large: try --lr {args.lr / 10:g}")
+                total += value * len(batch)
+                progress.step(epoch=epoch, loss=value)
+            losses.append(total / len(x_train))
+            accuracies.append(accuracy(model, x_test, y_test))
+            progress.write(f"epoch {epoch:>3}/{args.epochs}  loss {losses[-1]:.4f}  test "
+                           f"accuracy {accuracies[-1]:.2%}  ({time.perf_counter() - start:.1f} s)")
+    test_accuracy = accuracies[-1]
 
     # Save everything needed to rebuild the model and resume training.
     mt.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
@@ -119,6 +138,10 @@ def main(argv: list[str] | None = None) -> float:
     print(f"checkpoint saved to {args.checkpoint}; the reloaded model's test accuracy: "
           f"{reloaded_accuracy:.2%}")
     assert reloaded_accuracy == test_accuracy, "the reloaded model should predict the same"
+    if args.plot is not None:
+        plot_curves(args.plot, {"training loss": losses, "test accuracy": accuracies},
+                    title="digits: MLP")
+        print(f"loss and accuracy curves drawn to {args.plot}")
     return test_accuracy
 
 

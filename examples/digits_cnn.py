@@ -2,6 +2,7 @@
 
     python examples/digits_cnn.py                   # ~98-99% test accuracy in well under a minute
     python examples/digits_cnn.py --epochs 3 --checkpoint /tmp/cnn.npz --graph /tmp/cnn.svg
+    python examples/digits_cnn.py --plot            # also draw the loss and accuracy curves
     python examples/digits_cnn.py --help
 
 The PyTorch way, unchanged: a ``TensorDataset`` and ``DataLoader``, ``Conv2d``, ``BatchNorm2d``,
@@ -9,7 +10,8 @@ The PyTorch way, unchanged: a ``TensorDataset`` and ``DataLoader``, ``Conv2d``, 
 one training step drawn with the layers as clusters.
 
 Needs scikit-learn for the dataset (bundled with it, no download):
-``pip install scikit-learn``, or ``pip install -e ".[examples]"`` from a checkout.
+``pip install scikit-learn``, or ``pip install -e ".[examples]"`` from a checkout, which also
+installs tqdm for a progress bar in a terminal. ``--plot`` needs matplotlib (the ``plot`` extra).
 """
 
 from __future__ import annotations
@@ -21,16 +23,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _progress import Progress, plot_curves, require_matplotlib  # examples/_progress.py
 
 import microtensor as mt
 from microtensor import nn, optim
 from microtensor.utils.data import DataLoader, TensorDataset
-
-try:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-except ImportError:  # an optional extra: main() explains how to install it
-    load_digits = train_test_split = None
 
 MISSING_SKLEARN = ("this example needs scikit-learn for its dataset: pip install scikit-learn "
                    '(or, from a checkout of microtensor: pip install -e ".[examples]")')
@@ -39,10 +36,13 @@ MISSING_SKLEARN = ("this example needs scikit-learn for its dataset: pip install
 def load_data(seed: int) -> tuple[TensorDataset, TensorDataset]:
     """Training and test sets (80% / 20%) of (image, label): images of shape (1, 8, 8) with
     pixels scaled to [0, 1], labels int64."""
-    digits = load_digits()  # 1797 images of 8x8 pixels with values 0..16, labels 0..9
-    x_train, x_test, y_train, y_test = train_test_split(
-        digits.images / 16.0, digits.target, test_size=0.2, random_state=seed,
-        stratify=digits.target)
+    from sklearn.datasets import load_digits  # optional: main() says how to install it
+    from sklearn.model_selection import train_test_split
+
+    pixels, labels = load_digits(return_X_y=True)  # 1797 rows of 8x8 = 64 pixels 0..16; 0..9
+    images = pixels.reshape(-1, 8, 8) / 16.0
+    x_train, x_test, y_train, y_test = (np.asarray(part) for part in train_test_split(
+        images, labels, test_size=0.2, random_state=seed, stratify=labels))
     return _dataset(x_train, y_train), _dataset(x_test, y_test)
 
 
@@ -78,14 +78,15 @@ class DigitsCNN(nn.Module):
         return self.classifier(self.features(x))
 
 
-def evaluate(model: nn.Module, loader: DataLoader) -> float:
+def evaluate(model: nn.Module, loader: DataLoader[tuple[mt.Tensor, ...]]) -> float:
     """The fraction of the examples in ``loader`` whose highest score is at their label."""
     model.eval()
-    correct = 0
+    correct = seen = 0
     with mt.no_grad():
         for x, y in loader:
-            correct += (model(x).argmax(dim=1) == y).sum().item()
-    return correct / len(loader.dataset)
+            correct += int((model(x).argmax(dim=1) == y).sum().item())
+            seen += len(y)
+    return correct / seen
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -104,18 +105,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "(default: digits_cnn_checkpoint.npz)")
     p.add_argument("--graph", type=Path, default=None, help="draw the graph of one training "
                    "step to this file (.svg, .png, .pdf or .dot)")
-    return p.parse_args(argv)
+    p.add_argument("--plot", type=Path, nargs="?", const=Path("digits_cnn_curves.png"),
+                   default=None, metavar="FILE", help="draw the training loss and the test "
+                   "accuracy of every epoch to FILE (default: digits_cnn_curves.png); needs "
+                   "matplotlib")
+    args = p.parse_args(argv)
+    if args.epochs < 1:
+        p.error("--epochs must be at least 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> float:
     args = parse_args(argv)
-    if load_digits is None:
-        sys.exit(MISSING_SKLEARN)
+    if args.plot is not None:
+        require_matplotlib()  # before training, not after it
     mt.manual_seed(args.seed)
-    train_set, test_set = load_data(args.seed)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
-                              generator=mt.Generator().manual_seed(args.seed))
-    test_loader = DataLoader(test_set, batch_size=256)
+    try:
+        train_set, test_set = load_data(args.seed)
+    except ImportError:  # scikit-learn is an optional extra
+        sys.exit(MISSING_SKLEARN)
+    # Each item of the datasets, and so each batch, is a tuple (images, labels).
+    train_loader: DataLoader[tuple[mt.Tensor, ...]] = DataLoader(
+        train_set, batch_size=args.batch_size, shuffle=True,
+        generator=mt.Generator().manual_seed(args.seed))
+    test_loader: DataLoader[tuple[mt.Tensor, ...]] = DataLoader(test_set, batch_size=256)
     print(f"{len(train_set)} training and {len(test_set)} test images of 1x8x8 pixels")
 
     model = DigitsCNN(args.channels)
@@ -123,23 +136,29 @@ def main(argv: list[str] | None = None) -> float:
     opt = optim.Adam(model.parameters(), lr=args.lr)
     print(model)
 
+    losses: list[float] = []  # the training loss of each epoch, for --plot
+    accuracies: list[float] = []  # and the test accuracy
     start = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
-        model.train()
-        total = 0.0
-        for x, y in train_loader:
-            loss = loss_fn(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            value = loss.item()
-            if not math.isfinite(value):  # diverged: every later step would be nan too
-                sys.exit(f"epoch {epoch}: the loss is {value}; the learning rate "
-                         f"({args.lr:g}) is probably too large: try --lr {args.lr / 10:g}")
-            total += value * len(y)
-        test_accuracy = evaluate(model, test_loader)
-        print(f"epoch {epoch:>3}/{args.epochs}  loss {total / len(train_set):.4f}  "
-              f"test accuracy {test_accuracy:.2%}  ({time.perf_counter() - start:.1f} s)")
+    with Progress(args.epochs * len(train_loader), unit="batch", desc="digits CNN") as progress:
+        for epoch in range(1, args.epochs + 1):
+            model.train()
+            total = 0.0
+            for x, y in train_loader:
+                loss = loss_fn(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                value = loss.item()
+                if not math.isfinite(value):  # diverged: every later step would be nan too
+                    sys.exit(f"epoch {epoch}: the loss is {value}; the learning rate "
+                             f"({args.lr:g}) is probably too large: try --lr {args.lr / 10:g}")
+                total += value * len(y)
+                progress.step(epoch=epoch, loss=value)
+            losses.append(total / len(train_set))
+            accuracies.append(evaluate(model, test_loader))
+            progress.write(f"epoch {epoch:>3}/{args.epochs}  loss {losses[-1]:.4f}  test "
+                           f"accuracy {accuracies[-1]:.2%}  ({time.perf_counter() - start:.1f} s)")
+    test_accuracy = accuracies[-1]
 
     mt.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
              "channels": args.channels, "epoch": args.epochs}, args.checkpoint)
@@ -162,6 +181,10 @@ def main(argv: list[str] | None = None) -> float:
             print(f"the graph of one training step written to {written}")
         except mt.viz.GraphvizNotFoundError as err:  # the .dot file was still written
             print(err)
+    if args.plot is not None:
+        plot_curves(args.plot, {"training loss": losses, "test accuracy": accuracies},
+                    title="digits: CNN")
+        print(f"loss and accuracy curves drawn to {args.plot}")
     return test_accuracy
 
 

@@ -2,7 +2,11 @@
 
     python examples/xor.py                          # 2-4-1 sigmoid network, BCE, SGD
     python examples/xor.py --activation relu --optimizer adam --lr 0.05
+    python examples/xor.py --plot loss.png          # also draw the loss curve (matplotlib)
     python examples/xor.py --help
+
+In a terminal a progress bar runs under the progress lines (with tqdm installed: the
+``examples`` extra); ``--plot`` needs matplotlib (the ``plot`` extra).
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from _progress import Progress, plot_curves, require_matplotlib  # examples/_progress.py
 
 import microtensor as mt
 from microtensor import nn, optim
@@ -45,8 +52,14 @@ def make_optimizer(name: str, params: list[nn.Parameter], lr: float) -> optim.Op
 
 def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmoid",
           optimizer: str = "sgd", lr: float | None = None, epochs: int = 2000,
-          loss: str = "bce", seed: int = 0, log=print) -> tuple[nn.Module, mt.Tensor, mt.Tensor]:
-    """Train a 2-hidden-1 network on ``task``; return the model, the inputs and the targets."""
+          loss: str = "bce", seed: int = 0, log: Callable[[str], object] = print,
+          losses: list[float] | None = None, bar: bool | None = None,
+          ) -> tuple[nn.Module, mt.Tensor, mt.Tensor]:
+    """Train a 2-hidden-1 network on ``task``; return the model, the inputs and the targets.
+
+    ``log`` prints the progress lines; each epoch's loss is appended to ``losses`` if given;
+    ``bar`` chooses the progress bar (see ``Progress``; by default, one in a terminal).
+    """
     mt.manual_seed(seed)
     hidden = hidden or DEFAULT_HIDDEN[activation]
     x = mt.tensor(INPUTS)
@@ -65,23 +78,28 @@ def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmo
     rate = lr or DEFAULT_LR[optimizer]
     diverged = (f"the learning rate ({rate:g}) is probably too large: try a smaller one "
                 f"(--lr {rate / 10:g})")
-    for epoch in range(1, epochs + 1):
-        output = model(x)
-        if not output.isfinite().all():  # (BCELoss would refuse a nan output)
-            raise FloatingPointError(f"epoch {epoch}: the output is not finite; {diverged}")
-        loss_value = loss_fn(output, y)
-        opt.zero_grad()
-        loss_value.backward()
-        opt.step()
-        value = loss_value.item()
-        if not math.isfinite(value):  # diverged: every later step would be nan too
-            raise FloatingPointError(f"epoch {epoch}: the loss is {value}; {diverged}")
-        if epoch % every == 0 or epoch == epochs:
-            log(f"epoch {epoch:>6}/{epochs}  loss {value:.6f}")
+    with Progress(epochs, unit="epoch", desc=task, log=log, bar=bar) as progress:
+        for epoch in range(1, epochs + 1):
+            output = model(x)
+            if not output.isfinite().all():  # (BCELoss would refuse a nan output)
+                raise FloatingPointError(f"epoch {epoch}: the output is not finite; {diverged}")
+            loss_value = loss_fn(output, y)
+            opt.zero_grad()
+            loss_value.backward()
+            opt.step()
+            value = loss_value.item()
+            if not math.isfinite(value):  # diverged: every later step would be nan too
+                raise FloatingPointError(f"epoch {epoch}: the loss is {value}; {diverged}")
+            if losses is not None:
+                losses.append(value)
+            progress.step(loss=value)
+            if epoch % every == 0 or epoch == epochs:
+                progress.write(f"epoch {epoch:>6}/{epochs}  loss {value:.6f}")
     return model, x, y
 
 
-def report(model: nn.Module, x: mt.Tensor, y: mt.Tensor, log=print) -> float:
+def report(model: nn.Module, x: mt.Tensor, y: mt.Tensor,
+           log: Callable[[str], object] = print) -> float:
     """Print a table of inputs, outputs, predictions and targets; return the accuracy."""
     with mt.no_grad():
         output = model(x)
@@ -96,7 +114,8 @@ def report(model: nn.Module, x: mt.Tensor, y: mt.Tensor, log=print) -> float:
     return accuracy
 
 
-def draw(model: nn.Module, loss: str, x: mt.Tensor, y: mt.Tensor, path: Path, log=print) -> None:
+def draw(model: nn.Module, loss: str, x: mt.Tensor, y: mt.Tensor, path: Path,
+         log: Callable[[str], object] = print) -> None:
     """Run one more forward and backward pass and draw its graph, with the gradients."""
     output = model(x)
     loss_value = LOSSES[loss]()(output, y)
@@ -133,19 +152,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="where to draw the computation graph (.svg, .png, .pdf or .dot; "
                    "default: xor_graph.svg)")
     p.add_argument("--no-graph", action="store_true", help="do not draw the graph")
+    p.add_argument("--plot", type=Path, nargs="?", const=Path("xor_loss.png"), default=None,
+                   metavar="FILE", help="draw the loss at every epoch to FILE (default: "
+                   "xor_loss.png); needs matplotlib")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> float:
     args = parse_args(argv)
+    if args.plot is not None:
+        require_matplotlib()  # before training, not after it
+    losses: list[float] = []
     try:
         model, x, y = train(args.task, args.hidden, args.activation, args.optimizer, args.lr,
-                            args.epochs, args.loss, args.seed)
+                            args.epochs, args.loss, args.seed, losses=losses)
     except FloatingPointError as err:
         sys.exit(str(err))
     accuracy = report(model, x, y)
     if not args.no_graph:
         draw(model, args.loss, x, y, args.graph)
+    if args.plot is not None:
+        plot_curves(args.plot, {f"{args.loss.upper()} loss": losses},
+                    title=f"{args.task.upper()}: training loss")
+        print(f"loss curve drawn to {args.plot}")
     return accuracy
 
 

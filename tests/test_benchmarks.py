@@ -1,10 +1,16 @@
-"""The benchmark runner keeps working: a --quick run in the test suite (no timing asserts)."""
+"""The benchmark runner keeps working: a --quick run in the test suite (no timing asserts), with
+its progress on stderr (a bar in a terminal, lines otherwise) and only the results on stdout."""
 
 from __future__ import annotations
 
+import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 RUNNER = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
@@ -28,3 +34,37 @@ def test_quick_run_prints_every_workload() -> None:
               if line.startswith("| digits cnn (2 steps)")]
     assert len(losses) == (2 if "PyTorch eager" in out else 1)
     assert len(set(losses)) == 1, losses  # microtensor and PyTorch compute the same numbers
+    # Not a terminal: the progress is one line per workload, on stderr, and no bar.
+    assert result.stderr.splitlines() == [
+        f"workload {i}/7: {name}"
+        for i, name in enumerate(["xor", "mlp", "conv", "cnn", "overhead", "deep", "memory"], 1)]
+    assert "workload 1/7" not in out
+
+
+@pytest.fixture(scope="module")
+def runner() -> ModuleType:
+    """benchmarks/run.py imported as a module."""
+    spec = importlib.util.spec_from_file_location("benchmarks_run", RUNNER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (its dataclasses look their module up while being made)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_progress_is_a_bar_over_the_workloads_in_a_terminal(
+        runner: ModuleType, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    results = runner.main(["--quick", "--only", "deep", "overhead"])
+    captured = capsys.readouterr()
+    assert {row.workload for row in results.rows} == {
+        "(a*b).sum() fwd+bwd, 4x4", "deep chain 100 ops", "deep chain 1,000 ops"}
+    # The workloads run in the table's order; the lines are printed above the bar, which
+    # ends full.
+    assert re.findall(r"workload \d/2: \w+", captured.err) == ["workload 1/2: overhead",
+                                                                "workload 2/2: deep"]
+    assert re.search(r"benchmarks: 100%\|.*\| 2/2 \[", captured.err), captured.err
+    assert "workload 1/2" not in captured.out and "| deep chain 100 ops |" in captured.out

@@ -1,26 +1,33 @@
-"""The example scripts: XOR converges from almost every seed, and both scripts run end to end."""
+"""The example scripts: XOR converges from almost every seed, the scripts run end to end, show
+their progress (a bar in a terminal, lines otherwise) and draw their curves with --plot."""
 
 from __future__ import annotations
 
 import importlib.util
 import math
 import re
+import struct
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 import microtensor as mt
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
 INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 TRUTH_TABLES = {"xor": [0, 1, 1, 0], "and": [0, 0, 0, 1], "or": [0, 1, 1, 1]}
 
 
 def load_example(name: str) -> ModuleType:
     """Import examples/NAME.py (a script, not a package) as a module."""
-    path = ROOT / "examples" / f"{name}.py"
+    if str(EXAMPLES) not in sys.path:  # where a script finds its sibling helper, _progress
+        sys.path.insert(0, str(EXAMPLES))
+    path = EXAMPLES / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"example_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -29,6 +36,7 @@ def load_example(name: str) -> ModuleType:
 
 
 xor = load_example("xor")
+helper = sys.modules["_progress"]  # examples/_progress.py, as the scripts import it
 
 
 def quiet(*args: object, **kwargs: object) -> None:
@@ -155,13 +163,24 @@ def test_digits_full_run_reaches_95_percent(digits: ModuleType, tmp_path: Path,
     assert capsys.readouterr().out.count("test accuracy") == 21  # 20 epochs, then the reload
 
 
-def test_digits_without_sklearn_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    module = load_example("digits")
-    monkeypatch.setattr(module, "load_digits", None)
+def hide_module(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make ``import name`` (and its submodules) fail as if the package were not installed."""
+    for module in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
+        monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.setitem(sys.modules, name, None)
+
+
+@pytest.mark.parametrize("example", ["digits", "digits_cnn"])
+def test_digits_without_sklearn_says_what_to_install(example: str,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    module = load_example(example)
+    hide_module(monkeypatch, "sklearn")
     with pytest.raises(SystemExit) as exc:
         module.main([])
     assert "pip install scikit-learn" in str(exc.value.code)
     assert 'pip install -e ".[examples]"' in str(exc.value.code)
+    assert "epoch" not in capsys.readouterr().out
 
 
 def test_digits_help_explains_the_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -183,11 +202,17 @@ def digits_cnn() -> ModuleType:
 
 
 def test_digits_cnn_reduced_run_reloads_and_draws(digits_cnn: ModuleType, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    figures = record_figures(monkeypatch, digits_cnn)
     path = tmp_path / "cnn.npz"
     accuracy = digits_cnn.main(["--epochs", "2", "--channels", "4", "--seed", "1",
-                                "--checkpoint", str(path), "--graph", str(tmp_path / "g.dot")])
+                                "--checkpoint", str(path), "--graph", str(tmp_path / "g.dot"),
+                                "--plot", str(tmp_path / "curves.png")])
     out = capsys.readouterr().out
+    assert png_size(tmp_path / "curves.png") == (900, 350)  # two panels of 4.5 x 3.5 inches
+    assert plotted(figures[0]) == [(["training loss"], 2), (["test accuracy"], 2)]
     assert accuracy > 0.5  # ten classes: chance is 10%
     assert re.search(r"^epoch +2/2 +loss \d+\.\d+ +test accuracy", out, re.MULTILINE)
     assert f"the reloaded model's test accuracy: {accuracy:.2%}" in out
@@ -243,3 +268,187 @@ def test_getting_started_gradient_sizes_are_what_the_guide_says() -> None:
     assert mid[0] == pytest.approx(0.03, abs=0.005) and mid[1] == pytest.approx(0.37, abs=0.02)
     assert start[0] == pytest.approx(0.004, abs=0.001) and start[1] == pytest.approx(0.69, abs=0.01)
     assert mid[0] > 50 * end[0]
+
+
+# ---- progress: a bar in a terminal, lines otherwise -----------------------------------------
+
+def fake_terminal(monkeypatch: pytest.MonkeyPatch, stdout: bool = True,
+                  stderr: bool = True) -> None:
+    """Make sys.stdout and sys.stderr say that they are terminals (pytest captures them)."""
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: stdout)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: stderr)
+
+
+def test_progress_is_lines_when_the_output_is_not_a_terminal(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    xor.main(["--epochs", "50", "--no-graph"])
+    captured = capsys.readouterr()
+    assert captured.out.count("epoch ") == 10
+    assert captured.err == ""  # no bar
+
+
+@pytest.mark.parametrize(("stdout", "stderr"), [(True, False), (False, True)])
+def test_progress_is_lines_when_stdout_or_stderr_is_a_pipe(
+        stdout: bool, stderr: bool, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    fake_terminal(monkeypatch, stdout, stderr)
+    assert not helper.in_terminal()
+    xor.main(["--epochs", "50", "--no-graph"])
+    captured = capsys.readouterr()
+    assert captured.out.count("epoch ") == 10 and captured.err == ""
+
+
+def test_progress_is_a_tqdm_bar_in_a_terminal(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    fake_terminal(monkeypatch)
+    assert helper.in_terminal()
+    xor.main(["--epochs", "50", "--no-graph"])
+    captured = capsys.readouterr()
+    assert captured.out.count("epoch ") == 10  # the lines still go to stdout, above the bar
+    final = re.search(r"^epoch +50/50 +loss (\S+)$", captured.out, re.MULTILINE)
+    assert final is not None
+    # The finished bar on stderr, with the loss of the last epoch beside it (tqdm shows 3
+    # significant digits).
+    bars = re.findall(r"xor: 100%\|[^|\r\n]*\| 50/50 \[[^]]*loss=([\d.e-]+)\]", captured.err)
+    assert bars, captured.err
+    assert float(bars[-1]) == pytest.approx(float(final.group(1)), rel=5e-3)
+
+
+def test_progress_is_lines_in_a_terminal_without_tqdm(monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    fake_terminal(monkeypatch)
+    hide_module(monkeypatch, "tqdm")
+    xor.main(["--epochs", "50", "--no-graph"])
+    captured = capsys.readouterr()
+    assert captured.out.count("epoch ") == 10 and captured.err == ""
+
+
+def test_progress_bar_can_be_forced_on_or_off(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    lines: list[str] = []
+    with helper.Progress(4, unit="batch", desc="forced", log=lines.append, bar=True) as progress:
+        assert progress.bar is not None  # a bar although the output is captured
+        for i in range(4):
+            progress.step(loss=0.5)
+            progress.write(f"line {i}")
+    assert lines == ["line 0", "line 1", "line 2", "line 3"]  # through log, above the bar
+    assert re.search(r"forced: 100%\|.*\| 4/4 \[.*batch/s, loss=0.5\]", capsys.readouterr().err)
+
+    fake_terminal(monkeypatch)
+    with helper.Progress(4, log=lines.append, bar=False) as progress:
+        assert progress.bar is None
+        progress.step()
+        progress.write("plain")
+    assert lines[-1] == "plain" and capsys.readouterr().err == ""
+
+
+def test_digits_shows_a_bar_over_all_batches_in_a_terminal(
+        digits: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    fake_terminal(monkeypatch)
+    digits.main(["--epochs", "2", "--hidden", "16", "--batch-size", "128",
+                 "--checkpoint", str(tmp_path / "d.npz")])
+    captured = capsys.readouterr()
+    assert captured.out.count("test accuracy") == 3  # 2 epochs, then the reload
+    batches = 2 * math.ceil(1437 / 128)
+    assert re.search(rf"digits: 100%\|.*\| {batches}/{batches} \[.*batch/s, epoch=2, loss=",
+                     captured.err), captured.err
+
+
+# ---- --plot ---------------------------------------------------------------------------------
+
+def png_size(path: Path) -> tuple[int, int]:
+    """The width and height in pixels of a PNG file, after checking that it is one."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"  # the PNG signature
+    assert data[12:16] == b"IHDR"  # the header chunk comes first
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def record_figures(monkeypatch: pytest.MonkeyPatch, example: ModuleType) -> list[Any]:
+    """Make ``example`` keep the matplotlib figures that its plot_curves returns."""
+    figures: list[Any] = []
+
+    def plot_curves(*args: Any, **kwargs: Any) -> Any:
+        figures.append(helper.plot_curves(*args, **kwargs))
+        return figures[-1]
+
+    monkeypatch.setattr(example, "plot_curves", plot_curves)
+    return figures
+
+
+def plotted(figure: Any) -> list[tuple[list[str], int]]:
+    """Each panel of a figure as ([its y label], number of points), checking x = 1, 2, ..."""
+    panels = []
+    for ax in figure.axes:
+        (line,) = ax.get_lines()
+        n = len(line.get_xdata())
+        assert list(line.get_xdata()) == list(range(1, n + 1))
+        panels.append(([ax.get_ylabel()], n))
+    return panels
+
+
+def test_xor_plot_draws_the_loss_of_every_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    figures = record_figures(monkeypatch, xor)
+    path = tmp_path / "loss.png"
+    xor.main(["--epochs", "30", "--no-graph", "--plot", str(path)])
+    out = capsys.readouterr().out
+    assert f"loss curve drawn to {path}" in out
+    assert png_size(path) == (450, 350)  # 4.5 x 3.5 inches at 100 dpi
+    assert plotted(figures[0]) == [(["BCE loss"], 30)]
+    # The points are the losses of the training run, epoch by epoch.
+    losses = list(figures[0].axes[0].get_lines()[0].get_ydata())
+    expected: list[float] = []
+    xor.train(epochs=30, log=quiet, losses=expected)
+    assert losses == expected
+    printed = re.findall(r"^epoch +(\d+)/30 +loss (\S+)$", out, re.MULTILINE)
+    assert [f"{losses[int(epoch) - 1]:.6f}" for epoch, _ in printed] == [v for _, v in printed]
+
+
+def test_digits_plot_draws_loss_and_accuracy_per_epoch(
+        digits: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    figures = record_figures(monkeypatch, digits)
+    monkeypatch.chdir(tmp_path)  # --plot with no file name writes digits_curves.png here
+    digits.main(["--epochs", "3", "--hidden", "16", "--checkpoint", "d.npz", "--plot"])
+    out = capsys.readouterr().out
+    assert png_size(tmp_path / "digits_curves.png") == (900, 350)
+    assert plotted(figures[0]) == [(["training loss"], 3), (["test accuracy"], 3)]
+    loss_ax, accuracy_ax = figures[0].axes
+    printed = re.findall(r"^epoch +\d/3 +loss (\S+) +test accuracy (\S+)", out, re.MULTILINE)
+    assert [f"{v:.4f}" for v in loss_ax.get_lines()[0].get_ydata()] == [p[0] for p in printed]
+    assert [f"{v:.2%}" for v in accuracy_ax.get_lines()[0].get_ydata()] == [p[1] for p in printed]
+
+
+@pytest.mark.parametrize("example", ["xor", "digits", "digits_cnn"])
+def test_plot_without_matplotlib_says_what_to_install(example: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    if example != "xor":
+        pytest.importorskip("sklearn")
+    module = load_example(example)
+    hide_module(monkeypatch, "matplotlib")
+    args = ["--plot", str(tmp_path / "curves.png")]
+    if example != "xor":
+        args += ["--checkpoint", str(tmp_path / "checkpoint.npz")]
+    with pytest.raises(SystemExit) as exc:
+        module.main(args)
+    message = str(exc.value.code)
+    assert message.startswith("--plot needs matplotlib")
+    assert 'pip install "microtensor[plot]"' in message and 'pip install -e ".[plot]"' in message
+    assert "epoch" not in capsys.readouterr().out  # it stopped before training, not after
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("example", ["xor", "digits", "digits_cnn"])
+def test_help_explains_plot(example: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        load_example(example).main(["--help"])
+    assert "--plot [FILE]" in capsys.readouterr().out
