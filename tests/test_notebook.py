@@ -14,6 +14,7 @@ import json
 import os
 import re
 import struct
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,12 @@ def xor_example_final_loss() -> float:
     spec = importlib.util.spec_from_file_location("xor_example", ROOT / "examples" / "xor.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    examples = str(ROOT / "examples")
+    sys.path.insert(0, examples)  # where the script finds its sibling helper, _progress
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(examples)
     lines: list[str] = []
     module.train(log=lines.append)
     match = re.fullmatch(r"epoch\s+2000/2000\s+loss (\S+)", lines[-1].strip())
