@@ -369,7 +369,49 @@ def test_all_targets_ignored_gives_nan_without_warning(no_warnings):
     x = mt.randn(2, 3, requires_grad=True)
     loss = F.cross_entropy(x, mt.tensor([-100, -100]))
     assert np.isnan(loss.item())
+    loss.backward()  # PyTorch: a nan loss, a zero gradient
+    assert x.grad.tolist() == [[0.0] * 3] * 2
     assert F.cross_entropy(x, mt.tensor([-100, -100]), reduction="sum").item() == 0.0
+
+
+def test_cross_entropy_of_logits_and_indices_is_one_fused_node_with_the_formulas_values():
+    # -log softmax(x)[t] by hand, in float64; float32 in, float32 out (no promotion).
+    x = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0], [1.0, 1.0, 1.0]], dtype=np.float32)
+    t = np.array([0, 2, 1])
+    x64 = x.astype(np.float64)
+    expected = np.log(np.exp(x64).sum(1)) - x64[np.arange(3), t]
+    logits = mt.tensor(x, requires_grad=True)
+    for reduction, value in (("none", expected), ("sum", expected.sum()),
+                             ("mean", expected.mean())):
+        loss = F.cross_entropy(logits, mt.tensor(t), reduction=reduction)
+        assert loss.dtype == mt.float32 and loss.grad_fn.name() == "CrossEntropyBackward"
+        np.testing.assert_allclose(loss.detach().numpy(), value, rtol=1e-6)
+    F.cross_entropy(logits, mt.tensor(t)).backward()
+    softmax = np.exp(x64) / np.exp(x64).sum(1, keepdims=True)
+    np.testing.assert_allclose(logits.grad.numpy(), (softmax - np.eye(3)[t]) / 3, rtol=1e-5,
+                               atol=1e-7)
+    with pytest.raises(IndexError, match=r"Target 3 is out of bounds"):
+        F.cross_entropy(logits, mt.tensor([0, 3, 1]))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_fused_cross_entropy_gives_pytorchs_values_and_gradients(reduction):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 5)) * 3
+    t = np.array([0, 4, 2, 7, 2, 1])  # 7 is the ignore_index
+    ours = mt.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    a = F.cross_entropy(ours, mt.tensor(t), ignore_index=7, reduction=reduction)
+    b = torch.nn.functional.cross_entropy(theirs, torch.tensor(t), ignore_index=7,
+                                          reduction=reduction)
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+    (ga,) = mt.autograd.grad(a.sum(), ours, create_graph=True)
+    (gb,) = torch.autograd.grad(b.sum(), theirs, create_graph=True)
+    np.testing.assert_allclose(ga.detach().numpy(), gb.detach().numpy(), rtol=1e-12, atol=1e-15)
+    (ga * ga).sum().backward()  # second order, through the fused gradient op
+    (gb * gb).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
 
 
 def test_create_graph_through_a_loss_gives_a_gradient_penalty():

@@ -263,6 +263,13 @@ CASES = [
          u(4, 3, lo=-3, hi=3), u(4, 3, lo=0, hi=1)),
     case("bce_with_logits_sum", lambda x, y: F.binary_cross_entropy_with_logits(
         x, y, reduction="sum"), u(5, lo=-3, hi=3), u(5, lo=0, hi=1)),
+    case("cross_entropy", lambda z: F.cross_entropy(z, mt.tensor([1, 0, 3])), u(3, 4)),
+    case("cross_entropy_sum_ignored", lambda z: F.cross_entropy(
+        z, mt.tensor([2, -100, 0, 2]), reduction="sum"), u(4, 3)),
+    case("cross_entropy_none_ignored", lambda z: F.cross_entropy(
+        z, mt.tensor([1, 5, 0]), ignore_index=5, reduction="none"), u(3, 4)),
+    case("cross_entropy_mean_ignored", lambda z: F.cross_entropy(
+        z, mt.tensor([1, 5, 0]), ignore_index=5), u(3, 4)),
     # -- normalisation, embeddings, activations and attention (issue 10) -------------------------
     case("batch_norm_train", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
          u(4, 3, 2), pos(3), u(3)),

@@ -1169,6 +1169,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
     _check_class_weights(weight, n_classes, name)
     w_shape = tuple(n_classes if d == class_dim else 1 for d in range(input.ndim))
     # (with probabilities the weight is differentiable, as in PyTorch; with indices it is not)
+    if weight is None and label_smoothing == 0 and input.ndim == 2 and target.dtype.kind in "iu":
+        _check_class_target(input, target, name, probabilities_allowed=True)
+        return fused.CrossEntropy.apply(input, target, ignore_index=ignore_index,
+                                        reduction=reduction)
     w_bcast = None if weight is None else weight.reshape(w_shape)
     logp = input.log_softmax(class_dim)
 

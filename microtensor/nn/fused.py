@@ -1,4 +1,4 @@
-"""The two ops that ``nn.functional`` fuses instead of composing from primitives, each for the
+"""The ops that ``nn.functional`` fuses instead of composing from primitives, each for the
 reason in its NOTE. Like every op, each is one ``Function`` with forward and backward side by
 side, and its backward uses Tensor operations (so higher-order gradients work)."""
 
@@ -127,3 +127,100 @@ class BinaryCrossEntropy(Function):
             log_1mx = (1.0 - x).clamp(min=tiny).log().clamp(min=-100.0)
             dy = g * (log_1mx - log_x)
         return dx, dy
+
+
+class CrossEntropy(Function):
+    """l_i = logsumexp(x_i) - x_i[t_i] for logits x (N, C) and class indices t (N,); rows whose
+    target is ``ignore_index`` give 0; then reduced (``mean``: over the rows not ignored);
+    dx = g (softmax(x) - onehot(t)) on the rows kept (divided by their count for ``mean``)"""
+
+    # NOTE: fused (one node instead of log_softmax, take_along_dim, squeeze, neg, sum and div)
+    # because it is the loss of every classifier; the target is read inside the op.
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, t: np.ndarray, ignore_index: int = -100,
+                reduction: str = "mean") -> np.ndarray:
+        n, c = x.shape
+        keep = t != ignore_index
+        kept_all = bool(keep.all())
+        safe = t if kept_all else np.where(keep, t, 0)
+        bad = (safe < 0) | (safe >= c)
+        if bad.any():
+            raise IndexError(f"Target {int(safe[bad][0])} is out of bounds (the input has {c} "
+                             f"classes: 0 to {c - 1})")
+        z = x - x.max(axis=1, keepdims=True)  # <= 0: exp cannot overflow
+        losses = np.log(np.exp(z).sum(axis=1)) - z[np.arange(n), safe]
+        if not kept_all:
+            losses *= keep
+        count = int(keep.sum())
+        ctx.save_for_backward(x)
+        ctx.target, ctx.keep, ctx.count = safe, (None if kept_all else keep), count
+        if reduction == "none":
+            return losses
+        if reduction == "sum":
+            return losses.sum()
+        if count == 0:  # every target ignored: PyTorch's 0 / 0
+            return np.array(np.nan, dtype=x.dtype)
+        return losses.sum() / count
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, None]:
+        (x,) = ctx.saved_tensors
+        reduction = ctx.kwargs.get("reduction", "mean")
+        dx = CrossEntropyGrad.apply(g, x, ctx.target, ctx.keep, ctx.count, reduction=reduction)
+        return dx, None
+
+
+class CrossEntropyGrad(Function):
+    """z = c (softmax(x) - onehot(t)), the loss's gradient with respect to x, where c is g per
+    row (``none``), g (``sum``) or g / count (``mean``), and 0 on ignored rows;
+    dg = sum of h (softmax(x) - onehot(t)) over what c multiplies,
+    dx = c softmax(x) (h - sum_j h_j softmax(x)_j)"""
+
+    # NOTE: one node, as BinaryCrossEntropyWithLogitsGrad: the classifier's backward hot path.
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, x: np.ndarray, t: np.ndarray,
+                keep: np.ndarray | None, count: int, reduction: str = "mean") -> np.ndarray:
+        ctx.save_for_backward(g, x)
+        z = np.exp(x - x.max(axis=1, keepdims=True))
+        z /= z.sum(axis=1, keepdims=True)
+        z[np.arange(len(t)), t] -= 1
+        if reduction == "none":
+            scale = g[:, None]
+        elif reduction == "sum":
+            scale = g
+        else:
+            scale = g / count if count else np.zeros_like(g)  # all ignored: gradient 0
+        z *= scale
+        if keep is not None:
+            z *= keep[:, None]
+        return z
+
+    @staticmethod
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None, None, None,
+                                                      None]:
+        g, x = ctx.saved_tensors
+        t, keep, count = ctx.inputs[2], ctx.inputs[3], ctx.inputs[4]
+        reduction = ctx.kwargs.get("reduction", "mean")
+        need_g, need_x = ctx.needs_input_grad[:2]
+        s = x.softmax(1)
+        if keep is not None:
+            h = h * type(h)._make(keep[:, None].astype(h.dtype))
+        dg = dx = None
+        if need_g:
+            onehot = type(h)._make(np.eye(x.shape[1], dtype=h.dtype)[t])
+            per_row = (h * (s - onehot)).sum(1)
+            if reduction == "none":
+                dg = per_row
+            elif reduction == "sum":
+                dg = per_row.sum()
+            else:
+                dg = per_row.sum() / count if count else per_row.sum() * 0.0
+        if need_x:
+            if reduction == "none":
+                c = g.reshape(-1, 1)
+            elif reduction == "sum":
+                c = g
+            else:
+                c = g / count if count else g * 0.0
+            dx = c * s * (h - (h * s).sum(1, keepdim=True))
+        return dg, dx, None, None, None
