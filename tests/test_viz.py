@@ -187,7 +187,7 @@ def test_precision_and_extreme_numbers() -> None:
     assert "input | (2,) float64 | data [0.33 0.67]" in nodes(viz.to_dot(x * 1, precision=2)
                                                               ).values()
     assert "input | (2,) float64 | data [0.3333 0.6667]" in nodes(viz.to_dot(x * 1)).values()
-    for value, text in [(1e-9, "1e-09"), (2.5e12, "2.5e+12"), (-0.125, "-0.125"), (0.0, "0")]:
+    for value, text in [(1e-9, "1.0e-09"), (2.5e12, "2.5e+12"), (-0.125, "-0.125"), (0.0, "0")]:
         scalar = mt.tensor(value, dtype=mt.float64, requires_grad=True)
         assert f"input | scalar float64 | data {text}" in nodes(viz.to_dot(scalar * 1)).values()
 
