@@ -657,7 +657,9 @@ class _Drawing:
             _, fill, border = _grad_style(index)
         attrs = _attrs(label=_label(rows), shape="box", style="filled", fillcolor=fill,
                        color=border)
-        self.nodes.append((node, attrs, self.owner.get(id(t), ())))
+        # A parameter sits in its module's frame, an activation in the frame of the op above it.
+        scope = t.grad_fn.scope if kind == "activation" and t.grad_fn else self.owner.get(id(t), ())
+        self.nodes.append((node, attrs, scope))
         return node
 
     def _value_rows(self, what: str, arr: np.ndarray, color: str | None = None) -> list[str]:
