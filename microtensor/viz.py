@@ -296,13 +296,13 @@ def _root_gradients(root: TensorBase, tensors: list[TensorBase],
 # ----------------------------------------------------------------------------------------------
 
 class _In(NamedTuple):
-    """Operand of an expansion step: input ``index`` of the fused op."""
-    index: int
+    """Operand of an expansion step: input number ``position`` of the fused op."""
+    position: int
 
 
 class _Res(NamedTuple):
-    """Operand of an expansion step: the result of step ``index``."""
-    index: int
+    """Operand of an expansion step: the result of step number ``step``."""
+    step: int
 
 
 class _Step(NamedTuple):
@@ -531,9 +531,9 @@ class _Drawing:
             for node, step in zip(nodes, self.expanded[id(ctx)], strict=True):
                 for operand in step.operands:
                     if isinstance(operand, _Res):
-                        self.edges.append(f"\t{nodes[operand.index]} -> {node}\n")
+                        self.edges.append(f"\t{nodes[operand.step]} -> {node}\n")
                     elif isinstance(operand, _In):
-                        self._edge_from(ctx.inputs[operand.index], ctx.scope, node)
+                        self._edge_from(ctx.inputs[operand.position], ctx.scope, node)
                     else:
                         self._edge_from(operand, ctx.scope, node)
         if self.hidden:
@@ -542,8 +542,8 @@ class _Drawing:
     def _edge_from(self, value: Any, scope: tuple[Any, ...], target: str) -> None:
         """The arrow that brings ``value`` (a tensor, or a constant) into node ``target``."""
         if not isinstance(value, TensorBase):
-            src = self._constant(scope, value)
-            self.edges.append(f'\t{src} -> {target} [style="dashed" color="#94a3b8"]\n')
+            const = self._constant(scope, value)
+            self.edges.append(f'\t{const} -> {target} [style="dashed" color="#94a3b8"]\n')
             return
         src = self._source(value)
         if src is None:
