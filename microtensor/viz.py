@@ -355,6 +355,7 @@ def _expand_log_softmax(shapes: list[tuple[int, ...]], kwargs: Mapping[str, Any]
                         out: tuple[int, ...]) -> list[_Step]:
     """y = x - logsumexp(x) over dim"""
     dim = kwargs.get("dim", -1)
+    dim = dim % len(out) if out else dim  # (as Tensor.logsumexp records it)
     return [_Step(f"Logsumexp dim=({dim},) keepdim=True", (_In(0),), _reduced(out, (dim,))),
             _Step("Sub", (_In(0), _Res(0)), out)]
 
@@ -363,7 +364,7 @@ def _expand_layer_norm(shapes: list[tuple[int, ...]], kwargs: Mapping[str, Any],
                        out: tuple[int, ...]) -> list[_Step]:
     """y = (x - mean) / sqrt(var + eps) * w + b over the last ``ndim`` dims"""
     ndim, eps = kwargs.get("ndim", 1), kwargs.get("eps", 1e-5)
-    dims = tuple(range(-ndim, 0))
+    dims = tuple(range(len(out) - ndim, len(out)))  # (as Tensor.mean records them)
     args = f"dim={_arg(dims)} keepdim=True"
     stat = _reduced(out, dims)
     steps = [_Step(f"Mean {args}", (_In(0),), stat),
