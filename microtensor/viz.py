@@ -9,10 +9,16 @@ The picture is read from the roots' ``grad_fn`` nodes (``Context``) and their ``
   root (``output``, or the name given) and every tensor named in ``params``; it shows the shape
   and dtype and, after ``backward()``, the values and the gradient;
 - intermediate results that have no name are the arrows between ops: their shape is printed in
-  the op that computed them, their values are not drawn (name them in ``params`` to see them);
+  the op that computed them, their values are not drawn (name them in ``params`` to see them,
+  or draw them all with ``show_activations``);
 - an operand that needs no gradient (a number, or a tensor without ``requires_grad`` such as the
   training data) is not kept by the graph: it is drawn as a small ``constant`` node;
 - every operand is its own arrow, so ``x * x`` has two arrows into ``Mul``.
+
+To show where a gradient dies, ``show_activations`` boxes every result with its gradient and
+``color_by_grad`` colours boxes and arrows by the magnitude of their gradient; both draw the
+gradient of the first root, computed by ``autograd.grad`` (so .grad is left as it was).
+``expand_fused`` draws fused ops (``Linear``, ...) as the primitives of their formula.
 
 The traversal uses an explicit queue (no recursion), node names are numbered in traversal order
 (the same graph gives the same DOT text) and ``max_nodes`` cuts large graphs with a visible note.
