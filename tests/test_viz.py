@@ -4,6 +4,7 @@ truncation, deep graphs) and real rendering to SVG/PNG/PDF, with and without the
 from __future__ import annotations
 
 import html
+import importlib
 import math
 import os
 import re
@@ -187,7 +188,7 @@ def test_precision_and_extreme_numbers() -> None:
     assert "input | (2,) float64 | data [0.33 0.67]" in nodes(viz.to_dot(x * 1, precision=2)
                                                               ).values()
     assert "input | (2,) float64 | data [0.3333 0.6667]" in nodes(viz.to_dot(x * 1)).values()
-    for value, text in [(1e-9, "1e-09"), (2.5e12, "2.5e+12"), (-0.125, "-0.125"), (0.0, "0")]:
+    for value, text in [(1e-9, "1.0e-09"), (2.5e12, "2.5e+12"), (-0.125, "-0.125"), (0.0, "0")]:
         scalar = mt.tensor(value, dtype=mt.float64, requires_grad=True)
         assert f"input | scalar float64 | data {text}" in nodes(viz.to_dot(scalar * 1)).values()
 
@@ -506,3 +507,317 @@ def test_inputs_option_names_data_tensors() -> None:
     assert viz._COLORS["parameter"][0] in dot.split(one(dot, "w") + " ", 1)[1].split("\n", 1)[0]
     with pytest.raises(TypeError, match=r"inputs\['x'\] must be a Tensor"):
         viz.to_dot(w @ x, inputs={"x": [1.0]})
+
+
+# ----------------------------------------------------------------------------------------------
+# Where the gradient dies: activations, colours by |grad|, small numbers, fused ops expanded
+# ----------------------------------------------------------------------------------------------
+
+def xor_by_hand(scale: float = 1.0):
+    """A 2-3-1 sigmoid net with a BCE loss, written op by op: (parameters, every intermediate
+    result, loss). The same seed gives the same numbers: two calls give two identical graphs."""
+    mt.manual_seed(0)
+    w1 = (mt.randn(3, 2) * scale).requires_grad_()
+    b1 = (mt.randn(3) * scale).requires_grad_()
+    w2 = (mt.randn(1, 3) * scale).requires_grad_()
+    b2 = (mt.randn(1) * scale).requires_grad_()
+    x = mt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = mt.tensor([[0.0], [1.0], [1.0], [0.0]])
+    w1t = w1.T
+    z1 = x @ w1t
+    a1 = z1 + b1
+    h = a1.sigmoid()
+    w2t = w2.T
+    z2 = h @ w2t
+    a2 = z2 + b2
+    p = a2.sigmoid()
+    log_p = p.log()
+    t1 = y * log_p
+    q = 1 - p
+    log_q = q.log()
+    t2 = (1 - y) * log_q
+    terms = t1 + t2
+    m = terms.mean()
+    loss = -m
+    middle = [w1t, z1, a1, h, w2t, z2, a2, p, log_p, t1, q, log_q, t2, terms, m]
+    return [w1, b1, w2, b2], middle, loss
+
+
+def shape_text(t: mt.Tensor) -> str:
+    if t.ndim == 0:
+        return "scalar"
+    return "(" + ", ".join(map(str, t.shape)) + ("," if t.ndim == 1 else "") + ")"
+
+
+def value_rows(what: str, arr: np.ndarray, precision: int) -> list[str]:
+    """The rows a box prints for ``arr`` (continuation lines indented under the first)."""
+    lines = viz._values(arr, precision)
+    return [(what + " " if i == 0 else " " * (len(what) + 1)) + line
+            for i, line in enumerate(lines)]
+
+
+def activation_boxes(dot: str) -> list[str]:
+    """The labels of the boxes of unnamed intermediate results (they start with the shape)."""
+    return [label for label in nodes(dot).values() if label.startswith(("(", "scalar"))]
+
+
+def test_show_activations_draws_every_result_with_its_retained_gradient() -> None:
+    # Reference: the graph with retain_grad() on every intermediate result, then backward().
+    leaves, middle, loss = xor_by_hand()
+    for t in middle:
+        t.retain_grad()
+    loss.backward()
+    # The drawing of an identical graph, before any backward of its own.
+    leaves2, _, loss2 = xor_by_hand()
+    dot = viz.to_dot(loss2, show_activations=True, precision=6)
+    expected = sorted(" | ".join([f"{shape_text(t)} float32",
+                                  *value_rows("data", t.detach().numpy(), 6),
+                                  *value_rows("grad", t.grad.numpy(), 6)]) for t in middle)
+    assert sorted(activation_boxes(dot)) == expected
+    assert nodes(dot)[one(dot, "output")].endswith(" | grad 1")
+    # Parameters: the gradients drawn are backward()'s, compared as numbers.
+    for i, (p, p2) in enumerate(zip(leaves, leaves2, strict=True)):
+        drawn = viz.to_dot(loss2, params={"p": p2}, show_activations=True, precision=8)
+        text = nodes(drawn)[one(drawn, "p")].split("grad ", 1)[1]
+        numbers = [float(v) for v in re.findall(r"-?\d+\.?\d*(?:e[-+]\d+)?", text)]
+        np.testing.assert_allclose(numbers, p.grad.numpy().ravel(), rtol=1e-5, atol=1e-9,
+                                   err_msg=f"parameter {i}")
+    # Without a gradient to show, the boxes hold the values only.
+    plain = viz.to_dot(loss2, show_activations=True, show_grad=False)
+    assert len(activation_boxes(plain)) == len(middle)
+    assert all(" | grad " not in label for label in nodes(plain).values())
+
+
+def test_show_activations_in_a_module_sits_in_its_frames(xor) -> None:
+    model, _, _ = xor
+    x = mt.tensor([[0.0, 1.0], [1.0, 1.0]])
+    loss = model(x).sum()
+    dot = viz.to_dot(loss, params=model, show_activations=True, show_grad=False)
+    boxes = clusters(dot)
+    # Each module's result is a box inside the module's frame.
+    for frame, shape in (("0 (Linear)", "(2, 4)"), ("1 (Sigmoid)", "(2, 4)"),
+                         ("2 (Linear)", "(2, 1)")):
+        inside = [nodes(dot)[n] for n in boxes[frame][1]]
+        assert any(label.startswith(shape + " float32 | data") for label in inside), frame
+    assert viz._COLORS["activation"][0] in dot
+
+
+def test_drawing_changes_no_gradient() -> None:
+    leaves, middle, loss = xor_by_hand()
+    kept = middle[3]
+    kept.retain_grad()
+    # Before backward: nothing is written into any .grad.
+    viz.to_dot(loss, show_activations=True, color_by_grad=True)
+    assert all(p.grad is None for p in leaves) and kept.grad is None
+    loss.backward(retain_graph=True)
+    grads = [p.grad for p in leaves]
+    arrays = [g.numpy().copy() for g in grads]
+    kept_grad = kept.grad
+    kept_array = kept_grad.numpy().copy()
+    # After backward(retain_graph=True): the same .grad objects, with the same values.
+    viz.to_dot(loss, show_activations=True, color_by_grad=True)
+    viz.draw_graph(loss, show_activations=True)
+    for p, g, a in zip(leaves, grads, arrays, strict=True):
+        assert p.grad is g
+        np.testing.assert_array_equal(p.grad.numpy(), a)
+    assert kept.grad is kept_grad
+    np.testing.assert_array_equal(kept.grad.numpy(), kept_array)
+    # A second backward adds exactly one more gradient: the drawings added none.
+    loss.backward()
+    for p, a in zip(leaves, arrays, strict=True):
+        np.testing.assert_allclose(p.grad.numpy(), 2 * a, rtol=1e-6)
+    np.testing.assert_allclose(kept.grad.numpy(), 2 * kept_array, rtol=1e-6)
+
+
+def test_gradients_need_the_graph_and_a_scalar_first_root() -> None:
+    _, middle, loss = xor_by_hand()
+    loss.backward()                                   # frees the saved values
+    with pytest.raises(RuntimeError, match=r"before calling backward\(\), or call "
+                                           r"backward\(retain_graph=True\)"):
+        viz.to_dot(loss, show_activations=True)
+    with pytest.raises(RuntimeError, match=r"retain_graph=True"):
+        viz.to_dot(loss, color_by_grad=True)
+    # The values alone need no gradient: that works after any backward.
+    assert len(activation_boxes(viz.to_dot(loss, show_activations=True, show_grad=False))) \
+        == len(middle)
+    _, middle, loss = xor_by_hand()
+    p = middle[7]
+    with pytest.raises(ValueError, match=r"first root.*shape \(4, 1\).*root=\[loss, output\]"):
+        viz.to_dot(p, show_activations=True)
+    dot = viz.to_dot({"loss": loss, "p": p}, show_activations=True)   # the loss first: fine
+    assert " | grad " in nodes(dot)[one(dot, "p")]
+
+
+def fill_of(dot: str, node: str) -> str:
+    line = next(ln for ln in dot.splitlines() if ln.strip().startswith(node + " [label="))
+    found = re.search(r'fillcolor="(#[0-9a-f]{6})"', line)
+    assert found is not None
+    return found.group(1)
+
+
+def gradient_class_of_fill(fill: str) -> int:
+    fills = [c[2] for c in viz._GRAD_CLASSES] + [viz._GRAD_ZERO[2], viz._GRAD_NOT_FINITE[2]]
+    return fills.index(fill)
+
+
+def test_color_by_grad_orders_colours_by_magnitude_with_a_legend() -> None:
+    # d sum(x * 0.03 * 0.03 * 0.03) / d: t3 = 1, t2 = 0.03, t1 = 9e-4, x = 2.7e-5 (by hand).
+    x = mt.tensor([2.0, -3.0], requires_grad=True)
+    t1 = x * 0.03
+    t2 = t1 * 0.03
+    t3 = t2 * 0.03
+    loss = t3.sum()
+    names = {"x": x, "t1": t1, "t2": t2, "t3": t3}
+    assert "legend" not in viz.to_dot(loss, params=names)     # off by default
+    dot = viz.to_dot(loss, params=names, color_by_grad=True)
+    classes = {name: gradient_class_of_fill(fill_of(dot, one(dot, name))) for name in names}
+    # Classes count decades from the largest: 1 - 10, 0.01 - 0.1, 1e-4 - 1e-3, 1e-5 - 1e-4.
+    assert [classes[name] for name in ("t3", "t2", "t1", "x")] == [1, 3, 5, 6]
+    # Each arrow has the colour of the gradient of the tensor it carries.
+    for name in ("x", "t1", "t2"):
+        line = viz._GRAD_CLASSES[classes[name]][3]
+        arrows = [ln for ln in dot.splitlines() if ln.strip().startswith(one(dot, name) + " ->")]
+        assert arrows and all(f'color="{line}"' in a for a in arrows), name
+    # The legend lists the colours drawn, largest gradients first, with their ranges.
+    legend = next(ln for ln in dot.splitlines() if ln.strip().startswith("legend ["))
+    assert "mean |grad|" in legend
+    texts = [html.unescape(t) for t in re.findall(r'<TD ALIGN="LEFT">([^<]*)</TD>', legend)]
+    assert texts == ["1 \u2013 10", "0.01 \u2013 0.1", "1e-4 \u2013 1e-3", "1e-5 \u2013 1e-4"]
+    fills = re.findall(r'BGCOLOR="(#[0-9a-f]{6})"', legend)
+    assert [gradient_class_of_fill(f) for f in fills] == sorted(classes.values())
+
+
+def test_color_by_grad_zero_and_infinite_gradients_have_their_own_colours() -> None:
+    x = mt.tensor([-1.0, -2.0], requires_grad=True)     # relu(x) = 0: no gradient gets through
+    w = mt.tensor([1.0, 2.0], requires_grad=True)
+    dead = x.relu()
+    loss = (dead * w).sum()
+    dot = viz.to_dot(loss, params={"x": x, "dead": dead, "w": w}, color_by_grad=True)
+    assert fill_of(dot, one(dot, "x")) == viz._GRAD_ZERO[2]
+    assert nodes(dot)[one(dot, "x")].endswith("grad [0. 0.]")   # exact zeros stay 0.
+    assert fill_of(dot, one(dot, "dead")) != viz._GRAD_ZERO[2]  # its gradient is w
+    assert fill_of(dot, one(dot, "w")) == viz._GRAD_ZERO[2]     # its gradient is relu(x) = 0
+    assert "0: the gradient dies here" in dot
+    v = mt.tensor([1.0], requires_grad=True)
+    blown = viz.to_dot((v * math.inf).sum(), params={"v": v}, color_by_grad=True)
+    assert fill_of(blown, one(blown, "v")) == viz._GRAD_NOT_FINITE[2]
+    assert "nan or inf" in blown
+
+
+def test_small_values_print_in_scientific_notation() -> None:
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * 3e-9).sum()
+    loss.backward()
+    dot = viz.to_dot(loss, params={"x": x})
+    assert nodes(dot)[one(dot, "x")] == "x | (2,) float32 | data [1. 2.] | grad [3.0e-09 3.0e-09]"
+    mixed = mt.tensor([3e-9, 0.0, 0.5, -0.25])
+    dot = viz.to_dot(mixed * x.sum(), inputs={"m": mixed})
+    assert nodes(dot)[one(dot, "m")] == (
+        "m | (4,) float32 | data [ 3.0e-09  0.       0.5     -0.25   ]")
+    # The threshold follows the precision: 0.003 shows with 4 decimals, not with 2.
+    small = mt.tensor([0.003, 1.0])
+    four = viz.to_dot(small * x, inputs={"s": small})
+    assert nodes(four)[one(four, "s")] == "s | (2,) float32 | data [0.003 1.   ]"
+    two = viz.to_dot(small * x, inputs={"s": small}, precision=2)
+    assert nodes(two)[one(two, "s")] == "s | (2,) float32 | data [3.0e-03 1.     ]"
+    # Large tensors are summarised with the same rule.
+    big = mt.full((20,), 3e-9)
+    dot = viz.to_dot(big * x.sum(), inputs={"b": big})
+    assert "min 3.0e-09  max 3.0e-09" in nodes(dot)[one(dot, "b")]
+
+
+def op_labels(dot: str) -> list[str]:
+    """The op names (with arguments) drawn, sorted: ellipses only."""
+    return sorted(label.split(" | ")[0] for name, label in nodes(dot).items()
+                  if name.startswith("op"))
+
+
+def test_expand_fused_linear_draws_the_numpy_formula() -> None:
+    mt.manual_seed(0)
+    layer = nn.Linear(3, 2)
+    x = mt.ones(4, 3)
+    fused = viz.to_dot(layer(x), params=layer, inputs={"x": x}, group_modules=False)
+    assert op_labels(fused) == ["Linear"]
+    dot = viz.to_dot(layer(x), params=layer, inputs={"x": x}, expand_fused=True,
+                     group_modules=False)
+    by_hand = viz.to_dot(x @ layer.weight.T + layer.bias, params=layer, inputs={"x": x},
+                         group_modules=False)
+    assert op_labels(dot) == op_labels(by_hand) == ["Add", "Matmul", "Permute dims=(1, 0)"]
+    # The same arrows: weight -> Permute -> Matmul <- x, Matmul -> Add <- bias, Add -> output.
+    permute, matmul, add = one(dot, "Permute"), one(dot, "Matmul"), one(dot, "Add")
+    assert sorted(edges(dot)) == sorted([(one(dot, "weight"), permute), (one(dot, "x"), matmul),
+                                         (permute, matmul), (matmul, add),
+                                         (one(dot, "bias"), add), (add, one(dot, "output"))])
+    assert nodes(dot)[permute] == "Permute dims=(1, 0) | \u2192 (3, 2)"
+    assert nodes(dot)[matmul] == "Matmul | \u2192 (4, 2)"
+    # Without a bias there is no Add (and no constant None).
+    plain = nn.Linear(3, 2, bias=False)
+    dot = viz.to_dot(plain(x), expand_fused=True)
+    assert op_labels(dot) == ["Matmul", "Permute dims=(1, 0)"]
+    assert "None" not in dot
+
+
+def test_expand_fused_losses_and_normalisations_match_their_formulas() -> None:
+    f = nn.functional
+    mt.manual_seed(0)
+    z = mt.randn(4, 1, requires_grad=True)
+    y = mt.tensor([[0.0], [1.0], [1.0], [0.0]])
+    v = z.reshape(2, 2)
+    norm = nn.LayerNorm(2)
+    mean, var = v.mean(dim=-1, keepdim=True), v.var(dim=-1, keepdim=True, correction=0)
+    cases = [
+        (f.binary_cross_entropy_with_logits(z, y, reduction="none"), f.softplus(z) - z * y),
+        (f.log_softmax(v, dim=-1), v - v.logsumexp(dim=1, keepdim=True)),
+        (norm(v), (v - mean) * (var + 1e-5).rsqrt() * norm.weight + norm.bias),
+    ]
+    for fused, by_hand in cases:
+        assert op_labels(viz.to_dot(fused, expand_fused=True)) == op_labels(viz.to_dot(by_hand))
+    # BCE on probabilities: -(y log p + (1 - y) log(1 - p)), the logs clamped at -100.
+    p = z.sigmoid()
+    labels = op_labels(viz.to_dot(f.binary_cross_entropy(p, y, reduction="none"),
+                                  expand_fused=True))
+    assert labels == sorted(["Sigmoid", "Log (\u2265 -100)", "Log (\u2265 -100)", "Mul", "Mul",
+                             "Sub", "Sub", "Add", "Neg"])
+    # The fused ops of backward passes (seen with create_graph=True) expand too.
+    w = mt.randn(2, 3, requires_grad=True)
+    x = mt.randn(4, 3, requires_grad=True)
+    (gw,) = mt.autograd.grad(f.linear(x, w).tanh().sum(), w, create_graph=True)
+    labels = op_labels(viz.to_dot(gw, expand_fused=True))
+    assert "TransposedMatmul" not in labels and "TanhGrad" not in labels
+    assert labels.count("Permute dims=(1, 0)") == 2 and "Sub" in labels
+
+
+def test_expansions_name_real_fused_ops_only() -> None:
+    for key in viz._EXPANSIONS:
+        module, name = key.rsplit(".", 1)
+        fn = getattr(importlib.import_module(module), name)
+        assert issubclass(fn, Function) and viz._expansion(fn) is viz._EXPANSIONS[key]
+
+    class Linear(Function):                           # a user's op that happens to be "Linear"
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    t = mt.ones(2, requires_grad=True)
+    assert op_labels(viz.to_dot(Linear.apply(t), expand_fused=True)) == ["Linear"]
+
+
+def test_all_options_render_with_the_bundled_engine(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("pygraphviz")
+    no_dot_on_path(monkeypatch, tmp_path)
+    mt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1))
+    x = mt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = mt.tensor([[0.0], [1.0], [1.0], [0.0]])
+    loss = nn.BCEWithLogitsLoss()(model(x), y)
+    options = {"params": model, "inputs": {"x": x, "y": y}, "show_activations": True,
+               "color_by_grad": True, "expand_fused": True}
+    check_png(viz.save_graph(loss, tmp_path / "all.png", **options))
+    texts = svg_texts(viz.save_graph(loss, tmp_path / "all.svg", **options))
+    for expected in ("mean |grad|", "Permute dims=(1, 0)", "Softplus", "0.weight"):
+        assert any(t.startswith(expected) for t in texts), (expected, texts)
+    assert all(p.grad is None for p in model.parameters())
