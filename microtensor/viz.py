@@ -366,6 +366,20 @@ def _expand_log_softmax(shapes: list[tuple[int, ...]], kwargs: Mapping[str, Any]
             _Step("Sub", (_In(0), _Res(0)), out)]
 
 
+def _expand_cross_entropy(shapes: list[tuple[int, ...]], kwargs: Mapping[str, Any],
+                          out: tuple[int, ...]) -> list[_Step]:
+    """l = -log_softmax(x)[t] per row (x - logsumexp(x), the target's entry), then reduced"""
+    n, c = shapes[0]
+    steps = [_Step("Logsumexp dim=(1,) keepdim=True", (_In(0),), (n, 1)),
+             _Step("Sub", (_In(0), _Res(0)), (n, c)),
+             _Step("TakeAlongDim dim=1 (the target's entry)", (_Res(1), _In(1)), (n,)),
+             _Step("Neg", (_Res(2),), (n,))]
+    reduction = kwargs.get("reduction", "mean")
+    if reduction != "none":
+        steps.append(_Step(reduction.capitalize(), (_Res(3),), out))
+    return steps
+
+
 def _expand_layer_norm(shapes: list[tuple[int, ...]], kwargs: Mapping[str, Any],
                        out: tuple[int, ...]) -> list[_Step]:
     """y = (x - mean) / sqrt(var + eps) * w + b over the last ``ndim`` dims"""
@@ -417,6 +431,7 @@ _EXPANSIONS: dict[str, Expansion] = {
     "microtensor.nn.fused.Linear": _expand_linear,
     "microtensor.nn.fused.BinaryCrossEntropyWithLogits": _expand_bce_with_logits,
     "microtensor.nn.fused.BinaryCrossEntropy": _expand_bce,
+    "microtensor.nn.fused.CrossEntropy": _expand_cross_entropy,
     "microtensor.ops.reduce.LogSoftmax": _expand_log_softmax,
     "microtensor.ops.norm.LayerNorm": _expand_layer_norm,
     "microtensor.ops.linalg.TransposedMatmul": _expand_transposed_matmul,

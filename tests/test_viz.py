@@ -787,6 +787,22 @@ def test_expand_fused_losses_and_normalisations_match_their_formulas() -> None:
     assert labels.count("Permute dims=(1, 0)") == 2 and "Sub" in labels
 
 
+def test_expand_fused_cross_entropy_draws_log_softmax_and_the_picked_entry() -> None:
+    f = nn.functional
+    x = mt.randn(4, 3, requires_grad=True)
+    t = mt.tensor([0, 2, 1, 1])
+    assert op_labels(viz.to_dot(f.cross_entropy(x, t))) == ["CrossEntropy"]
+    logp = x - x.logsumexp(dim=1, keepdim=True)
+    for reduction, tail in (("mean", ["Mean"]), ("sum", ["Sum"]), ("none", [])):
+        dot = viz.to_dot(f.cross_entropy(x, t, reduction=reduction), expand_fused=True)
+        by_hand = op_labels(viz.to_dot(-logp.take_along_dim(t.reshape(4, 1), 1).squeeze(1)))
+        # The picked entry is one step (TakeAlongDim) where the hand-written form takes two.
+        assert op_labels(dot) == sorted(["Logsumexp dim=(1,) keepdim=True", "Sub",
+                                         "TakeAlongDim dim=1 (the target's entry)", "Neg",
+                                         *tail])
+        assert {"Logsumexp dim=(1,) keepdim=True", "Sub", "Neg"} <= set(by_hand)
+
+
 def test_expansions_name_real_fused_ops_only() -> None:
     for key in viz._EXPANSIONS:
         module, name = key.rsplit(".", 1)
