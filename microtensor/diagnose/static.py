@@ -202,8 +202,10 @@ def _constant(layer: Layer) -> bool:
 
 
 def _activation_after(trace: Trace, layer: Layer) -> type[Function] | None:
-    """The activation op applied to the layer's output, if any."""
+    """The hidden activation op applied to the layer's output, if any."""
     for act in trace.activations:
+        if act.is_model_output:
+            continue
         ctx = act.output.grad_fn
         if ctx is not None and ctx.inputs and ctx.inputs[0] is layer.output:
             return act.op
