@@ -69,8 +69,15 @@ def train(model: Module, optimizer: Optimizer, loss_fn: LossFn, inputs: Any, tar
         group["lr"] = group["lr"] * lr_scale
     set_rng_state(rng_state)  # every copy sees the same random numbers (dropout, ...)
     result = Run(label, lr_scale, m)
-    params = [p for g in opt.param_groups for p in g["params"]]
     start = time.perf_counter()
+    with np.errstate(all="ignore"):  # overflow is expected when a copy diverges: it is measured
+        _train_steps(result, m, opt, loss_fn, inputs, targets, steps, start, seconds)
+    return result
+
+
+def _train_steps(result: Run, m: Module, opt: Optimizer, loss_fn: LossFn, inputs: Any,
+                 targets: Any, steps: int, start: float, seconds: float | None) -> None:
+    params = [p for g in opt.param_groups for p in g["params"]]
     for step in range(steps):
         try:
             loss = loss_fn(call_model(m, inputs), targets)
@@ -96,7 +103,6 @@ def train(model: Module, optimizer: Optimizer, loss_fn: LossFn, inputs: Any, tar
         opt.step()
         if seconds is not None and time.perf_counter() - start > seconds:
             break
-    return result
 
 
 def choose_steps(model: Module, optimizer: Optimizer, loss_fn: LossFn, inputs: Any,
@@ -225,10 +231,11 @@ def probe(model: Module, optimizer: Optimizer, loss_fn: LossFn, inputs: Any, tar
                     f"Use a smaller learning rate: {lr / 10:g} trains.",
                     evidence=evidence))
         if base.diverged_at is not None:
-            end_trace = run(base.model, loss_fn, inputs, targets, backward=False)
+            with np.errstate(all="ignore"):
+                end_trace = run(base.model, loss_fn, inputs, targets, backward=False)
             bad = [n for n, p in base.model.named_parameters()
                    if not np.all(np.isfinite(as_array(p)))]
-            op = first_nonfinite(end_trace)
+            op = first_nonfinite(end_trace) or "the loss (the model's outputs are finite)"
             where = tuple(bad) if bad else ()
             findings.append(Finding(
                 "diverged", PROBLEM,

@@ -198,7 +198,7 @@ def run(model: Module, loss_fn: LossFn, inputs: Any, targets: Any,
             if any(a is out for a in ctx.inputs):
                 trace.consumer = ctx.fn
                 break
-    if backward:
+    if backward and loss.requires_grad:  # (not when every parameter is frozen)
         try:
             loss.backward()
         except Exception as err:  # noqa: BLE001
