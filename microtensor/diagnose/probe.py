@@ -32,11 +32,12 @@ STUCK = 0.01         # a run is stuck when its loss is within 1% of the constant
 
 @dataclass
 class Run:
-    """One probe run: the loss and gradient norm at each step, and the copy it trained."""
+    """One probe run: the copies it trains, and the loss and gradient norm at each step."""
 
     label: str
     lr_scale: float
     model: Module
+    optimizer: Optimizer
     losses: list[float] = field(default_factory=list)
     grad_norms: list[float] = field(default_factory=list)
     diverged_at: int | None = None  # the first step whose loss or output is not finite
@@ -58,59 +59,71 @@ class Run:
         fraction of it."""
         return (reference - self.end()) / reference if reference > 0 else 0.0
 
+    def first_below(self, level: float) -> int | None:
+        """The first step whose loss is below ``level``."""
+        return next((i for i, v in enumerate(self.losses) if v < level), None)
 
-def train(model: Module, optimizer: Optimizer, loss_fn: LossFn, inputs: Any, targets: Any,
-          steps: int, lr_scale: float, rng_state: Tensor, label: str,
-          seconds: float | None = None) -> Run:
-    """Train deep copies of ``model`` and ``optimizer`` (learning rate × ``lr_scale``) for
-    ``steps`` full-batch steps, or until ``seconds`` have passed."""
-    m, opt = copy.deepcopy((model, optimizer))
-    for group in opt.param_groups:
-        group["lr"] = group["lr"] * lr_scale
-    set_rng_state(rng_state)  # every copy sees the same random numbers (dropout, ...)
-    result = Run(label, lr_scale, m)
-    start = time.perf_counter()
-    with np.errstate(all="ignore"):  # overflow is expected when a copy diverges: it is measured
-        _train_steps(result, m, opt, loss_fn, inputs, targets, steps, start, seconds)
-    return result
+    def more(self, loss_fn: LossFn, inputs: Any, targets: Any, steps: int,
+             stop_below: float = -math.inf) -> Run:
+        """Train this run's copies for up to ``steps`` more steps (fewer if the loss falls
+        below ``stop_below``, or grows past 3 times its start: unstable)."""
+        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        with np.errstate(all="ignore"):  # overflow is expected when a copy diverges
+            for _ in range(steps):
+                if not self._step(params, loss_fn, inputs, targets):
+                    break
+                value = self.losses[-1]
+                if value < stop_below or (len(self.losses) > 20 and
+                                          value > 3 * self.losses[0] + 1e-12):
+                    break
+        return self
 
-
-def _train_steps(result: Run, m: Module, opt: Optimizer, loss_fn: LossFn, inputs: Any,
-                 targets: Any, steps: int, start: float, seconds: float | None) -> None:
-    params = [p for g in opt.param_groups for p in g["params"]]
-    for step in range(steps):
+    def _step(self, params: list[Tensor], loss_fn: LossFn, inputs: Any, targets: Any) -> bool:
+        """One training step; False when training cannot go on."""
+        step = len(self.losses)
         try:
-            loss = loss_fn(call_model(m, inputs), targets)
+            loss = loss_fn(call_model(self.model, inputs), targets)
             value = loss.item()
         except Exception as err:  # noqa: BLE001 - a failing run is a finding, not a crash
-            if not all(np.all(np.isfinite(as_array(p))) for p in m.parameters()):
-                result.diverged_at = step  # e.g. BCELoss refusing a nan output
+            if not all(np.all(np.isfinite(as_array(p))) for p in self.model.parameters()):
+                self.diverged_at = step  # e.g. BCELoss refusing a nan output
             else:
-                result.error = f"{type(err).__name__}: {err}"
-            break
-        result.losses.append(value)
+                self.error = f"{type(err).__name__}: {err}"
+            return False
+        self.losses.append(value)
         if not math.isfinite(value):
-            result.diverged_at = step
-            break
-        opt.zero_grad()
+            self.diverged_at = step
+            return False
+        self.optimizer.zero_grad()
         loss.backward()
         total = 0.0
         for p in params:
             if p.grad is not None:
                 g = as_array(p.grad)
                 total += float(np.dot(g.ravel(), g.ravel()))
-        result.grad_norms.append(math.sqrt(total))
-        opt.step()
-        if seconds is not None and time.perf_counter() - start > seconds:
-            break
+        self.grad_norms.append(math.sqrt(total))
+        self.optimizer.step()
+        return True
+
+
+def train(model: Module, optimizer: Optimizer, loss_fn: LossFn, inputs: Any, targets: Any,
+          steps: int, lr_scale: float, rng_state: Tensor, label: str,
+          stop_below: float = -math.inf) -> Run:
+    """Train deep copies of ``model`` and ``optimizer`` (learning rate × ``lr_scale``) for
+    ``steps`` full-batch steps (see ``Run.more`` for when it stops sooner)."""
+    m, opt = copy.deepcopy((model, optimizer))
+    for group in opt.param_groups:
+        group["lr"] = group["lr"] * lr_scale
+    set_rng_state(rng_state)  # every copy sees the same random numbers (dropout, ...)
+    return Run(label, lr_scale, m, opt).more(loss_fn, inputs, targets, steps, stop_below)
 
 
 def choose_steps(model: Module, optimizer: Optimizer, loss_fn: LossFn, inputs: Any,
                  targets: Any, rng_state: Tensor) -> int:
     """``DEFAULT_STEPS``, or fewer when that would take a copy more than ``TIME_PER_RUN``."""
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other programs running meanwhile do not count
     trial = train(model, optimizer, loss_fn, inputs, targets, 5, 1.0, rng_state, "timing")
-    per_step = (time.perf_counter() - start) / max(len(trial.losses), 1)
+    per_step = (time.process_time() - start) / max(len(trial.losses), 1)
     return max(20, min(DEFAULT_STEPS, int(TIME_PER_RUN / per_step)))
 
 
@@ -258,59 +271,83 @@ def probe(model: Module, optimizer: Optimizer, loss_fn: LossFn, inputs: Any, tar
 
     progress = base.progress(ref)
     stuck = progress < STUCK
-    end_trace = run(base.model, loss_fn, inputs, targets, backward=False)
-    if stuck or progress < 0.5:
-        up = train(model, optimizer, loss_fn, inputs, targets, steps, 10.0, rng_state, "lr x10")
-        runs.append(up)
-        up_progress = up.progress(ref) if not up.unstable() else -math.inf
-        evidence = {"lr": lr, "steps": len(base.losses), "end loss": base.end(),
-                    "end loss with lr x10": up.end()}
-        if reference is not None:
-            evidence["constant-prediction loss"] = reference
-        if stuck and up_progress >= STUCK * 5 and judge_lr:
+    if not stuck and progress >= 0.5:
+        return ProbeResult(findings, runs, False, _end_trace(base, loss_fn, inputs, targets))
+    half = 0.5 * ref  # "learned": half the loss of the constant prediction
+    long = steps * 10 // 3  # a copy at 10 times the rate for this long ~ 10 000 steps at 1x
+    up = train(model, optimizer, loss_fn, inputs, targets, long if stuck else steps, 10.0,
+               rng_state, "lr x10", stop_below=half if stuck else -math.inf)
+    runs.append(up)
+    evidence = {"lr": lr, "steps": len(base.losses), "end loss": base.end(),
+                "end loss with lr x10": up.end()}
+    if reference is not None:
+        evidence["constant-prediction loss"] = reference
+    if not stuck:  # learning, slowly: would a larger rate be much faster?
+        if not up.unstable() and up.progress(ref) > progress + 0.25 and judge_lr:
+            findings.append(Finding(
+                "learning-rate-too-low", HINT,
+                f"a copy with lr {lr * 10:g} reaches a loss of {up.end():.4g} in "
+                f"{len(up.losses)} steps, where lr {lr:g} reaches {base.end():.4g}",
+                f"Try a learning rate of {lr * 10:g}.", evidence=evidence))
+        return ProbeResult(findings, runs, False, _end_trace(base, loss_fn, inputs, targets))
+
+    if up.unstable():  # a larger rate is no option: does the run itself leave the plateau?
+        base.more(loss_fn, inputs, targets, long, stop_below=half)
+        if base.progress(ref) >= STUCK or base.first_below(half) is not None:
+            return ProbeResult(findings, runs, False, _end_trace(base, loss_fn, inputs, targets))
+    else:
+        t = up.first_below(half)
+        if t is not None and judge_lr:
             findings.append(Finding(
                 "learning-rate-too-low", HINT,
                 f"with lr {lr:g} the loss is still at {base.end():.4g} after {len(base.losses)} "
-                f"steps, but a copy with lr {lr * 10:g} reaches {up.end():.4g}: this run learns, "
-                f"about 10 times more slowly than it could",
-                f"Try a learning rate of {lr * 10:g} (or train about 10 times longer).",
+                f"steps, but a copy with lr {lr * 10:g} halves it in {t} steps: this run "
+                f"learns, about 10 times more slowly than it could",
+                f"Try a learning rate of {lr * 10:g} (or train about {10 * t} steps).",
                 evidence=evidence))
-            return ProbeResult(findings, runs, False, end_trace)
-        if not stuck:
-            if up_progress > progress + 0.25 and judge_lr:
-                findings.append(Finding(
-                    "learning-rate-too-low", HINT,
-                    f"a copy with lr {lr * 10:g} reaches a loss of {up.end():.4g} in "
-                    f"{len(up.losses)} steps, where lr {lr:g} reaches {base.end():.4g}",
-                    f"Try a learning rate of {lr * 10:g}.", evidence=evidence))
-            return ProbeResult(findings, runs, False, end_trace)
+            return ProbeResult(findings, runs, False, _end_trace(base, loss_fn, inputs, targets))
+        if t is None and up.progress(ref) >= STUCK / 2 and judge_lr:
+            findings.append(Finding(
+                "learning-rate-too-low", PROBLEM,
+                f"with lr {lr:g} the loss stays at {base.end():.4g} for {len(base.losses)} "
+                f"steps; a copy with lr {lr * 10:g} is still at {up.end():.4g} after "
+                f"{len(up.losses)} steps: at this rate training needs far more than "
+                f"{10 * len(up.losses)} steps",
+                f"Use a larger learning rate: try {lr * 10:g} or more.", evidence=evidence))
+            return ProbeResult(findings, runs, True, _end_trace(base, loss_fn, inputs, targets))
         up2 = train(model, optimizer, loss_fn, inputs, targets, steps, 100.0, rng_state,
-                    "lr x100")
+                    "lr x100", stop_below=half)
         runs.append(up2)
-        if not up2.unstable() and up2.progress(ref) >= STUCK * 5 and judge_lr:
+        if not up2.unstable() and up2.progress(ref) >= 5 * STUCK and judge_lr:
             evidence["end loss with lr x100"] = up2.end()
             findings.append(Finding(
                 "learning-rate-too-low", PROBLEM,
                 f"with lr {lr:g} the loss stays at {base.end():.4g} for {len(base.losses)} "
-                f"steps, and at lr {lr * 10:g} too; a copy with lr {lr * 100:g} reaches "
-                f"{up2.end():.4g}: at this rate training needs about 100 times more steps",
-                f"Use a larger learning rate: try {lr * 100:g} (or {lr * 10:g} and train "
-                f"longer).", evidence=evidence))
-            return ProbeResult(findings, runs, True, end_trace)
-        if reference is not None and end_trace.output is not None:
-            dependence = input_dependence(kind, end_trace.output, targets)
-            if dependence is not None and dependence < 0.05:
-                findings.append(Finding(
-                    "plateau-constant-output", PROBLEM,
-                    f"the loss sits at {base.end():.4g}, the loss of predicting the same "
-                    f"output for every input ({reference:.4g}), and the outputs barely depend "
-                    f"on the input; copies with lr x10 and x100 stay there too",
-                    "Fix the cause listed before this finding (often the initialisation); "
-                    "a plateau is a symptom.",
-                    evidence={"end loss": base.end(), "constant-prediction loss": reference,
-                              "output spread / target spread": dependence,
-                              "steps": len(base.losses)}))
-    return ProbeResult(findings, runs, stuck, end_trace)
+                f"steps, and at lr {lr * 10:g} for {len(up.losses)} steps; a copy with lr "
+                f"{lr * 100:g} reaches {up2.end():.4g}: at this rate training needs about "
+                f"100 times more steps",
+                f"Use a larger learning rate: try {lr * 100:g}.", evidence=evidence))
+            return ProbeResult(findings, runs, True, _end_trace(base, loss_fn, inputs, targets))
+    end_trace = _end_trace(base, loss_fn, inputs, targets)
+    if reference is not None and end_trace.output is not None:
+        dependence = input_dependence(kind, end_trace.output, targets)
+        if dependence is not None and dependence < 0.05:
+            findings.append(Finding(
+                "plateau-constant-output", PROBLEM,
+                f"the loss sits at {base.end():.4g}, the loss of predicting the same output "
+                f"for every input ({reference:.4g}), and the outputs barely depend on the "
+                f"input; copies with larger learning rates do not leave it either",
+                "Fix the cause listed before this finding (often the initialisation); a "
+                "plateau is a symptom.",
+                evidence={"end loss": base.end(), "constant-prediction loss": reference,
+                          "output spread / target spread": dependence,
+                          "steps": len(base.losses)}))
+    return ProbeResult(findings, runs, True, end_trace)
+
+
+def _end_trace(base: Run, loss_fn: LossFn, inputs: Any, targets: Any) -> Trace:
+    """The trace of the trained copy (for dead units at the end of the probe)."""
+    return run(base.model, loss_fn, inputs, targets, backward=False)
 
 
 def still_identical(model: Module, weight_name: str, groups: list[list[int]],
