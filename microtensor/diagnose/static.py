@@ -224,6 +224,12 @@ def layer_gains(trace: Trace) -> list[tuple[Layer, float, float]]:
     return out
 
 
+def _list(values: list[float]) -> str:
+    """1 value as "0.01", 2 as "0.01 and 0.02", more as "0.01, 0.02 and 0.03"."""
+    text = [f"{v:.2g}" for v in values]
+    return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " and " + text[-1]
+
+
 def init_scale(trace: Trace) -> list[Finding]:
     """Weights far from the scale that keeps activations of order one, measured layer by layer
     as the gain of each layer on the actual inputs."""
@@ -250,14 +256,17 @@ def init_scale(trace: Trace) -> list[Finding]:
                "the units work in the almost straight middle of their activation, so the "
                "network computes an almost linear function, and the gradients that would bend "
                "it are tiny")
-        message = (f"the weights of {', '.join(where)} shrink the spread of the activations "
-                   f"about {1 / factor:.0f} times more per layer than nn.Linear's default "
-                   f"initialisation: {why}")
+        message = (f"the weights of {', '.join(where)} are about {1 / factor:.0f} times too "
+                   f"small: each layer scales the spread of its input by "
+                   f"{_list([g for _, g in small])} where nn.Linear's default initialisation "
+                   f"gives about {DEFAULT_GAIN:.2f}; {why}")
     else:
         doc = f"{PITFALLS}#large-weights-saturated-units"
-        message = (f"the weights of {', '.join(where)} grow the spread of the activations about "
-                   f"{factor:.0f} times more per layer than nn.Linear's default "
-                   f"initialisation: sigmoid and tanh units saturate and outputs explode")
+        message = (f"the weights of {', '.join(where)} are about {factor:.0f} times too "
+                   f"large: each layer scales the spread of its input by "
+                   f"{_list([g for _, g in large])} where nn.Linear's default initialisation "
+                   f"gives about {DEFAULT_GAIN:.2f}; sigmoid and tanh units saturate, and "
+                   f"outputs and gradients grow")
     return [Finding(
         "init-scale", PROBLEM, message,
         "Keep nn.Linear's default initialisation (or use nn.init.xavier_uniform_ for "
