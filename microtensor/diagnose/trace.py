@@ -57,10 +57,9 @@ def loss_kind(loss_fn: Any, consumer: type[Function] | None = None) -> str:
     for cls, kind in _LOSS_KINDS:
         if isinstance(loss_fn, cls):
             return kind
-    kind = _FUNCTIONAL_KINDS.get(loss_fn)
-    if kind is None:
-        kind = _CONSUMER_KINDS.get(consumer, "unknown")
-    return kind
+    if loss_fn in _FUNCTIONAL_KINDS:
+        return _FUNCTIONAL_KINDS[loss_fn]
+    return _CONSUMER_KINDS.get(consumer, "unknown")
 
 
 @dataclass
