@@ -3,8 +3,11 @@ alarms on healthy setups, and check() leaving the model, optimizer and random st
 
 from __future__ import annotations
 
+import copy
 import math
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -151,8 +154,6 @@ def digits_mlp(seed: int = 0) -> nn.Sequential:
 def seconds_per_step(model: nn.Module, loss_fn: Any, x: mt.Tensor, y: mt.Tensor,
                      steps: int = 20) -> float:
     """The time of one training step of a copy, measured now (the machine may be busy)."""
-    import copy
-
     model = copy.deepcopy(model)
     opt = optim.Adam(model.parameters(), lr=1e-3)
     start = time.perf_counter()
@@ -230,6 +231,18 @@ def test_target_shape_with_a_hand_written_loss_that_broadcasts() -> None:
 
     report = check_sgd(xor_net(), lr=2.0, loss_fn=bce, y=Y.reshape(4))
     assert report.codes[0] == "target-shape" and not report.ok
+
+
+def test_a_loss_of_its_own_may_take_other_target_shapes() -> None:
+    model = nn.Linear(2, 3)
+
+    def hinge(scores: mt.Tensor, labels: mt.Tensor) -> mt.Tensor:  # class indices, (4,)
+        picked = scores.gather(1, labels.reshape(-1, 1))
+        return (1 - picked + scores).clamp(min=0).mean()
+
+    report = diagnose.check(model, hinge, X, mt.tensor([0, 1, 2, 0]),
+                            optimizer=optim.SGD(model.parameters(), lr=0.1))
+    assert "target-shape" not in report.codes, str(report)
 
 
 def test_target_shape_for_class_indices() -> None:
@@ -382,7 +395,7 @@ def test_learning_rate_too_high_diverges() -> None:
     report = diagnose.check(model, nn.MSELoss(), x, 3 * x,
                             optimizer=optim.SGD(model.parameters(), lr=1.0))
     assert report.codes[0] == "learning-rate-too-high", str(report)
-    assert "diverged" in report.codes
+    assert report.codes == ["learning-rate-too-high", "diverged", "exploding-gradients"]
 
 
 def test_learning_rate_too_low() -> None:
@@ -439,17 +452,19 @@ def test_without_an_optimizer_the_rate_is_not_judged() -> None:
 # -- Finding and Report ---------------------------------------------------------------------------
 
 def test_every_code_links_a_section_that_exists() -> None:
-    from pathlib import Path
-
     root = Path(__file__).resolve().parent.parent
     for code, doc in CODES.items():
         path, anchor = doc.split("#")
         text = (root / path).read_text(encoding="utf-8")
         headings = [line.lstrip("#").strip() for line in text.splitlines()
                     if line.startswith("#")]
-        import re
         anchors = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
         assert anchor in anchors, (code, doc)
+
+
+def test_diagnose_is_reachable_from_the_package() -> None:
+    assert mt.diagnose is diagnose and "diagnose" in mt.__all__
+    assert diagnose.check is mt.diagnose.check
 
 
 def test_finding_validates_and_links_its_doc() -> None:

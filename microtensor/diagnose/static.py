@@ -33,6 +33,14 @@ def _shape(shape: tuple[int, ...]) -> str:
 def expected_target_shape(kind: str, output: Tensor, targets: Any) -> tuple[int, ...] | None:
     """The target shape the loss needs for this output, or None when any shape may be right."""
     shape = tuple(output.shape)
+    if kind == "unknown":  # a loss of its own: only a float target that would broadcast
+        if not isinstance(targets, Tensor) or targets.dtype.kind != "f":
+            return None
+        try:
+            broadcast = np.broadcast_shapes(shape, tuple(targets.shape))
+        except ValueError:
+            return None
+        return shape if broadcast != shape or targets.ndim != len(shape) else None
     if kind in ("ce", "nll"):
         if isinstance(targets, Tensor) and targets.dtype.kind == "f" and kind == "ce":
             return shape  # class probabilities
