@@ -245,6 +245,23 @@ def test_a_loss_of_its_own_may_take_other_target_shapes() -> None:
     assert "target-shape" not in report.codes, str(report)
 
 
+class TwoOutputs(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = xor_net()
+
+    def forward(self, x: mt.Tensor) -> Any:
+        out = self.net(x)
+        return out, out.detach()
+
+
+def test_a_model_that_returns_a_tuple() -> None:
+    model = TwoOutputs()
+    report = diagnose.check(model, lambda out, y: nn.functional.binary_cross_entropy(out[0], y),
+                            X, Y, optimizer=optim.SGD(model.parameters(), lr=2.0))
+    assert report.ok, str(report)
+
+
 def test_target_shape_for_class_indices() -> None:
     model = nn.Linear(2, 3)
     report = diagnose.check(model, nn.CrossEntropyLoss(), X, mt.tensor([[0], [1], [2], [0]]),

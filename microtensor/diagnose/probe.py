@@ -211,7 +211,8 @@ def probe(model: Module, optimizer: Optimizer, loss_fn: LossFn, inputs: Any, tar
     with no_grad():
         start_output = call_model(copy.deepcopy(model), inputs)
     set_rng_state(rng_state)
-    reference = constant_loss(kind, loss_fn, start_output, targets)
+    reference = (constant_loss(kind, loss_fn, start_output, targets)
+                 if isinstance(start_output, Tensor) else None)
     ref = reference if reference is not None else (base.losses[0] if base.losses else math.nan)
     lr = optimizer.param_groups[0]["lr"]
 

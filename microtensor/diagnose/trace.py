@@ -165,11 +165,38 @@ def run(model: Module, loss_fn: LossFn, inputs: Any, targets: Any,
     the graph. Changes ``model``'s gradients: call it on a copy."""
     trace = Trace()
     try:
-        trace.output = call_model(model, inputs)
+        out: Any = call_model(model, inputs)
     except Exception as err:  # noqa: BLE001 - a model that fails is a finding, not a crash
         trace.error, trace.error_in = err, "forward"
         return trace
-    out = trace.output
+    if isinstance(out, Tensor):  # (a model may return a tuple: its graph is not read then)
+        trace.output = out
+        _read_graph(trace, model, out)
+    try:
+        trace.loss = loss_fn(out, targets)
+    except Exception as err:  # noqa: BLE001
+        trace.error, trace.error_in = err, "loss"
+        return trace
+    loss = trace.loss
+    if isinstance(loss, Tensor) and loss.grad_fn is not None:
+        for _, ctx in forward_order(loss):
+            if any(a is out for a in ctx.inputs):
+                trace.consumer = ctx.fn
+                break
+    if backward and isinstance(loss, Tensor) and loss.requires_grad:  # (not all frozen)
+        try:
+            loss.backward()
+        except Exception as err:  # noqa: BLE001
+            trace.error, trace.error_in = err, "backward"
+            return trace
+        trace.without_grad = [name for name, p in model.named_parameters()
+                              if p.requires_grad and p.grad is None]
+    return trace
+
+
+def _read_graph(trace: Trace, model: Module, out: Tensor) -> None:
+    """Fill ``trace.nodes``, ``layers``, ``activations`` and ``custom`` from the graph of the
+    model's output."""
     modules = {id(m): name for name, m in model.named_modules()}
     params = {id(p): name for name, p in model.named_parameters()}
     for t, ctx in forward_order(out):
@@ -186,26 +213,6 @@ def run(model: Module, loss_fn: LossFn, inputs: Any, targets: Any,
             trace.activations.append(Activation(fn, module, t, t is out))
         elif is_custom(fn):
             trace.custom.append(node)
-    try:
-        trace.loss = loss_fn(out, targets)
-    except Exception as err:  # noqa: BLE001
-        trace.error, trace.error_in = err, "loss"
-        return trace
-    loss = trace.loss
-    if isinstance(loss, Tensor) and loss.grad_fn is not None:
-        for _, ctx in forward_order(loss):
-            if any(a is out for a in ctx.inputs):
-                trace.consumer = ctx.fn
-                break
-    if backward and loss.requires_grad:  # (not when every parameter is frozen)
-        try:
-            loss.backward()
-        except Exception as err:  # noqa: BLE001
-            trace.error, trace.error_in = err, "backward"
-            return trace
-        trace.without_grad = [name for name, p in model.named_parameters()
-                              if p.requires_grad and p.grad is None]
-    return trace
 
 
 def as_array(t: Tensor) -> np.ndarray:
