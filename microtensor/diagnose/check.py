@@ -37,7 +37,8 @@ def check(model: Module, loss_fn: LossFn, inputs: Any, targets: Any,
         optimizer: the optimizer of ``model``'s parameters; ``None`` probes with
             ``Adam(lr=0.01)`` and does not judge the learning rate.
         steps: training steps of each probe copy; ``None`` chooses: 300, fewer for a large
-            model and batch (a stuck run's copy at 10 times the rate trains 10/3 as long).
+            model and batch or when 300 steps would take more than 20 s (a stuck run's copy
+            at 10 times the rate trains 10/3 as long).
 
     Returns:
         A ``Report``: ``report.findings`` (most important first), ``report.ok``.
@@ -88,7 +89,7 @@ def _check(model: Module, loss_fn: LossFn, inputs: Any, targets: Any,
         return Report(findings + symmetric)
     opt = optimizer if optimizer is not None else Adam(trainable, lr=0.01)
     if steps is None:
-        steps = choose_steps(model, inputs)
+        steps = choose_steps(model, opt, loss_fn, inputs, targets, rng_state)
     result = probe(model, opt, loss_fn, inputs, targets, kind, steps, rng_state, judge_lr)
     # (a loss that refuses the outputs mid-training is explained by a mismatch found above)
     findings += [f for f in result.findings if not (mismatch and f.code == "loss-error")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from .trace import LossFn, Trace, as_array, call_model, run, spread
 
 DEFAULT_STEPS = 300  # per copy; fewer for a large model and batch (see choose_steps)
 WORK = 5_000 * 10_000  # examples x parameters of a step that still gets DEFAULT_STEPS
+SECONDS_PER_RUN = 20.0  # and at most this long per copy (a digits MLP step takes ~4 ms)
 STUCK = 0.01         # a run is stuck when its loss is within 1% of the constant prediction's
 
 
@@ -117,12 +119,20 @@ def train(model: Module, optimizer: Optimizer, loss_fn: LossFn, inputs: Any, tar
     return Run(label, lr_scale, m, opt).more(loss_fn, inputs, targets, steps, stop_below)
 
 
-def choose_steps(model: Module, inputs: Any) -> int:
+def choose_steps(model: Module, optimizer: Optimizer, loss_fn: LossFn, inputs: Any,
+                 targets: Any, rng_state: Tensor) -> int:
     """``DEFAULT_STEPS``, or fewer for a large model and batch: about as much work as 300
-    steps of an MLP with 10 000 parameters on 5 000 examples (the digits MLP does 300)."""
+    steps of an MLP with 10 000 parameters on 5 000 examples (the digits MLP does 300), and
+    at most ``SECONDS_PER_RUN`` of training per copy (a convolutional network, say)."""
     batch = inputs[0].shape[0] if isinstance(inputs, tuple) else getattr(inputs, "shape", (1,))[0]
     work = max(int(batch), 1) * sum(p.numel() for p in model.parameters())
-    return max(30, min(DEFAULT_STEPS, int(DEFAULT_STEPS * WORK / work)))
+    steps = max(30, min(DEFAULT_STEPS, int(DEFAULT_STEPS * WORK / work)))
+    start = time.perf_counter()
+    trial = train(model, optimizer, loss_fn, inputs, targets, 3, 1.0, rng_state, "timing")
+    per_step = (time.perf_counter() - start) / max(len(trial.losses), 1)
+    if per_step * steps > SECONDS_PER_RUN:  # only slow models: small ones stay deterministic
+        steps = max(30, int(SECONDS_PER_RUN / per_step))
+    return steps
 
 
 def constant_loss(kind: str, loss_fn: LossFn, output: Tensor, targets: Any) -> float | None:
