@@ -323,6 +323,37 @@ def test_large_weights_init_scale_and_saturated_units() -> None:
     assert report.findings[0].doc.endswith("#large-weights-saturated-units")
 
 
+def tiny_cnn(scale: float | None = None) -> nn.Sequential:
+    mt.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(64, 3))
+    if scale is not None:
+        with mt.no_grad():
+            model[0].weight.mul_(scale)
+            model[4].weight.mul_(scale)
+    return model
+
+
+def images() -> tuple[mt.Tensor, mt.Tensor]:
+    mt.manual_seed(1)
+    labels = mt.arange(3).repeat_interleave(8)
+    x = mt.randn(24, 1, 8, 8) + labels.reshape(-1, 1, 1, 1).float()  # brighter by class
+    return x, labels
+
+
+def test_convolution_weights_are_measured_too() -> None:
+    x, y = images()
+    healthy = tiny_cnn()
+    report = diagnose.check(healthy, nn.CrossEntropyLoss(), x, y,
+                            optimizer=optim.Adam(healthy.parameters(), lr=0.01), steps=100)
+    assert report.ok, str(report)
+    small = tiny_cnn(0.01)
+    report = diagnose.check(small, nn.CrossEntropyLoss(), x, y,
+                            optimizer=optim.SGD(small.parameters(), lr=0.01), steps=100)
+    assert report.codes[0] == "init-scale" and report.findings[0].where == ("0.weight",
+                                                                             "4.weight")
+
+
 @pytest.mark.parametrize("value", [0.0, 0.5])
 def test_symmetric_units(value: float) -> None:
     model = xor_net()

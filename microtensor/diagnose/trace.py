@@ -27,6 +27,7 @@ from ..nn import (
     functional,
     fused,
 )
+from ..ops.conv import Conv
 from ..ops.elementwise import Relu, Sigmoid, Tanh
 from ..ops.linalg import Matmul
 from ..tensor import Tensor
@@ -77,19 +78,20 @@ class Node:
 
 @dataclass
 class Layer:
-    """An op that multiplies by a weight parameter (``nn.Linear``, or ``x @ W``)."""
+    """An op that multiplies by a weight parameter (``nn.Linear``, ``x @ W``, a convolution)."""
 
     module: str
     weight_name: str
     weight: Tensor
     input: Tensor
     output: Tensor
-    units_last: bool  # x @ W has one unit per column of W; nn.Linear one per row
+    units_last: bool  # x @ W has one unit per column of W; nn.Linear one per row (a
+    # convolution one per output channel)
 
     def unit_rows(self) -> np.ndarray:
         """The weight as one row per unit (incoming weights of each unit)."""
         w = self.weight.detach().numpy().astype(np.float64)
-        return w.T if self.units_last else w
+        return w.T if self.units_last else w.reshape(w.shape[0], -1)
 
 
 @dataclass
@@ -204,9 +206,10 @@ def _read_graph(trace: Trace, model: Module, out: Tensor) -> None:
         node = Node(t, ctx, module)
         trace.nodes.append(node)
         fn = ctx.fn
-        if fn is fused.Linear or fn is Matmul:
+        if fn is fused.Linear or fn is Matmul or fn is Conv:
             w = ctx.inputs[1]
-            if id(w) in params and w.ndim == 2 and isinstance(ctx.inputs[0], Tensor):
+            if id(w) in params and (w.ndim == 2 or fn is Conv) and \
+                    isinstance(ctx.inputs[0], Tensor):
                 trace.layers.append(Layer(module, params[id(w)], w, ctx.inputs[0], t,
                                           units_last=fn is Matmul))
         elif fn is Relu or fn is Sigmoid or fn is Tanh:
