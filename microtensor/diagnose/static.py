@@ -13,16 +13,17 @@ import numpy as np
 
 from ..autograd import Function, GradcheckError, gradcheck
 from ..nn import Module
-from ..ops.elementwise import Add, Cast, Div, Mul, Neg, Relu, Sigmoid, Sub, Tanh
+from ..ops.elementwise import Add, Cast, Clamp, Div, Mul, Neg, Relu, Sigmoid, Sub, Tanh, Where
 from ..ops.reduce import LogSoftmax, Mean, Softmax, Sum
 from ..ops.shape import Cat, Clone, Expand, Index, Permute, Reshape
 from ..optim import Optimizer
 from ..tensor import Tensor
 from .findings import HINT, PITFALLS, PROBLEM, Finding
-from .trace import Layer, Trace, as_array, spread, units_view
+from .trace import Layer, Trace, as_array, is_custom, spread, units_view
 
 DEFAULT_GAIN = 1 / math.sqrt(3)  # nn.Linear's default init: std(W) sqrt(fan_in) = 1/sqrt(3)
 SMALL_GAIN, LARGE_GAIN = 0.1, 10.0  # ~6x below, ~17x above the default: "far from" it
+
 
 def _shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
@@ -104,7 +105,7 @@ def activation_loss_mismatch(trace: Trace, kind: str) -> list[Finding]:
             f"Remove the final {name} (CrossEntropyLoss takes logits), or use NLLLoss after a "
             f"LogSoftmax.",
             evidence={"output op": name, "loss": "CrossEntropyLoss"}, doc=anchor)]
-    if kind == "nll" and op is not LogSoftmax and op is not None and not _custom(op):
+    if kind == "nll" and op is not LogSoftmax and op is not None and not is_custom(op):
         return [Finding(
             "activation-loss-mismatch", PROBLEM,
             f"NLLLoss expects log-probabilities, but the model ends with {name}",
@@ -113,8 +114,9 @@ def activation_loss_mismatch(trace: Trace, kind: str) -> list[Finding]:
             evidence={"output op": name, "loss": "NLLLoss"}, doc=anchor)]
     if kind == "bce":
         outside = trace.error is not None and "between 0 and 1" in str(trace.error)
-        unbounded = op is not None and op not in (Sigmoid, Softmax) and not _custom(op) and \
-            op.__name__ not in ("Clamp", "Div", "Mul", "Where", "Index", "Reshape")
+        # (ops that can keep a sigmoid's output within [0, 1] are given the benefit of doubt)
+        unbounded = op is not None and not is_custom(op) and \
+            op not in (Sigmoid, Softmax, Clamp, Div, Mul, Where, Index, Reshape)
         if outside or unbounded:
             return [Finding(
                 "activation-loss-mismatch", PROBLEM,
@@ -124,10 +126,6 @@ def activation_loss_mismatch(trace: Trace, kind: str) -> list[Finding]:
                 "nn.BCEWithLogitsLoss.",
                 evidence={"output op": name, "loss": "BCELoss"}, doc=anchor)]
     return []
-
-
-def _custom(fn: type[Function]) -> bool:
-    return not fn.__module__.startswith("microtensor.")
 
 
 # -- architecture -------------------------------------------------------------------------------
