@@ -174,7 +174,8 @@ def test_digits_mlp_is_ok_within_10_seconds() -> None:
                             optimizer=optim.Adam(model.parameters(), lr=1e-3))
     elapsed = time.perf_counter() - start
     assert report.ok, str(report)
-    assert sum(len(v) for v in report.losses.values()) == 300  # one copy, 300 steps
+    # One copy, 300 steps (fewer only if the machine is so busy that 300 would take > 20 s).
+    assert list(report.losses) == ["lr x1"] and len(report.losses["lr x1"]) <= 300
     # Under 10 s on an idle machine (a step takes about 4 ms); here: about the cost of the
     # 300 steps, measured against a step timed just now, whatever else the machine runs.
     assert elapsed < 400 * step, (elapsed, step)
