@@ -178,7 +178,8 @@ def test_digits_mlp_is_ok_within_10_seconds() -> None:
     assert list(report.losses) == ["lr x1"] and len(report.losses["lr x1"]) <= 300
     # Under 10 s on an idle machine (a step takes about 4 ms); here: about the cost of the
     # 300 steps, measured against a step timed just now, whatever else the machine runs.
-    assert elapsed < 400 * step, (elapsed, step)
+    # (A busy machine can slow NumPy's threads many times over, and unevenly: hence the margin.)
+    assert elapsed < 10 or elapsed < 1500 * step, (elapsed, step)
 
 
 def test_softmax_regression_on_blobs_is_ok() -> None:
@@ -212,7 +213,7 @@ def test_xor_check_takes_under_a_second() -> None:
     trained = sum(len(v) for v in report.losses.values())
     assert trained < 1300
     # Under 1 s on an idle machine (a step takes about 0.3 ms).
-    assert elapsed < 1.5 * trained * step + 0.2, (elapsed, trained, step)
+    assert elapsed < 1.0 or elapsed < 4 * trained * step, (elapsed, trained, step)
 
 
 # -- one setup per finding ------------------------------------------------------------------------
