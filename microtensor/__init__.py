@@ -11,7 +11,19 @@ from builtins import bool as _bool
 from builtins import float as _float
 from builtins import int as _int
 
-from . import accelerator, autograd, backends, creation, cuda, linalg, nn, optim, utils, viz
+from . import (
+    accelerator,
+    autograd,
+    backends,
+    creation,
+    cuda,
+    diagnose,
+    linalg,
+    nn,
+    optim,
+    utils,
+    viz,
+)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
@@ -261,7 +273,7 @@ __all__ = [
     "asin", "asinh", "atan", "atan2", "atanh", "autograd", "backends", "bernoulli", "bitwise_and",
     "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "bool", "bool_", "broadcast_shapes", "cat",
     "ceil", "chunk", "clamp", "clip", "clone", "cos", "cosh", "cuda", "cumprod", "cumsum",
-    "default_generator", "detach", "device", "diag", "diagonal", "div", "dot", "double",
+    "default_generator", "detach", "device", "diagnose", "diag", "diagonal", "div", "dot", "double",
     "draw_graph", "einsum", "empty", "enable_grad", "eq", "equal", "erf", "erfc", "erfinv", "exp",
     "exp2", "expm1", "eye", "fix", "flatten", "flip", "fliplr", "flipud", "float", "float16",
     "float32", "float64", "floor", "floor_divide", "fmod", "frac", "from_numpy", "full",
