@@ -3,6 +3,7 @@
     python examples/xor.py                          # 2-4-1 sigmoid network, BCE, SGD
     python examples/xor.py --activation relu --optimizer adam --lr 0.05
     python examples/xor.py --plot loss.png          # also draw the loss curve (matplotlib)
+    python examples/xor.py --init-scale 0.01 --diagnose   # a learner's stuck recipe, explained
     python examples/xor.py --help
 
 In a terminal a progress bar runs under the progress lines (with tqdm installed: the
@@ -50,15 +51,14 @@ def make_optimizer(name: str, params: list[nn.Parameter], lr: float) -> optim.Op
     return optim.Rprop(params, lr=lr)
 
 
-def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmoid",
-          optimizer: str = "sgd", lr: float | None = None, epochs: int = 2000,
-          loss: str = "bce", seed: int = 0, log: Callable[[str], object] = print,
-          losses: list[float] | None = None, bar: bool | None = None,
-          ) -> tuple[nn.Module, mt.Tensor, mt.Tensor]:
-    """Train a 2-hidden-1 network on ``task``; return the model, the inputs and the targets.
+def build(task: str = "xor", hidden: int | None = None, activation: str = "sigmoid",
+          optimizer: str = "sgd", lr: float | None = None, loss: str = "bce", seed: int = 0,
+          init_scale: float | None = None,
+          ) -> tuple[nn.Module, nn.Module, optim.Optimizer, mt.Tensor, mt.Tensor]:
+    """The model, loss function, optimizer, inputs and targets of a run, before training.
 
-    ``log`` prints the progress lines; each epoch's loss is appended to ``losses`` if given;
-    ``bar`` chooses the progress bar (see ``Progress``; by default, one in a terminal).
+    ``init_scale`` replaces the default initialisation with the one of hand-written NumPy
+    recipes: weights drawn from N(0, 1) times ``init_scale``, biases zero.
     """
     mt.manual_seed(seed)
     hidden = hidden or DEFAULT_HIDDEN[activation]
@@ -71,8 +71,33 @@ def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmo
         nn.Linear(hidden, 1),
         nn.Sigmoid(),
     )
+    if init_scale is not None:
+        for layer in model:
+            if isinstance(layer, nn.Linear):
+                nn.init.normal_(layer.weight, 0.0, init_scale)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
     loss_fn = LOSSES[loss]()
     opt = make_optimizer(optimizer, list(model.parameters()), lr or DEFAULT_LR[optimizer])
+    return model, loss_fn, opt, x, y
+
+
+def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmoid",
+          optimizer: str = "sgd", lr: float | None = None, epochs: int = 2000,
+          loss: str = "bce", seed: int = 0, log: Callable[[str], object] = print,
+          losses: list[float] | None = None, bar: bool | None = None,
+          init_scale: float | None = None, diagnose: bool = False,
+          ) -> tuple[nn.Module, mt.Tensor, mt.Tensor]:
+    """Train a 2-hidden-1 network on ``task``; return the model, the inputs and the targets.
+
+    ``log`` prints the progress lines; each epoch's loss is appended to ``losses`` if given;
+    ``bar`` chooses the progress bar (see ``Progress``; by default, one in a terminal);
+    ``diagnose`` logs ``microtensor.diagnose.check``'s report on the run before training.
+    """
+    model, loss_fn, opt, x, y = build(task, hidden, activation, optimizer, lr, loss, seed,
+                                      init_scale)
+    if diagnose:
+        log(str(mt.diagnose.check(model, loss_fn, x, y, optimizer=opt)) + "\n")
 
     every = max(1, epochs // 10)
     rate = lr or DEFAULT_LR[optimizer]
@@ -148,6 +173,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--loss", choices=["bce", "mse"], default="bce",
                    help="binary cross-entropy or mean squared error (default: bce)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the initial weights")
+    p.add_argument("--init-scale", type=float, default=None, metavar="S", help="initialise "
+                   "as hand-written NumPy recipes do: weights N(0, 1) times S (e.g. 0.01), "
+                   "biases 0 (default: PyTorch's initialisation)")
+    p.add_argument("--diagnose", action="store_true", help="before training, print what "
+                   "microtensor.diagnose finds in this run (why it would not learn)")
     p.add_argument("--graph", type=Path, default=Path("xor_graph.svg"),
                    help="where to draw the computation graph (.svg, .png, .pdf or .dot; "
                    "default: xor_graph.svg)")
@@ -165,7 +195,8 @@ def main(argv: list[str] | None = None) -> float:
     losses: list[float] = []
     try:
         model, x, y = train(args.task, args.hidden, args.activation, args.optimizer, args.lr,
-                            args.epochs, args.loss, args.seed, losses=losses)
+                            args.epochs, args.loss, args.seed, losses=losses,
+                            init_scale=args.init_scale, diagnose=args.diagnose)
     except FloatingPointError as err:
         sys.exit(str(err))
     accuracy = report(model, x, y)

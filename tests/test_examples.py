@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import pytest
 
 import microtensor as mt
@@ -102,6 +103,28 @@ def test_xor_main_without_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert f"accuracy: {accuracy:.0%}" in out
     assert "computation graph" not in out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_init_scale_reproduces_the_learners_stuck_recipe_and_diagnose_names_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # The NumPy recipe's initialisation: weights N(0, 1) * 0.01, biases 0.
+    model, _, _, _, _ = xor.build(init_scale=0.01)
+    first, last = model[0], model[2]
+    assert first.bias.tolist() == [0.0] * 4 and last.bias.tolist() == [0.0]
+    weights = np.concatenate([first.weight.detach().numpy().ravel(),
+                              last.weight.detach().numpy().ravel()])
+    assert 0.003 < weights.std() < 0.03  # 12 draws of N(0, 0.01**2)
+    accuracy = xor.main(["--init-scale", "0.01", "--diagnose", "--no-graph",
+                         "--epochs", "200"])
+    out = capsys.readouterr().out
+    assert accuracy == 0.5  # stuck: every output 0.5
+    assert re.search(r"^epoch +200/200 +loss 0\.6931\d*$", out, re.MULTILINE)
+    report, training = out.split("epoch ", 1)
+    assert report.startswith("diagnose: 2 problems")
+    assert "1. [problem] init-scale" in report and "2. [problem] plateau-constant-output" in report
+    # The default recipe gets a clean report.
+    xor.main(["--diagnose", "--no-graph", "--epochs", "10"])
+    assert capsys.readouterr().out.startswith("diagnose: no problem found")
 
 
 def test_xor_help_explains_the_options(capsys: pytest.CaptureFixture[str]) -> None:
