@@ -26,7 +26,7 @@ from .. import dtypes
 from ..autograd.engine import format_shape as _fmt
 from ..autograd.function import Context, Function, module_scope
 from ..autograd.grad_mode import is_grad_enabled, no_grad
-from ..creation import from_numpy, tensor, zeros_like
+from ..creation import from_numpy, tensor, zeros, zeros_like
 from ..device import check_device
 from ..device import device as Device
 from ..tensor import RemovableHandle, Tensor
@@ -737,6 +737,10 @@ class _BackwardHook:
     inputs. In backward, the outputs' gate runs first: it calls the backward pre-hooks with
     ``grad_output`` and keeps it; then the inputs' gate calls the backward hooks with
     ``grad_input`` and that ``grad_output``.
+
+    As in PyTorch, ``grad_input`` has zeros (not None) for a tensor argument that does not
+    require grad or was not used, when another argument requires grad; ``grad_output`` has
+    None for an output that got no gradient.
     """
 
     def __init__(self, module: Module, hooks: list[Callable[..., Any]],
@@ -744,8 +748,9 @@ class _BackwardHook:
         self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
         self.grad_outputs: tuple[Tensor | None, ...] | None = None
         self.n_inputs = self.n_outputs = 0
-        self.input_index: list[int] | None = None  # positions of the tensors passed through
-        self.output_index: list[int] | None = None
+        self.input_index: list[int] | None = None  # positions of the inputs passed through
+        self.output_index: list[int] | None = None  # positions of the outputs passed through
+        self.constant_inputs: list[tuple[int, tuple[int, ...], np.dtype[Any]]] = []
 
     def _wrap(self, values: tuple[Any, ...], side: str,
               on_grads: Callable[[list[Tensor | None], Sequence[Tensor]], list[Tensor | None]]
@@ -764,6 +769,9 @@ class _BackwardHook:
     def setup_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
         self.n_inputs = len(args)
         args, self.input_index = self._wrap(args, "inputs", self._input_grads)
+        if self.input_index is not None:
+            self.constant_inputs = [(i, a.shape, a.dtype) for i, a in enumerate(args)
+                                    if isinstance(a, Tensor) and i not in self.input_index]
         return args
 
     def setup_outputs(self, result: Any) -> Any:
@@ -773,19 +781,26 @@ class _BackwardHook:
         return outputs if isinstance(result, tuple) else outputs[0]
 
     @staticmethod
-    def _spread(index: list[int], values: Sequence[Any], size: int) -> tuple[Any, ...]:
-        """A tuple of ``size`` entries: ``values`` at the positions ``index``, None elsewhere."""
+    def _spread(index: list[int], values: Sequence[Any], size: int) -> list[Any]:
+        """A list of ``size`` entries: ``values`` at the positions ``index``, None elsewhere."""
         out: list[Any] = [None] * size
         for i, v in zip(index, values, strict=True):
             out[i] = v
-        return tuple(out)
+        return out
+
+    @staticmethod
+    def _sent_on(grads: Sequence[Tensor | None]) -> list[Tensor | None]:
+        # NOTE: copies of what the hooks saw. A gradient can reach a leaf's .grad unchanged
+        # (through an identity-like op), and a later backward adds into .grad in place: that
+        # must not change a gradient that a hook kept (as in PyTorch, where it does not).
+        return [g if g is None else g.clone() for g in grads]
 
     def _output_grads(self, grads: list[Tensor | None], outputs: Sequence[Tensor]
                       ) -> list[Tensor | None]:
         """At the outputs' gate: run the pre-hooks; with no input that requires grad, the
         backward hooks too (there will be no inputs' gate)."""
         assert self.output_index is not None  # (the gate exists)
-        grad_outputs = self._spread(self.output_index, grads, self.n_outputs)
+        grad_outputs = tuple(self._spread(self.output_index, grads, self.n_outputs))
         for hook in self.pre_hooks:
             new = hook(self.module, grad_outputs)
             if new is None:
@@ -813,7 +828,7 @@ class _BackwardHook:
                                        "gradient should always return None or None for all "
                                        "gradients.")
             self.grad_outputs = None
-        return [grad_outputs[i] for i in self.output_index]
+        return self._sent_on([grad_outputs[i] for i in self.output_index])
 
     def _input_grads(self, grads: list[Tensor | None], inputs: Sequence[Tensor]
                      ) -> list[Tensor | None]:
@@ -825,20 +840,23 @@ class _BackwardHook:
         if self.grad_outputs is None:
             # The gradient reached the inputs without passing through the outputs (e.g. a
             # double backward): PyTorch does not run the hooks then.
-            return list(filled)
+            return self._sent_on(filled)
         grad_inputs = self._spread(self.input_index, filled, self.n_inputs)
+        for i, shape, dtype in self.constant_inputs:
+            grad_inputs[i] = zeros(shape, dtype=dtype)
+        result = tuple(grad_inputs)
         for hook in self.hooks:
-            new = hook(self.module, grad_inputs, self.grad_outputs)
+            new = hook(self.module, result, self.grad_outputs)
             if new is None:
                 continue
-            if len(new) != len(grad_inputs):
+            if len(new) != len(result):
                 raise RuntimeError(f"Backward hook returned an invalid number of grad_input, "
-                                   f"got {len(new)}, but expected {len(grad_inputs)}")
-            grad_inputs = tuple(new)
+                                   f"got {len(new)}, but expected {len(result)}")
+            result = tuple(new)
             for k, i in enumerate(self.input_index):
-                _checked(grad_inputs[i], inputs[k], hook)
+                _checked(result[i], inputs[k], hook)
         self.grad_outputs = None
-        return [grad_inputs[i] for i in self.input_index]
+        return self._sent_on([result[i] for i in self.input_index])
 
 
 def _position(index: Any, size: int) -> int:
