@@ -33,42 +33,48 @@ _R = TypeVar("_R")
 StepHook = Callable[["Optimizer", tuple[Any, ...], dict[str, Any]], Any]
 
 
-def _runs_step_hooks(step: Callable[..., _R]) -> Callable[..., _R]:
-    """``step`` wrapped so that the optimizer's step hooks run around it (PyTorch's wrapper).
+def _run_step_hooks(step: Callable[..., _R], args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> _R:
+    """Call ``step(*args, **kwargs)`` (``args[0]`` is the optimizer) between its step hooks.
 
     Each pre-hook may return a new ``(args, kwargs)`` for the call; the post-hooks see the
-    arguments the step ran with. A step called from inside another (a subclass's ``step``
-    calling ``super().step()``) runs them once, in the outer call.
+    arguments the step ran with. A step called from inside (a subclass's ``step`` calling
+    ``super().step()``) runs without them: they run once, around the outer call.
     """
+    self: Optimizer = args[0]
+    hooks = tuple(self._step_hooks)  # (a snapshot: a hook may remove itself)
+    self._stepping = True
+    try:
+        for kind, hook in hooks:
+            if kind != "pre":
+                continue
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
+                                       f"new_kwargs), but got {result}.")
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        self._opt_called = True
+        for kind, hook in hooks:
+            if kind == "post":
+                hook(self, args, kwargs)
+    finally:
+        self._stepping = False
+    return out
+
+
+def _runs_step_hooks(step: Callable[..., _R]) -> Callable[..., _R]:
+    """A subclass's own ``step``, wrapped so that the step hooks run around it (as PyTorch
+    wraps every ``step``)."""
 
     @functools.wraps(step)
-    def step_with_hooks(*args: Any, **kwargs: Any) -> _R:
-        self: Optimizer = args[0]
-        # NOTE: on the training loop's hot path: without hooks, one check is all it adds.
+    def step_with_hooks(self: Optimizer, /, *args: Any, **kwargs: Any) -> _R:
         if not self._step_hooks or self._stepping:
-            out = step(*args, **kwargs)
+            out = step(self, *args, **kwargs)
             self._opt_called = True  # (read by lr schedulers to warn about a wrong call order)
             return out
-        hooks = tuple(self._step_hooks)  # (a snapshot: a hook may remove itself)
-        self._stepping = True
-        try:
-            for kind, hook in hooks:
-                if kind != "pre":
-                    continue
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    if not (isinstance(result, tuple) and len(result) == 2):
-                        raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
-                                           f"new_kwargs), but got {result}.")
-                    args, kwargs = result
-            out = step(*args, **kwargs)
-            self._opt_called = True
-            for kind, hook in hooks:
-                if kind == "post":
-                    hook(self, args, kwargs)
-        finally:
-            self._stepping = False
-        return out
+        return _run_step_hooks(step, (self, *args), kwargs)
 
     return step_with_hooks
 
@@ -117,8 +123,9 @@ class Optimizer:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # NOTE: a subclass that defines its own step() (as PyTorch's tutorials do) is given
-        # the step hooks here. (Wrapping a step twice is harmless: the inner wrapper sees that
-        # the hooks are running.)
+        # the step hooks here; Optimizer.step runs them itself, without a wrapper (it is on
+        # the hot path). Wrapping a step twice is harmless: the inner one sees that the hooks
+        # are running.
         step = cls.__dict__.get("step")
         if step is not None:
             # (mypy cannot see that the wrapper keeps the overloaded signature)
@@ -208,7 +215,6 @@ class Optimizer:
     @overload
     def step(self, closure: Callable[[], _Loss]) -> _Loss: ...
 
-    @_runs_step_hooks
     def step(self, closure: Callable[[], _Loss] | None = None) -> _Loss | None:
         """Update the parameters once from their ``.grad``; parameters without one are skipped.
 
@@ -220,6 +226,11 @@ class Optimizer:
         Returns:
             The closure's loss, or ``None``.
         """
+        # NOTE: on the training loop's hot path: without hooks, one check is all it adds.
+        if self._step_hooks and not self._stepping:
+            # (The hooks see a closure as a positional argument, however it was passed.)
+            args = (self,) if closure is None else (self, closure)
+            return _run_step_hooks(Optimizer.step, args, {})
         loss = None
         if closure is not None:
             with enable_grad():
@@ -227,6 +238,7 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 self._update(group)
+        self._opt_called = True  # (read by lr schedulers to warn about a wrong call order)
         return loss
 
     def register_step_pre_hook(self, hook: StepHook) -> RemovableHandle:
