@@ -382,12 +382,13 @@ class Module:
         the module's inputs are computed.
 
         ``grad_input`` has one entry per positional argument of ``forward``: the gradient of
-        the loss with respect to it, or ``None`` where the argument is not a tensor or does
-        not require grad. ``grad_output`` has one entry per output. A tuple the hook returns
-        replaces ``grad_input`` (the gradients that flow on, to the layers before). When no
-        input requires grad (the first layer of a network), the hook runs when the output's
-        gradient is known, with ``grad_input`` all ``None``, and a warning says so (as in
-        PyTorch). Only calls made after the hook is registered, with grad mode on, run it.
+        the loss with respect to it; ``None`` for an argument that is not a tensor, zeros for
+        a tensor that does not require grad (as in PyTorch). ``grad_output`` has one entry per
+        output. A tuple the hook returns replaces ``grad_input`` (the gradients that flow on,
+        to the layers before). When no input requires grad (the first layer of a network),
+        the hook runs when the output's gradient is known, with ``grad_input`` all ``None``,
+        and a warning says so (as in PyTorch). Only calls made after the hook is registered,
+        with grad mode on, run it.
 
         Returns:
             A handle whose ``remove()`` unregisters the hook (also a context manager).
