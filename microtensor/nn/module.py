@@ -677,10 +677,11 @@ class _Gather:
 
 class BackwardHookGate(Function):
     """gate = an empty array made from x1..xn, the tensors of a module with backward hooks
-    (its inputs, or its outputs) that require grad. Each xi reaches the module through a
-    ``BackwardHookFunction(xi, gate)``, so in backward this node runs after all of them: it
-    passes the gradients they gathered to the hooks (``gather.on_grads``) together, and returns
-    what the hooks make of them, as the gradients of x1..xn."""
+    (its inputs, or its outputs) that require grad, when there are several. Each xi reaches
+    the module through a ``BackwardHookFunction(xi, gate)``, so in backward this node runs
+    after all of them: it passes the gradients they gathered to the hooks
+    (``gather.on_grads``) together, and returns what the hooks make of them, as the gradients
+    of x1..xn."""
 
     @staticmethod
     def forward(ctx: Context, *xs: np.ndarray, gather: _Gather) -> np.ndarray:
@@ -695,20 +696,25 @@ class BackwardHookGate(Function):
 
 
 class BackwardHookFunction(Function):
-    """y = x, for a tensor entering or leaving a module with backward hooks; gate is its
-    ``BackwardHookGate``. Its backward keeps the gradient in ``gather.grads[index]`` and sends
-    none to x: the gate sends it on, after the hooks have seen it."""
+    """y = x, for a tensor entering or leaving a module with backward hooks. Alone (the only
+    tensor on its side that requires grad), its backward passes the gradient to the hooks
+    (``gather.on_grads``) and returns what they make of it. With a ``gate`` (a
+    ``BackwardHookGate``), it keeps the gradient in ``gather.grads[index]`` and sends none to
+    x: the gate sends it on, after the hooks have seen all the gradients together."""
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, gate: np.ndarray, *, gather: _Gather,
-                index: int) -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, gate: np.ndarray | None = None, *,
+                gather: _Gather, index: int = 0) -> np.ndarray:
         ctx.empty = gate
         y: np.ndarray = x.view()  # (a view: it shares x's version counter, as in PyTorch)
         return y
 
     @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[None, Tensor]:
-        ctx.kwargs["gather"].grads[ctx.kwargs["index"]] = grad_output
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor | None | tuple[None, Tensor]:
+        gather: _Gather = ctx.kwargs["gather"]
+        if ctx.empty is None:
+            return gather.on_grads([grad_output], ctx.inputs)[0]
+        gather.grads[ctx.kwargs["index"]] = grad_output
         return None, from_numpy(ctx.empty)  # (an empty gradient: the gate only needs to run)
 
 
@@ -734,10 +740,10 @@ class _BackwardHook:
     """The backward hooks of one call of a module (PyTorch's ``BackwardHook``).
 
     The tensors that go in and out of the module and require grad pass through
-    ``BackwardHookFunction`` nodes, one ``BackwardHookGate`` for the outputs and one for the
-    inputs. In backward, the outputs' gate runs first: it calls the backward pre-hooks with
-    ``grad_output`` and keeps it; then the inputs' gate calls the backward hooks with
-    ``grad_input`` and that ``grad_output``.
+    ``BackwardHookFunction`` nodes (and, where a side has several, a ``BackwardHookGate``
+    that gathers their gradients). In backward, the outputs' side runs first: it calls the
+    backward pre-hooks with ``grad_output`` and keeps it; then the inputs' side calls the
+    backward hooks with ``grad_input`` and that ``grad_output``.
 
     As in PyTorch, ``grad_input`` has zeros (not None) for a tensor argument that does not
     require grad or was not used, when another argument requires grad; ``grad_output`` has
@@ -761,10 +767,13 @@ class _BackwardHook:
         if not index or not is_grad_enabled():
             return values, None
         gather = _Gather(f"{type(self.module).__name__} {side}", len(index), on_grads)
-        gate = BackwardHookGate.apply(*(values[i] for i in index), gather=gather)
         out = list(values)
-        for k, i in enumerate(index):
-            out[i] = BackwardHookFunction.apply(values[i], gate, gather=gather, index=k)
+        if len(index) == 1:  # (no gate needed: the one identity node runs the hooks)
+            out[index[0]] = BackwardHookFunction.apply(values[index[0]], gather=gather)
+        else:
+            gate = BackwardHookGate.apply(*(values[i] for i in index), gather=gather)
+            for k, i in enumerate(index):
+                out[i] = BackwardHookFunction.apply(values[i], gate, gather=gather, index=k)
         return (tuple(out) if type(values) is tuple else type(values)(*out)), index
 
     def setup_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
