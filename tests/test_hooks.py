@@ -714,3 +714,18 @@ def test_a_hook_that_raises_leaves_the_optimizer_usable() -> None:
     handle.remove()
     opt.step()
     assert log == ["post"]
+
+
+def test_a_copy_made_inside_a_step_hook_runs_its_own_hooks() -> None:
+    # (what a step hook that snapshots the optimizer does: the copy starts with no hooks and
+    # is not left marked as stepping)
+    m = linear(mt)
+    opt = optim.SGD(m.parameters(), lr=0.1)
+    copies: list[Any] = []
+    opt.register_step_post_hook(lambda o, args, kwargs: copies.append(copy.deepcopy(o)))
+    opt.step()
+    twin = copies[0]
+    log: list[str] = []
+    twin.register_step_post_hook(lambda o, args, kwargs: log.append("twin"))
+    twin.step()
+    assert log == ["twin"] and len(copies) == 1
