@@ -96,13 +96,17 @@ class Module:
     _hooks: list[_ModuleHook]  # the hooks registered by register_*hook, in the order they run
 
     def __init__(self) -> None:
-        d = self.__dict__
-        d["training"] = True
-        d["_parameters"] = {}
-        d["_buffers"] = {}
-        d["_non_persistent"] = set()
-        d["_modules"] = {}
-        d["_hooks"] = []
+        # NOTE: set with object.__setattr__, never through self.__dict__: reading an object's
+        # __dict__ turns its attributes into a dict that Python 3.11 cannot look attributes up
+        # in quickly (self.weight in every forward, and the hook check in __call__, run 2-3
+        # times slower). Code here reads attributes with getattr/hasattr for the same reason.
+        set_ = object.__setattr__
+        set_(self, "training", True)
+        set_(self, "_parameters", {})
+        set_(self, "_buffers", {})
+        set_(self, "_non_persistent", set())
+        set_(self, "_modules", {})
+        set_(self, "_hooks", [])
 
     # -- registration -------------------------------------------------------------------------
 
@@ -111,7 +115,7 @@ class Module:
     # misspelled name raises Python's usual AttributeError. __setattr__ and __delattr__ keep the
     # two in step: change the registries only through them (or register_*).
     def __setattr__(self, name: str, value: Any) -> None:
-        params = self.__dict__.get("_parameters")
+        params: dict[str, Parameter | None] | None = getattr(self, "_parameters", None)
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
@@ -144,7 +148,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        if "_parameters" in self.__dict__:
+        if hasattr(self, "_parameters"):
             self._parameters.pop(name, None)
             self._buffers.pop(name, None)
             self._modules.pop(name, None)
@@ -152,7 +156,7 @@ class Module:
         object.__delattr__(self, name)
 
     def _check_name(self, name: Any, kind: str, registry: dict[str, Any]) -> None:
-        if "_parameters" not in self.__dict__:
+        if not hasattr(self, "_parameters"):
             raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
@@ -1107,7 +1111,7 @@ class ParameterList(Module):
 
     def __init__(self, values: Iterable[Any] | None = None) -> None:
         super().__init__()
-        self.__dict__["_size"] = 0
+        object.__setattr__(self, "_size", 0)
         if values is not None:
             self.extend(values)
 
@@ -1144,7 +1148,7 @@ class ParameterList(Module):
     def append(self, value: Any) -> ParameterList:
         """Add ``value`` at the end."""
         n = len(self)
-        self.__dict__["_size"] = n + 1
+        object.__setattr__(self, "_size", n + 1)
         self._set(str(n), value)
         return self
 
@@ -1180,7 +1184,7 @@ class ParameterDict(Module):
 
     def __init__(self, parameters: Any = None) -> None:
         super().__init__()
-        self.__dict__["_keys"] = {}
+        object.__setattr__(self, "_keys", {})
         if parameters is not None:
             self.update(parameters)
 
