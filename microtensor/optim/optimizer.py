@@ -134,7 +134,8 @@ class Optimizer:
     def __getstate__(self) -> dict[str, Any]:
         # As in PyTorch, a copy (copy.deepcopy, pickle) of an optimizer has no step hooks.
         state = self.__dict__.copy()
-        del state["_step_hooks"], state["_stepping"]
+        state.pop("_step_hooks", None)
+        state.pop("_stepping", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -245,7 +246,8 @@ class Optimizer:
         """Call ``hook(optimizer, args, kwargs)`` before each ``step()``.
 
         ``args`` are the positional arguments of the call, the optimizer first (``(opt,)``
-        for ``opt.step()``), and ``kwargs`` its keyword arguments. The hook may return a new
+        for ``opt.step()``), and ``kwargs`` its keyword arguments (the built-in ``step``
+        passes a closure in ``args``, however it was given). The hook may return a new
         ``(args, kwargs)`` pair for the step to run with.
 
         Returns:
