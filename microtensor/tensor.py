@@ -274,15 +274,30 @@ class ValuesIndices(NamedTuple):
 
 
 class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+    """What the ``register_*hook`` methods return (of tensors, modules and optimizers):
+    ``remove()`` unregisters the hook. As a context manager, the hook is removed on exit::
+
+        with model.register_forward_hook(show):
+            model(x)                       # show runs here, and not after the block
+    """
 
     def __init__(self, hooks: list[Any], hook: Any) -> None:
         self._hooks, self._hook = hooks, hook
 
     def remove(self) -> None:
         """Unregister the hook (does nothing if already removed)."""
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+        # By identity: the same function registered twice has two entries, one per handle.
+        for i, h in enumerate(self._hooks):
+            if h is self._hook:
+                del self._hooks[i]
+                break
+        self._hooks = []  # (so that a second remove() does nothing)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 # ----------------------------------------------------------------------------------------------

@@ -15,20 +15,21 @@ Assigning a ``Parameter`` or a ``Module`` to an attribute registers it, in order
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, NoReturn, TypeVar, overload
 
 import numpy as np
 
 from .. import dtypes
 from ..autograd.engine import format_shape as _fmt
-from ..autograd.function import module_scope
-from ..autograd.grad_mode import no_grad
-from ..creation import from_numpy, tensor
+from ..autograd.function import Context, Function, module_scope
+from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..creation import from_numpy, tensor, zeros, zeros_like
 from ..device import check_device
 from ..device import device as Device
-from ..tensor import Tensor
+from ..tensor import RemovableHandle, Tensor
 
 
 class Parameter(Tensor):
@@ -92,14 +93,20 @@ class Module:
     _buffers: dict[str, Tensor | None]
     _non_persistent: set[str]  # names of the buffers left out of state_dict
     _modules: dict[str, Module | None]
+    _hooks: list[_ModuleHook]  # the hooks registered by register_*hook, in the order they run
 
     def __init__(self) -> None:
-        d = self.__dict__
-        d["training"] = True
-        d["_parameters"] = {}
-        d["_buffers"] = {}
-        d["_non_persistent"] = set()
-        d["_modules"] = {}
+        # NOTE: set with object.__setattr__, never through self.__dict__: reading an object's
+        # __dict__ turns its attributes into a dict that Python 3.11 cannot look attributes up
+        # in quickly (self.weight in every forward, and the hook check in __call__, run 2-3
+        # times slower). Code here reads attributes with getattr/hasattr for the same reason.
+        set_ = object.__setattr__
+        set_(self, "training", True)
+        set_(self, "_parameters", {})
+        set_(self, "_buffers", {})
+        set_(self, "_non_persistent", set())
+        set_(self, "_modules", {})
+        set_(self, "_hooks", [])
 
     # -- registration -------------------------------------------------------------------------
 
@@ -108,7 +115,7 @@ class Module:
     # misspelled name raises Python's usual AttributeError. __setattr__ and __delattr__ keep the
     # two in step: change the registries only through them (or register_*).
     def __setattr__(self, name: str, value: Any) -> None:
-        params = self.__dict__.get("_parameters")
+        params: dict[str, Parameter | None] | None = getattr(self, "_parameters", None)
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
@@ -141,7 +148,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        if "_parameters" in self.__dict__:
+        if hasattr(self, "_parameters"):
             self._parameters.pop(name, None)
             self._buffers.pop(name, None)
             self._modules.pop(name, None)
@@ -149,7 +156,7 @@ class Module:
         object.__delattr__(self, name)
 
     def _check_name(self, name: Any, kind: str, registry: dict[str, Any]) -> None:
-        if "_parameters" not in self.__dict__:
+        if not hasattr(self, "_parameters"):
             raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
@@ -210,7 +217,8 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
-        """Run ``forward``; ops recorded meanwhile remember this module (for graph drawings).
+        """Run ``forward`` (and the hooks registered on this module, if any); ops recorded
+        meanwhile remember this module (for graph drawings).
 
         To a type checker (mypy, pyright, an editor), ``module(x)`` is a ``Tensor``: what every
         built-in module returns (except ``MaxPool*d(return_indices=True)``, which returns a
@@ -220,6 +228,10 @@ class Module:
 
             out, hidden = cast(tuple[Tensor, Tensor], encoder(x))
         """
+        # NOTE: this is the training loop's hot path: without hooks, one check is all it adds.
+        if self._hooks:
+            hooked: Tensor = self._call_with_hooks(args, kwargs)
+            return hooked
         prev = module_scope.stack
         module_scope.stack = prev + (self,)
         try:
@@ -228,6 +240,164 @@ class Module:
             return out
         finally:
             module_scope.stack = prev
+
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``__call__`` with hooks, in PyTorch's order: the forward pre-hooks (which may replace
+        the arguments), ``forward``, the forward hooks (which may replace the output). With
+        backward hooks, the tensors going in and out pass through identity ops whose backward
+        runs them (``_BackwardHook``). If ``forward`` or a hook raises, the forward hooks
+        registered with ``always_call=True`` that have not run yet still run."""
+        hooks = tuple(self._hooks)  # (a snapshot: a hook may remove itself while it runs)
+        result: Any = None
+        ran: set[_ModuleHook] = set()  # the always_call forward hooks that ran
+        prev = module_scope.stack
+        module_scope.stack = prev + (self,)
+        try:
+            for h in hooks:
+                if h.kind != "forward_pre":
+                    continue
+                if h.with_kwargs:
+                    new = h.fn(self, args, kwargs)
+                    if new is not None:
+                        if not (isinstance(new, tuple) and len(new) == 2):
+                            raise RuntimeError(f"forward pre-hook must return None or a tuple of "
+                                               f"(new_args, new_kwargs), but got {new}.")
+                        args, kwargs = new
+                else:
+                    new = h.fn(self, args)
+                    if new is not None:
+                        args = new if isinstance(new, tuple) else (new,)
+            backward = [h.fn for h in hooks if h.kind == "backward"]
+            backward_pre = [h.fn for h in hooks if h.kind == "backward_pre"]
+            bw_hook = None
+            if backward or backward_pre:
+                bw_hook = _BackwardHook(self, backward, backward_pre)
+                args = bw_hook.setup_inputs(args)
+            result = self.forward(*args, **kwargs)
+            for h in hooks:
+                if h.kind != "forward":
+                    continue
+                if h.always_call:
+                    ran.add(h)
+                new = h.fn(self, args, kwargs, result) if h.with_kwargs else \
+                    h.fn(self, args, result)
+                if new is not None:
+                    result = new
+            if bw_hook is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn(f"For backward hooks to be called, module output should be a "
+                                  f"Tensor or a tuple of Tensors but received {type(result)}",
+                                  stacklevel=3)
+                result = bw_hook.setup_outputs(result)
+            return result
+        except Exception:
+            for h in hooks:
+                if h.kind != "forward" or not h.always_call or h in ran:
+                    continue
+                try:
+                    new = h.fn(self, args, kwargs, result) if h.with_kwargs else \
+                        h.fn(self, args, result)
+                    if new is not None:
+                        result = new
+                except Exception as e:
+                    warnings.warn(f"module forward hook with ``always_call=True`` raised an "
+                                  f"exception that was silenced as another error was raised "
+                                  f"in forward: {e}", stacklevel=3)
+            raise
+        finally:
+            module_scope.stack = prev
+
+    # -- hooks --------------------------------------------------------------------------------
+
+    def _add_hook(self, hook: _ModuleHook, prepend: bool) -> RemovableHandle:
+        if prepend:
+            self._hooks.insert(0, hook)  # (first of its kind)
+        else:
+            self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    def register_forward_pre_hook(
+            self: _M,
+            hook: Callable[[_M, tuple[Any, ...]], Any]
+            | Callable[[_M, tuple[Any, ...], dict[str, Any]], Any],
+            *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``.
+
+        A value it returns replaces the positional arguments (a value that is not a tuple is
+        wrapped in one). With ``with_kwargs=True`` it is called as ``hook(module, args,
+        kwargs)`` and may return a new ``(args, kwargs)`` pair.
+
+        Args:
+            hook: the function to call.
+            prepend: run it before the forward pre-hooks already registered (default: after).
+            with_kwargs: pass the keyword arguments of the call too.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook (also a context manager).
+        """
+        return self._add_hook(_ModuleHook("forward_pre", hook, with_kwargs), prepend)
+
+    def register_forward_hook(
+            self: _M,
+            hook: Callable[[_M, tuple[Any, ...], Any], Any]
+            | Callable[[_M, tuple[Any, ...], dict[str, Any], Any], Any],
+            *, prepend: bool = False, with_kwargs: bool = False,
+            always_call: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward``.
+
+        A value it returns replaces the output. ``args`` are the positional arguments that
+        ``forward`` received (after the forward pre-hooks).
+
+        Args:
+            hook: the function to call.
+            prepend: run it before the forward hooks already registered (default: after).
+            with_kwargs: call it as ``hook(module, args, kwargs, output)``.
+            always_call: call it even when ``forward`` (or a hook before it) raises, with
+                ``output`` None; the error is raised again afterwards.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook (also a context manager).
+        """
+        return self._add_hook(_ModuleHook("forward", hook, with_kwargs, always_call), prepend)
+
+    def register_full_backward_pre_hook(
+            self: _M,
+            hook: Callable[[_M, tuple[Tensor | None, ...]], Sequence[Tensor | None] | None],
+            prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients with respect to the module's
+        outputs are computed, before they flow into the module.
+
+        ``grad_output`` is a tuple with one entry per output (``None`` for an output that does
+        not require grad, or that got no gradient). A tuple it returns replaces
+        ``grad_output``. As in PyTorch, the hook is set up by the calls made after it is
+        registered, with grad mode on.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook (also a context manager).
+        """
+        return self._add_hook(_ModuleHook("backward_pre", hook), prepend)
+
+    def register_full_backward_hook(
+            self: _M,
+            hook: Callable[[_M, tuple[Tensor | None, ...], tuple[Tensor | None, ...]],
+                           Sequence[Tensor | None] | None],
+            prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to
+        the module's inputs are computed.
+
+        ``grad_input`` has one entry per positional argument of ``forward``: the gradient of
+        the loss with respect to it; ``None`` for an argument that is not a tensor, zeros for
+        a tensor that does not require grad (as in PyTorch). ``grad_output`` has one entry per
+        output. A tuple the hook returns replaces ``grad_input`` (the gradients that flow on,
+        to the layers before). When no input requires grad (the first layer of a network),
+        the hook runs when the output's gradient is known, with ``grad_input`` all ``None``,
+        and a warning says so (as in PyTorch). Only calls made after the hook is registered,
+        with grad mode on, run it.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook (also a context manager).
+        """
+        return self._add_hook(_ModuleHook("backward", hook), prepend)
 
     # -- walking the tree ---------------------------------------------------------------------
 
@@ -480,6 +650,229 @@ class Module:
         return type(self).__name__ + "(\n  " + "\n  ".join(lines + children) + "\n)"
 
 
+# -- hooks: the records of register_*hook, and how backward hooks are run -----------------------
+
+class _ModuleHook:
+    """One hook registered on a module: its kind (``"forward_pre"``, ``"forward"``,
+    ``"backward_pre"``, ``"backward"``), the function and its options."""
+
+    __slots__ = ("kind", "fn", "with_kwargs", "always_call")
+
+    def __init__(self, kind: str, fn: Callable[..., Any], with_kwargs: bool = False,
+                 always_call: bool = False) -> None:
+        self.kind, self.fn = kind, fn
+        self.with_kwargs, self.always_call = with_kwargs, always_call
+
+
+class _Gather:
+    """The gradients of a set of tensors (a module's inputs, or its outputs), gathered in
+    backward by the ``BackwardHookFunction`` nodes for their ``BackwardHookGate``."""
+
+    def __init__(self, name: str, n: int,
+                 on_grads: Callable[[list[Tensor | None], Sequence[Tensor]],
+                                    list[Tensor | None]]) -> None:
+        self.name = name
+        self.grads: list[Tensor | None] = [None] * n
+        self.on_grads = on_grads  # given the gradients and the tensors, returns the new ones
+
+    def __repr__(self) -> str:  # (how graph drawings show it)
+        return self.name
+
+
+class BackwardHookGate(Function):
+    """gate = an empty array made from x1..xn, the tensors of a module with backward hooks
+    (its inputs, or its outputs) that require grad, when there are several. Each xi reaches
+    the module through a ``BackwardHookFunction(xi, gate)``, so in backward this node runs
+    after all of them: it passes the gradients they gathered to the hooks
+    (``gather.on_grads``) together, and returns what the hooks make of them, as the gradients
+    of x1..xn."""
+
+    @staticmethod
+    def forward(ctx: Context, *xs: np.ndarray, gather: _Gather) -> np.ndarray:
+        return np.empty(0, dtype=xs[0].dtype)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor | None, ...]:
+        gather: _Gather = ctx.kwargs["gather"]
+        grads = gather.grads
+        gather.grads = [None] * len(grads)  # (ready for another backward through the graph)
+        return tuple(gather.on_grads(grads, ctx.inputs))
+
+
+class BackwardHookFunction(Function):
+    """y = x, for a tensor entering or leaving a module with backward hooks. Alone (the only
+    tensor on its side that requires grad), its backward passes the gradient to the hooks
+    (``gather.on_grads``) and returns what they make of it. With a ``gate`` (a
+    ``BackwardHookGate``), it keeps the gradient in ``gather.grads[index]`` and sends none to
+    x: the gate sends it on, after the hooks have seen all the gradients together."""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, gate: np.ndarray | None = None, *,
+                gather: _Gather, index: int = 0) -> np.ndarray:
+        ctx.empty = gate
+        y: np.ndarray = x.view()  # (a view: it shares x's version counter, as in PyTorch)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor | None | tuple[None, Tensor]:
+        gather: _Gather = ctx.kwargs["gather"]
+        if ctx.empty is None:
+            return gather.on_grads([grad_output], ctx.inputs)[0]
+        gather.grads[ctx.kwargs["index"]] = grad_output
+        return None, from_numpy(ctx.empty)  # (an empty gradient: the gate only needs to run)
+
+
+def _checked(new: Any, old: Tensor, hook: Callable[..., Any]) -> Any:
+    """A gradient a hook returned in place of one for ``old``: same shape and dtype, or an
+    error (PyTorch's)."""
+    if new is None:
+        return None
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(new, Tensor):
+        raise TypeError(f"hook '{name}' returned a {type(new).__name__} as a gradient; a "
+                        f"backward hook must return Tensors (or None)")
+    if new.shape != old.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (from "
+                           f"{_fmt(old.shape)} to {_fmt(new.shape)})")
+    if new.dtype != old.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {old.dtype} got "
+                           f"{new.dtype})")
+    return new
+
+
+class _BackwardHook:
+    """The backward hooks of one call of a module (PyTorch's ``BackwardHook``).
+
+    The tensors that go in and out of the module and require grad pass through
+    ``BackwardHookFunction`` nodes (and, where a side has several, a ``BackwardHookGate``
+    that gathers their gradients). In backward, the outputs' side runs first: it calls the
+    backward pre-hooks with ``grad_output`` and keeps it; then the inputs' side calls the
+    backward hooks with ``grad_input`` and that ``grad_output``.
+
+    As in PyTorch, ``grad_input`` has zeros (not None) for a tensor argument that does not
+    require grad or was not used, when another argument requires grad; ``grad_output`` has
+    None for an output that got no gradient.
+    """
+
+    def __init__(self, module: Module, hooks: list[Callable[..., Any]],
+                 pre_hooks: list[Callable[..., Any]]) -> None:
+        self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
+        self.grad_outputs: tuple[Tensor | None, ...] | None = None
+        self.n_inputs = self.n_outputs = 0
+        self.input_index: list[int] | None = None  # positions of the inputs passed through
+        self.output_index: list[int] | None = None  # positions of the outputs passed through
+        self.constant_inputs: list[tuple[int, tuple[int, ...], np.dtype[Any]]] = []
+
+    def _wrap(self, values: tuple[Any, ...], side: str,
+              on_grads: Callable[[list[Tensor | None], Sequence[Tensor]], list[Tensor | None]]
+              ) -> tuple[tuple[Any, ...], list[int] | None]:
+        """Pass the tensors of ``values`` that require grad through the gate of ``side``."""
+        index = [i for i, v in enumerate(values) if isinstance(v, Tensor) and v.requires_grad]
+        if not index or not is_grad_enabled():
+            return values, None
+        gather = _Gather(f"{type(self.module).__name__} {side}", len(index), on_grads)
+        out = list(values)
+        if len(index) == 1:  # (no gate needed: the one identity node runs the hooks)
+            out[index[0]] = BackwardHookFunction.apply(values[index[0]], gather=gather)
+        else:
+            gate = BackwardHookGate.apply(*(values[i] for i in index), gather=gather)
+            for k, i in enumerate(index):
+                out[i] = BackwardHookFunction.apply(values[i], gate, gather=gather, index=k)
+        return (tuple(out) if type(values) is tuple else type(values)(*out)), index
+
+    def setup_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        self.n_inputs = len(args)
+        args, self.input_index = self._wrap(args, "inputs", self._input_grads)
+        if self.input_index is not None:
+            self.constant_inputs = [(i, a.shape, a.dtype) for i, a in enumerate(args)
+                                    if isinstance(a, Tensor) and i not in self.input_index]
+        return args
+
+    def setup_outputs(self, result: Any) -> Any:
+        outputs = result if isinstance(result, tuple) else (result,)
+        self.n_outputs = len(outputs)
+        outputs, self.output_index = self._wrap(outputs, "outputs", self._output_grads)
+        return outputs if isinstance(result, tuple) else outputs[0]
+
+    @staticmethod
+    def _spread(index: list[int], values: Sequence[Any], size: int) -> list[Any]:
+        """A list of ``size`` entries: ``values`` at the positions ``index``, None elsewhere."""
+        out: list[Any] = [None] * size
+        for i, v in zip(index, values, strict=True):
+            out[i] = v
+        return out
+
+    @staticmethod
+    def _sent_on(grads: Sequence[Tensor | None]) -> list[Tensor | None]:
+        # NOTE: copies of what the hooks saw. A gradient can reach a leaf's .grad unchanged
+        # (through an identity-like op), and a later backward adds into .grad in place: that
+        # must not change a gradient that a hook kept (as in PyTorch, where it does not).
+        return [g if g is None else g.clone() for g in grads]
+
+    def _output_grads(self, grads: list[Tensor | None], outputs: Sequence[Tensor]
+                      ) -> list[Tensor | None]:
+        """At the outputs' gate: run the pre-hooks; with no input that requires grad, the
+        backward hooks too (there will be no inputs' gate)."""
+        assert self.output_index is not None  # (the gate exists)
+        grad_outputs = tuple(self._spread(self.output_index, grads, self.n_outputs))
+        for hook in self.pre_hooks:
+            new = hook(self.module, grad_outputs)
+            if new is None:
+                continue
+            if len(new) != len(grad_outputs):
+                raise RuntimeError(f"Backward pre hook returned an invalid number of "
+                                   f"grad_output, got {len(new)}, but expected "
+                                   f"{len(grad_outputs)}")
+            grad_outputs = tuple(new)
+            for k, i in enumerate(self.output_index):
+                _checked(grad_outputs[i], outputs[k], hook)
+        self.grad_outputs = grad_outputs
+        if self.input_index is None and self.hooks:
+            warnings.warn("Full backward hook is firing when gradients are computed with "
+                          "respect to module outputs since no inputs require gradients. See "
+                          "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=5)
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.hooks:
+                res = hook(self.module, grad_inputs, grad_outputs)
+                if res is not None and not (isinstance(res, tuple)
+                                            and all(g is None for g in res)):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
+            self.grad_outputs = None
+        return self._sent_on([grad_outputs[i] for i in self.output_index])
+
+    def _input_grads(self, grads: list[Tensor | None], inputs: Sequence[Tensor]
+                     ) -> list[Tensor | None]:
+        """At the inputs' gate: run the backward hooks with grad_input and grad_output."""
+        assert self.input_index is not None  # (the gate exists)
+        # An input that requires grad but was not used gets zeros, as in PyTorch.
+        filled = [g if g is not None else zeros_like(x) for g, x in zip(grads, inputs,
+                                                                         strict=True)]
+        if self.grad_outputs is None:
+            # The gradient reached the inputs without passing through the outputs (e.g. a
+            # double backward): PyTorch does not run the hooks then.
+            return self._sent_on(filled)
+        grad_inputs = self._spread(self.input_index, filled, self.n_inputs)
+        for i, shape, dtype in self.constant_inputs:
+            grad_inputs[i] = zeros(shape, dtype=dtype)
+        result = tuple(grad_inputs)
+        for hook in self.hooks:
+            new = hook(self.module, result, self.grad_outputs)
+            if new is None:
+                continue
+            if len(new) != len(result):
+                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, "
+                                   f"got {len(new)}, but expected {len(result)}")
+            result = tuple(new)
+            for k, i in enumerate(self.input_index):
+                _checked(result[i], inputs[k], hook)
+        self.grad_outputs = None
+        return self._sent_on([result[i] for i in self.input_index])
+
+
 def _position(index: Any, size: int) -> int:
     """Check an integer index against ``size`` and make it non-negative."""
     try:
@@ -718,7 +1111,7 @@ class ParameterList(Module):
 
     def __init__(self, values: Iterable[Any] | None = None) -> None:
         super().__init__()
-        self.__dict__["_size"] = 0
+        object.__setattr__(self, "_size", 0)
         if values is not None:
             self.extend(values)
 
@@ -755,7 +1148,7 @@ class ParameterList(Module):
     def append(self, value: Any) -> ParameterList:
         """Add ``value`` at the end."""
         n = len(self)
-        self.__dict__["_size"] = n + 1
+        object.__setattr__(self, "_size", n + 1)
         self._set(str(n), value)
         return self
 
@@ -791,7 +1184,7 @@ class ParameterDict(Module):
 
     def __init__(self, parameters: Any = None) -> None:
         super().__init__()
-        self.__dict__["_keys"] = {}
+        object.__setattr__(self, "_keys", {})
         if parameters is not None:
             self.update(parameters)
 

@@ -5,11 +5,16 @@ of one group in place from its ``.grad``, with in-place Tensor ops (``p.add_(g, 
 PyTorch's single-tensor implementations do. ``step()`` runs them under ``no_grad``, so they never
 record a graph; each bumps the parameter's version counter, so a graph that saved the parameter
 before the step refuses to backward through the changed values.
+
+The hooks of ``register_step_pre_hook`` and ``register_step_post_hook`` run around every
+``step()``: the base class's, and that of a subclass that defines its own (it is wrapped when
+the subclass is defined, as PyTorch wraps it).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar, overload
@@ -18,10 +23,60 @@ import numpy as np
 
 from ..autograd import enable_grad, no_grad
 from ..creation import tensor
-from ..tensor import Tensor
+from ..tensor import RemovableHandle, Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 _Loss = TypeVar("_Loss")  # what a step's closure returns (the loss)
+_R = TypeVar("_R")
+# A step hook's signature: hook(optimizer, args, kwargs), where args are the positional
+# arguments of the step() call, the optimizer first (as in PyTorch).
+StepHook = Callable[["Optimizer", tuple[Any, ...], dict[str, Any]], Any]
+
+
+def _run_step_hooks(step: Callable[..., _R], args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> _R:
+    """Call ``step(*args, **kwargs)`` (``args[0]`` is the optimizer) between its step hooks.
+
+    Each pre-hook may return a new ``(args, kwargs)`` for the call; the post-hooks see the
+    arguments the step ran with. A step called from inside (a subclass's ``step`` calling
+    ``super().step()``) runs without them: they run once, around the outer call.
+    """
+    self: Optimizer = args[0]
+    hooks = tuple(self._step_hooks)  # (a snapshot: a hook may remove itself)
+    self._stepping = True
+    try:
+        for kind, hook in hooks:
+            if kind != "pre":
+                continue
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
+                                       f"new_kwargs), but got {result}.")
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        self._opt_called = True
+        for kind, hook in hooks:
+            if kind == "post":
+                hook(self, args, kwargs)
+    finally:
+        self._stepping = False
+    return out
+
+
+def _runs_step_hooks(step: Callable[..., _R]) -> Callable[..., _R]:
+    """A subclass's own ``step``, wrapped so that the step hooks run around it (as PyTorch
+    wraps every ``step``)."""
+
+    @functools.wraps(step)
+    def step_with_hooks(self: Optimizer, /, *args: Any, **kwargs: Any) -> _R:
+        if not self._step_hooks or self._stepping:
+            out = step(self, *args, **kwargs)
+            self._opt_called = True  # (read by lr schedulers to warn about a wrong call order)
+            return out
+        return _run_step_hooks(step, (self, *args), kwargs)
+
+    return step_with_hooks
 
 
 def check_nonnegative(value: float, label: str) -> None:
@@ -50,6 +105,8 @@ class Optimizer:
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._opt_called = False  # read by lr schedulers to warn about a wrong call order
+        self._step_hooks: list[tuple[str, StepHook]] = []  # ("pre" or "post", hook), in order
+        self._stepping = False  # True while a step runs its hooks
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got microtensor.Tensor")
@@ -62,6 +119,29 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # NOTE: a subclass that defines its own step() (as PyTorch's tutorials do) is given
+        # the step hooks here; Optimizer.step runs them itself, without a wrapper (it is on
+        # the hot path). Wrapping a step twice is harmless: the inner one sees that the hooks
+        # are running.
+        step = cls.__dict__.get("step")
+        if step is not None:
+            # (mypy cannot see that the wrapper keeps the overloaded signature)
+            cls.step = _runs_step_hooks(step)  # type: ignore[method-assign, assignment]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # As in PyTorch, a copy (copy.deepcopy, pickle) of an optimizer has no step hooks.
+        state = self.__dict__.copy()
+        state.pop("_step_hooks", None)
+        state.pop("_stepping", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._step_hooks = []
+        self._stepping = False
 
     def _check_options(self, options: dict[str, Any]) -> None:
         """Raise ``ValueError`` for an invalid option value (subclasses override this)."""
@@ -147,6 +227,11 @@ class Optimizer:
         Returns:
             The closure's loss, or ``None``.
         """
+        # NOTE: on the training loop's hot path: without hooks, one check is all it adds.
+        if self._step_hooks and not self._stepping:
+            # (The hooks see a closure as a positional argument, however it was passed.)
+            args = (self,) if closure is None else (self, closure)
+            return _run_step_hooks(Optimizer.step, args, {})
         loss = None
         if closure is not None:
             with enable_grad():
@@ -154,8 +239,34 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 self._update(group)
-        self._opt_called = True
+        self._opt_called = True  # (read by lr schedulers to warn about a wrong call order)
         return loss
+
+    def register_step_pre_hook(self, hook: StepHook) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before each ``step()``.
+
+        ``args`` are the positional arguments of the call, the optimizer first (``(opt,)``
+        for ``opt.step()``), and ``kwargs`` its keyword arguments (the built-in ``step``
+        passes a closure in ``args``, however it was given). The hook may return a new
+        ``(args, kwargs)`` pair for the step to run with.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook (also a context manager).
+        """
+        entry: tuple[str, StepHook] = ("pre", hook)
+        self._step_hooks.append(entry)
+        return RemovableHandle(self._step_hooks, entry)
+
+    def register_step_post_hook(self, hook: StepHook) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after each ``step()`` (what it returns is
+        ignored). ``args`` and ``kwargs`` are those the step ran with.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook (also a context manager).
+        """
+        entry: tuple[str, StepHook] = ("post", hook)
+        self._step_hooks.append(entry)
+        return RemovableHandle(self._step_hooks, entry)
 
     def state_dict(self) -> dict[str, Any]:
         """The optimizer's state in PyTorch's layout, with parameters replaced by integer ids.
