@@ -729,3 +729,14 @@ def test_a_copy_made_inside_a_step_hook_runs_its_own_hooks() -> None:
     twin.register_step_post_hook(lambda o, args, kwargs: log.append("twin"))
     twin.step()
     assert log == ["twin"] and len(copies) == 1
+
+
+def test_a_gradient_a_leaf_hook_kept_is_not_changed_by_the_next_backward() -> None:
+    # PyTorch 2.13 gives the same: the hook saw [3, 3], then [5, 5]; .grad is their sum.
+    w = mt.ones(2, requires_grad=True)
+    seen: list[mt.Tensor] = []
+    w.register_hook(seen.append)
+    (w * 3).sum().backward()
+    (w * 5).sum().backward()
+    assert [g.tolist() for g in seen] == [[3.0, 3.0], [5.0, 5.0]]
+    assert w.grad is not None and w.grad.tolist() == [8.0, 8.0]

@@ -151,9 +151,10 @@ def _accumulate_leaf(leaf: TensorBase, grad: Any, create_graph: bool, shared: bo
     """leaf.grad += grad (in place, as PyTorch); a ``shared`` gradient array is copied so that
     no two .grad alias."""
     if leaf._hooks:
-        hooked = _run_hooks(leaf._hooks, grad)
-        shared = shared or hooked is not grad  # (a hook may return a tensor the user keeps)
-        grad = hooked
+        # A hook may keep the gradient it sees (or return a tensor the user keeps): .grad must
+        # not be that tensor, or the next backward's accumulation would change it in place.
+        grad = _run_hooks(leaf._hooks, grad)
+        shared = True
     old = leaf._grad
     if old is None:
         # (without create_graph, a gradient is a fresh tensor outside any graph: keep it as is)
