@@ -541,3 +541,25 @@ def test_report_orders_prints_and_renders() -> None:
     assert str(Report([])) == "diagnose: no problem found"
     html = report._repr_html_()
     assert html.count("<tr>") == 4 and "init-scale" in html
+
+
+def test_a_rate_whose_loss_bumps_then_falls_is_not_too_high() -> None:
+    # tanh XOR with MSE at lr 0.5, seed 2: the loss climbs from 0.27 to above 0.8 around step 80
+    # (a rate at the edge of stability) and then falls to 0.0004 by step 270. Judged at the
+    # bump, it looked like learning-rate-too-high; the run has to be allowed to recover.
+    x = mt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = mt.tensor([[0.0], [1.0], [1.0], [0.0]])
+    mt.manual_seed(2)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    report = diagnose.check(model, nn.MSELoss(), x, y, optimizer=opt)
+    assert report.ok, str(report)
+    loss_fn = nn.MSELoss()
+    losses = []
+    for _ in range(300):  # the same run, trained for real: it learns
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert max(losses) > 3 * losses[0] and losses[-1] < 0.01
