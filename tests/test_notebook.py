@@ -141,3 +141,10 @@ def test_loss_curve_is_an_inline_image(executed: Any) -> None:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])     # the IHDR chunk
     assert width > 300 and height > 200 and len(png) > 10_000
+
+
+def test_diagnosis_names_the_stuck_recipes_cause(executed: Any) -> None:
+    printed = stdout(cell(executed, "diagnose"))
+    assert printed.startswith("diagnose: 2 problems"), printed
+    assert "1. [problem] init-scale" in printed
+    assert "2. [problem] plateau-constant-output" in printed
