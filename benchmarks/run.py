@@ -45,7 +45,7 @@ try:  # PyTorch is an optional reference, passed around as a module like microte
 except ImportError:  # pragma: no cover - depends on the machine
     torch = None
 
-WORKLOADS = ("xor", "mlp", "conv", "cnn", "overhead", "deep", "memory")
+WORKLOADS = ("xor", "mlp", "conv", "cnn", "overhead", "deep", "memory", "diagnose")
 
 
 def frameworks() -> dict[str, ModuleType]:
@@ -491,6 +491,65 @@ def bench_deep(res: Results, sizes: tuple[int, int], repeats: int) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# diagnose.check: how long a learner waits for the report (issue 11: < 1 s for an XOR-sized
+# net, < 10 s for the digits MLP)
+# ----------------------------------------------------------------------------------------------
+
+Setup = tuple[mt.nn.Module, mt.nn.Module, mt.Tensor, mt.Tensor, mt.optim.Optimizer]
+
+
+def diagnose_setups() -> dict[str, Callable[[], Setup]]:
+    """Each setup as a function building (model, loss_fn, inputs, targets, optimizer)."""
+    nn, optim = mt.nn, mt.optim
+    x = mt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = mt.tensor([[0.0], [1.0], [1.0], [0.0]])
+
+    def xor(scale: float | None) -> Setup:
+        mt.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
+        if scale is not None:  # the NumPy recipe: randn(...) * scale, zero biases
+            for layer in (model[0], model[2]):
+                nn.init.normal_(layer.weight, 0.0, scale)
+                nn.init.zeros_(layer.bias)
+        return model, nn.BCELoss(), x, y, optim.SGD(model.parameters(), lr=2.0)
+
+    setups: dict[str, Callable[[], Setup]] = {
+        "XOR, README recipe": lambda: xor(None),
+        "XOR, weights x0.01 (stuck)": lambda: xor(0.01),
+    }
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:  # pragma: no cover - depends on the machine
+        return setups
+    pixels, labels = load_digits(return_X_y=True)
+    xd = mt.tensor((pixels - pixels.mean(0)) / (pixels.std(0) + 1e-6), dtype=mt.float32)
+    yd = mt.tensor(labels)
+
+    def digits() -> Setup:
+        mt.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
+                              nn.Linear(64, 10))
+        return model, nn.CrossEntropyLoss(), xd, yd, optim.Adam(model.parameters(), lr=1e-3)
+
+    setups["digits MLP 64-64-64-10, 1797 images"] = digits
+    return setups
+
+
+def bench_diagnose(res: Results, repeats: int) -> None:
+    for name, setup in diagnose_setups().items():
+        reports: list[mt.diagnose.Report] = []
+        built = setup()
+
+        def run(args: Setup = built, out: list[mt.diagnose.Report] = reports) -> None:
+            model, loss_fn, x, y, opt = args
+            out.append(mt.diagnose.check(model, loss_fn, x, y, optimizer=opt))
+
+        t = median_times({name: run}, repeats)[name]
+        codes = ", ".join(reports[-1].codes) or "ok"
+        res.add(f"diagnose.check: {name}", "microtensor", t, "s", codes)
+
+
+# ----------------------------------------------------------------------------------------------
 # memory
 # ----------------------------------------------------------------------------------------------
 
@@ -593,6 +652,7 @@ def main(argv: list[str] | None = None) -> Results:
         "deep": lambda: bench_deep(res, (100, 1_000) if quick else (10_000, 100_000), repeats),
         "memory": lambda: bench_memory(res, mlp_steps if quick else 20,
                                        (5, 20) if quick else (1_000, 10_000)),
+        "diagnose": lambda: bench_diagnose(res, 1 if quick else 3),
     }
     selected = [name for name in WORKLOADS if name in args.only]
     print(f"machine: {machine()}")

@@ -24,8 +24,13 @@ def test_quick_run_prints_every_workload() -> None:
     for workload in ("xor (20 steps)", "mlp (2 steps)", "conv (2 steps)", "digits cnn (2 steps)",
                      "(a*b).sum() fwd+bwd",
                      "deep chain",
-                     "mlp peak memory", "xor memory growth"):
+                     "mlp peak memory", "xor memory growth",
+                     "diagnose.check: XOR, README recipe"):
         assert workload in out, workload
+    # diagnose.check names the stuck recipe's cause, and finds nothing in the README's.
+    assert re.search(r"\| diagnose\.check: XOR, README recipe \| microtensor \| .* \| ok \|", out)
+    assert re.search(r"\| diagnose\.check: XOR, weights x0\.01 \(stuck\) .* \| init-scale, "
+                     r"plateau-constant-output \|", out)
     # Every implementation trains the same network from the same start: the losses agree.
     losses = [line.split("final loss ")[1].split()[0] for line in out.splitlines()
               if line.startswith("| xor (20 steps)")]
@@ -35,10 +40,10 @@ def test_quick_run_prints_every_workload() -> None:
     assert len(losses) == (2 if "PyTorch eager" in out else 1)
     assert len(set(losses)) == 1, losses  # microtensor and PyTorch compute the same numbers
     # Not a terminal: the progress is one line per workload, on stderr, and no bar.
+    names = ["xor", "mlp", "conv", "cnn", "overhead", "deep", "memory", "diagnose"]
     assert result.stderr.splitlines() == [
-        f"workload {i}/7: {name}"
-        for i, name in enumerate(["xor", "mlp", "conv", "cnn", "overhead", "deep", "memory"], 1)]
-    assert "workload 1/7" not in out
+        f"workload {i}/{len(names)}: {name}" for i, name in enumerate(names, 1)]
+    assert "workload 1/" not in out
 
 
 @pytest.fixture(scope="module")
