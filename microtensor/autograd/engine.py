@@ -129,18 +129,24 @@ def _run_hooks(hooks: list[Any] | None, grad: Any) -> Any:
     for hook in hooks or ():
         new = hook(grad)
         if new is not None:
-            if not isinstance(new, TensorBase):
-                raise TypeError(f"hook '{_hook_name(hook)}' returned a {type(new).__name__}; a "
-                                f"hook must return a Tensor or None")
-            if new._data.shape != grad._data.shape:
-                raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value "
-                                   f"(from {format_shape(grad._data.shape)} to "
-                                   f"{format_shape(new._data.shape)})")
-            if new._data.dtype != grad._data.dtype:
-                raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value "
-                                   f"(was {grad._data.dtype} got {new._data.dtype})")
-            grad = new
+            grad = check_hook_result(hook, new, grad)
     return grad
+
+
+def check_hook_result(hook: Any, new: Any, old: TensorBase) -> Tensor:
+    """A gradient that ``hook`` returned in place of ``old``: a tensor of the same shape and
+    dtype, or PyTorch's error (tensor hooks and nn.Module's backward hooks both check this)."""
+    if not isinstance(new, AnyTensor):
+        raise TypeError(f"hook '{_hook_name(hook)}' returned a {type(new).__name__}; a hook "
+                        f"must return a Tensor or None")
+    if new._data.shape != old._data.shape:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value (from "
+                           f"{format_shape(old._data.shape)} to "
+                           f"{format_shape(new._data.shape)})")
+    if new._data.dtype != old._data.dtype:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was "
+                           f"{old._data.dtype} got {new._data.dtype})")
+    return new
 
 
 def _hook_name(hook: Any) -> str:

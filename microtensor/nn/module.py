@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, NoReturn, TypeVar, overload
 import numpy as np
 
 from .. import dtypes
+from ..autograd.engine import check_hook_result
 from ..autograd.engine import format_shape as _fmt
 from ..autograd.function import Context, Function, module_scope
 from ..autograd.grad_mode import is_grad_enabled, no_grad
@@ -727,17 +728,7 @@ def _checked(new: Any, old: Tensor, hook: Callable[..., Any]) -> Any:
     error (PyTorch's)."""
     if new is None:
         return None
-    name = getattr(hook, "__name__", type(hook).__name__)
-    if not isinstance(new, Tensor):
-        raise TypeError(f"hook '{name}' returned a {type(new).__name__} as a gradient; a "
-                        f"backward hook must return Tensors (or None)")
-    if new.shape != old.shape:
-        raise RuntimeError(f"hook '{name}' has changed the size of value (from "
-                           f"{_fmt(old.shape)} to {_fmt(new.shape)})")
-    if new.dtype != old.dtype:
-        raise RuntimeError(f"hook '{name}' has changed the type of value (was {old.dtype} got "
-                           f"{new.dtype})")
-    return new
+    return check_hook_result(hook, new, old)
 
 
 class _BackwardHook:
