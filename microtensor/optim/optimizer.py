@@ -51,7 +51,7 @@ def _run_step_hooks(step: Callable[..., _R], args: tuple[Any, ...],
             result = hook(self, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
+                    raise RuntimeError(f"{hook} must return None or a tuple of (new_args, "
                                        f"new_kwargs), but got {result}.")
                 args, kwargs = result
         out = step(*args, **kwargs)
