@@ -1066,19 +1066,30 @@ class ModuleDict(Module):
 
     def update(self, modules: Any) -> None:
         """Add (or replace) modules from a mapping or an iterable of (key, module) pairs."""
+        pairs: Iterable[tuple[Any, Any]]
         if isinstance(modules, (dict, ModuleDict)):
             pairs = list(modules.items())
         else:
-            try:
-                pairs = list(modules)
-            except TypeError:
-                raise TypeError(f"ModuleDict.update should be called with an iterable of "
-                                f"key/value pairs, but got {type(modules).__name__}") from None
-        for j, pair in enumerate(pairs):
-            if len(pair) != 2:
-                raise ValueError(f"ModuleDict update sequence element #{j} has length "
-                                 f"{len(pair)}; 2 is required")
-            self[pair[0]] = pair[1]
+            pairs = _key_value_pairs(modules, "ModuleDict")
+        for key, module in pairs:
+            self[key] = module
+
+
+def _key_value_pairs(items: Any, owner: str, caller: str | None = None
+                     ) -> Iterator[tuple[Any, Any]]:
+    """The (key, value) pairs of an iterable given to ``owner.update``, one at a time (the
+    pairs before a bad one are added, as in PyTorch), with PyTorch's errors for something that
+    is not an iterable of pairs."""
+    try:
+        pairs = list(items)
+    except TypeError:
+        raise TypeError(f"{caller or owner}.update should be called with an iterable of "
+                        f"key/value pairs, but got {type(items).__name__}") from None
+    for j, pair in enumerate(pairs):
+        if len(pair) != 2:
+            raise ValueError(f"{owner} update sequence element #{j} has length {len(pair)}; "
+                             f"2 is required")
+        yield pair[0], pair[1]
 
 
 def _dtype_of(value: Tensor) -> str:
@@ -1265,21 +1276,16 @@ class ParameterDict(Module):
 
     def update(self, parameters: Any) -> None:
         """Add (or replace) entries from a mapping or an iterable of (key, value) pairs."""
+        pairs: Iterable[tuple[Any, Any]]
         if isinstance(parameters, (OrderedDict, ParameterDict)):
             pairs = list(parameters.items())
         elif isinstance(parameters, dict):
             pairs = sorted(parameters.items())
         else:
-            try:
-                pairs = list(parameters)
-            except TypeError:
-                raise TypeError(f"ParametersDict.update should be called with an iterable of "
-                                f"key/value pairs, but got {type(parameters).__name__}") from None
-        for j, pair in enumerate(pairs):
-            if len(pair) != 2:
-                raise ValueError(f"ParameterDict update sequence element #{j} has length "
-                                 f"{len(pair)}; 2 is required")
-            self[pair[0]] = pair[1]
+            # (PyTorch's message spells it "ParametersDict.update")
+            pairs = _key_value_pairs(parameters, "ParameterDict", "ParametersDict")
+        for key, value in pairs:
+            self[key] = value
 
     def extra_repr(self) -> str:
         lines = []
