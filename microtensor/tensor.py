@@ -24,6 +24,7 @@ from . import dtypes, viz
 from .autograd import engine, grad_mode
 from .autograd.engine import format_shape as _fmt
 from .autograd.function import Context, Function, TensorBase
+from .autograd.hooks import RemovableHandle as RemovableHandle
 from .device import CPU, check_device
 from .device import device as Device
 from .ops.elementwise import (
@@ -271,33 +272,6 @@ class ValuesIndices(NamedTuple):
 
     values: Tensor
     indices: Tensor
-
-
-class RemovableHandle:
-    """What the ``register_*hook`` methods return (of tensors, modules and optimizers):
-    ``remove()`` unregisters the hook. As a context manager, the hook is removed on exit::
-
-        with model.register_forward_hook(show):
-            model(x)                       # show runs here, and not after the block
-    """
-
-    def __init__(self, hooks: list[Any], hook: Any) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        """Unregister the hook (does nothing if already removed)."""
-        # By identity: the same function registered twice has two entries, one per handle.
-        for i, h in enumerate(self._hooks):
-            if h is self._hook:
-                del self._hooks[i]
-                break
-        self._hooks = []  # (so that a second remove() does nothing)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 # ----------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 from . import grad_mode
 from .anomaly_mode import anomaly_mode, forward_traceback
 from .function import Context, Function, TensorBase
+from .hooks import backward_post_hooks, backward_pre_hooks
 
 if TYPE_CHECKING:  # for the type checker only: at run time the engine never imports Tensor
     from ..tensor import Tensor
@@ -182,12 +183,20 @@ def run_backward(roots: Sequence[TensorBase], grad_roots: Sequence[Any] | None,
     (``autograd.grad``), ``None`` for an input the outputs do not depend on.
     """
     grads_out = _root_grads(roots, grad_roots)
+    observed = inputs is None and (backward_pre_hooks or backward_post_hooks)
+    if observed:
+        for hook in list(backward_pre_hooks):
+            hook(roots)
     previous = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph  # backward ops are recorded only for create_graph
     try:
-        return _propagate(roots, grads_out, retain_graph, create_graph, inputs)
+        result = _propagate(roots, grads_out, retain_graph, create_graph, inputs)
     finally:
         grad_mode.state.enabled = previous
+    if observed:
+        for hook in list(backward_post_hooks):
+            hook(roots)
+    return result
 
 
 def _edges(node: Context) -> list[Context]:

@@ -102,4 +102,5 @@ def _check(model: Module, loss_fn: LossFn, inputs: Any, targets: Any,
             findings.append(f)
     if result.end_trace is not None:
         findings += static.dead_units(result.end_trace, result.stuck)
-    return Report(findings, losses={r.label: r.losses for r in result.runs})
+    return Report(findings, losses={r.label: r.losses for r in result.runs},
+                  grad_norms=base.param_norms)

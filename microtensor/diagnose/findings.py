@@ -24,6 +24,7 @@ CODES: dict[str, str] = {
     "target-shape": f"{PITFALLS}#predictions-4-1-against-targets-4",
     "activation-loss-mismatch": f"{PITFALLS}#sigmoid-before-bcewithlogitsloss-squashed-twice",
     "bad-backward": f"{PITFALLS}#a-derivative-applied-to-the-wrong-quantity",
+    "gradient-accumulation": f"{PITFALLS}#gradients-that-add-up-zero_grad-never-called",
     "frozen-parameters": f"{PITFALLS}#parameters-that-never-change",
     "no-hidden-nonlinearity": f"{PITFALLS}#no-activation-between-the-layers-a-linear-model",
     "symmetric-units": f"{PITFALLS}#zero-or-constant-initialisation-symmetric-units",

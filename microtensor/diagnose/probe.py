@@ -41,6 +41,7 @@ class Run:
     optimizer: Optimizer
     losses: list[float] = field(default_factory=list)
     grad_norms: list[float] = field(default_factory=list)
+    param_norms: dict[str, list[float]] = field(default_factory=dict)  # by parameter name
     diverged_at: int | None = None  # the first step whose loss or output is not finite
     error: str = ""
 
@@ -68,7 +69,9 @@ class Run:
              stop_below: float = -math.inf) -> Run:
         """Train this run's copies for up to ``steps`` more steps (fewer if the loss falls
         below ``stop_below``, or grows past 100 times its start: diverging)."""
-        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        names = {id(p): n for n, p in self.model.named_parameters()}
+        params = [(names.get(id(p), f"parameter {i}"), p) for i, p in
+                  enumerate(p for g in self.optimizer.param_groups for p in g["params"])]
         with np.errstate(all="ignore"):  # overflow is expected when a copy diverges
             for _ in range(steps):
                 if not self._step(params, loss_fn, inputs, targets):
@@ -81,7 +84,8 @@ class Run:
                     break
         return self
 
-    def _step(self, params: list[Tensor], loss_fn: LossFn, inputs: Any, targets: Any) -> bool:
+    def _step(self, params: list[tuple[str, Tensor]], loss_fn: LossFn, inputs: Any,
+              targets: Any) -> bool:
         """One training step; False when training cannot go on."""
         step = len(self.losses)
         try:
@@ -100,10 +104,14 @@ class Run:
         self.optimizer.zero_grad()
         loss.backward()
         total = 0.0
-        for p in params:
+        for name, p in params:
+            norm = math.nan
             if p.grad is not None:
-                g = as_array(p.grad)
-                total += float(np.dot(g.ravel(), g.ravel()))
+                g = as_array(p.grad).ravel()
+                square = float(np.dot(g, g))
+                total += square
+                norm = math.sqrt(square)
+            self.param_norms.setdefault(name, [math.nan] * step).append(norm)
         self.grad_norms.append(math.sqrt(total))
         self.optimizer.step()
         return True

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import io
+import math
+import os
 from collections.abc import Iterable
+from typing import Any
 
 from .findings import PROBLEM, Finding
 
@@ -20,18 +25,27 @@ def _number(value: object) -> str:
 
 
 class Report:
-    """What ``diagnose.check`` (and later ``diagnose.watch``) found.
+    """What ``diagnose.check`` or ``diagnose.watch`` found.
 
     Attributes:
         findings: the findings, problems first, each kind in the order of ``findings.CODES``
             (root causes before the symptoms they cause).
-        losses: the loss curves that were measured, by run (e.g. ``"lr x1"``, ``"lr x10"``).
+        losses: the loss curves that were measured, by run (e.g. ``"lr x1"``, ``"lr x10"``,
+            or ``"watched run"``); the first is the main run.
+        steps: the step number of each entry of the main run's curve (``watch`` records every
+            step at first, then every 2nd, 4th, ... step); ``0, 1, 2, ...`` when not given.
+        grad_norms: the gradient norm of each parameter (by name) at those steps of the main
+            run (nan where the parameter had no gradient).
     """
 
     def __init__(self, findings: Iterable[Finding],
-                 losses: dict[str, list[float]] | None = None) -> None:
+                 losses: dict[str, list[float]] | None = None, steps: list[int] | None = None,
+                 grad_norms: dict[str, list[float]] | None = None) -> None:
         self.findings: list[Finding] = sorted(findings, key=Finding.sort_key)
         self.losses: dict[str, list[float]] = dict(losses or {})
+        main = next(iter(self.losses.values()), [])
+        self.steps: list[int] = list(steps) if steps is not None else list(range(len(main)))
+        self.grad_norms: dict[str, list[float]] = dict(grad_norms or {})
 
     @property
     def ok(self) -> bool:
@@ -67,6 +81,53 @@ class Report:
     def __repr__(self) -> str:
         return f"<Report ok={self.ok} codes={self.codes}>"
 
+    def plot(self, path: str | os.PathLike[str] | None = None) -> Any:
+        """Draw the loss curves and the gradient norm of each parameter over the steps (log
+        scales), save the figure to ``path`` (PNG, SVG, PDF: from its suffix) when given, and
+        return the matplotlib ``Figure``. Needs matplotlib (``pip install "microtensor[plot]"``).
+        """
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError('report.plot() needs matplotlib: pip install "microtensor[plot]" '
+                              '(or pip install matplotlib)') from None
+        # (a Figure without pyplot: no window, and the user's matplotlib backend is untouched)
+        fig = Figure(figsize=(7, 6))
+        top, bottom = fig.subplots(2, 1, sharex=True)
+        for i, (label, curve) in enumerate(self.losses.items()):
+            steps = self.steps if i == 0 and len(self.steps) == len(curve) else \
+                list(range(len(curve)))
+            top.plot(steps, _positive(curve), label=label)
+        top.set_yscale("log")
+        top.set_ylabel("loss")
+        top.set_title(self._summary())
+        if self.losses:
+            top.legend(fontsize="small")
+        for name, norms in self.grad_norms.items():
+            # (a run that diverged has a loss, but no gradient, at its last step)
+            bottom.plot(self.steps[:len(norms)], _positive(norms[:len(self.steps)]), label=name)
+        bottom.set_yscale("log")
+        bottom.set_xlabel("step")
+        bottom.set_ylabel("gradient norm")
+        if self.grad_norms:
+            bottom.legend(fontsize="small", ncol=2)
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(os.fspath(path), dpi=100)
+        return fig
+
+    def _plot_png(self) -> str:
+        """The plot as a base64 PNG for HTML, or "" without matplotlib or curves."""
+        if not self.losses:
+            return ""
+        try:
+            fig = self.plot()
+        except ImportError:
+            return ""
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=80)
+        return base64.b64encode(buffer.getvalue()).decode("ascii")
+
     def _repr_html_(self) -> str:
         """The report as an HTML table (what Jupyter shows for a report)."""
         e = html.escape
@@ -82,4 +143,11 @@ class Report:
         head = ("<tr><th>severity</th><th>code</th><th>where</th><th>finding</th>"
                 "<th>evidence</th></tr>")
         table = f"<table>{head}{''.join(rows)}</table>" if rows else ""
-        return f"<div><p><b>{e(self._summary())}</b></p>{table}</div>"
+        png = self._plot_png()
+        picture = f"<img src='data:image/png;base64,{png}'>" if png else ""
+        return f"<div><p><b>{e(self._summary())}</b></p>{table}{picture}</div>"
+
+
+def _positive(values: list[float]) -> list[float]:
+    """Values for a log scale: zeros and non-finite values become gaps (nan)."""
+    return [v if math.isfinite(v) and v > 0 else math.nan for v in values]

@@ -49,6 +49,7 @@ _FUNCTIONAL_KINDS: dict[Any, str] = {
 # The op that consumes the model's output, for a loss written as a lambda around a functional.
 _CONSUMER_KINDS: dict[Any, str] = {
     fused.BinaryCrossEntropy: "bce", fused.BinaryCrossEntropyWithLogits: "bce-logits",
+    fused.CrossEntropy: "ce",
 }
 
 
@@ -173,7 +174,7 @@ def run(model: Module, loss_fn: LossFn, inputs: Any, targets: Any,
         return trace
     if isinstance(out, Tensor):  # (a model may return a tuple: its graph is not read then)
         trace.output = out
-        _read_graph(trace, model, out)
+        read_graph(trace, model, out)
     try:
         trace.loss = loss_fn(out, targets)
     except Exception as err:  # noqa: BLE001
@@ -196,7 +197,7 @@ def run(model: Module, loss_fn: LossFn, inputs: Any, targets: Any,
     return trace
 
 
-def _read_graph(trace: Trace, model: Module, out: Tensor) -> None:
+def read_graph(trace: Trace, model: Module, out: Tensor) -> None:
     """Fill ``trace.nodes``, ``layers``, ``activations`` and ``custom`` from the graph of the
     model's output."""
     modules = {id(m): name for name, m in model.named_modules()}
