@@ -4,6 +4,7 @@
     python examples/xor.py --activation relu --optimizer adam --lr 0.05
     python examples/xor.py --plot loss.png          # also draw the loss curve (matplotlib)
     python examples/xor.py --init-scale 0.01 --diagnose   # a learner's stuck recipe, explained
+    python examples/xor.py --init-scale 0.01 --watch      # ... and the run itself, watched
     python examples/xor.py --help
 
 In a terminal a progress bar runs under the progress lines (with tqdm installed: the
@@ -13,6 +14,7 @@ In a terminal a progress bar runs under the progress lines (with tqdm installed:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 from collections.abc import Callable
@@ -86,13 +88,15 @@ def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmo
           optimizer: str = "sgd", lr: float | None = None, epochs: int = 2000,
           loss: str = "bce", seed: int = 0, log: Callable[[str], object] = print,
           losses: list[float] | None = None, bar: bool | None = None,
-          init_scale: float | None = None, diagnose: bool = False,
+          init_scale: float | None = None, diagnose: bool = False, watch: bool = False,
           ) -> tuple[nn.Module, mt.Tensor, mt.Tensor]:
     """Train a 2-hidden-1 network on ``task``; return the model, the inputs and the targets.
 
     ``log`` prints the progress lines; each epoch's loss is appended to ``losses`` if given;
     ``bar`` chooses the progress bar (see ``Progress``; by default, one in a terminal);
-    ``diagnose`` logs ``microtensor.diagnose.check``'s report on the run before training.
+    ``diagnose`` logs ``microtensor.diagnose.check``'s report on the run before training;
+    ``watch`` watches the training loop with ``microtensor.diagnose.watch`` and logs its
+    report after training.
     """
     model, loss_fn, opt, x, y = build(task, hidden, activation, optimizer, lr, loss, seed,
                                       init_scale)
@@ -103,7 +107,9 @@ def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmo
     rate = lr or DEFAULT_LR[optimizer]
     diverged = (f"the learning rate ({rate:g}) is probably too large: try a smaller one "
                 f"(--lr {rate / 10:g})")
-    with Progress(epochs, unit="epoch", desc=task, log=log, bar=bar) as progress:
+    doctor = mt.diagnose.watch(model, opt)
+    with Progress(epochs, unit="epoch", desc=task, log=log, bar=bar) as progress, \
+            (doctor if watch else contextlib.nullcontext()):
         for epoch in range(1, epochs + 1):
             output = model(x)
             if not output.isfinite().all():  # (BCELoss would refuse a nan output)
@@ -120,6 +126,8 @@ def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmo
             progress.step(loss=value)
             if epoch % every == 0 or epoch == epochs:
                 progress.write(f"epoch {epoch:>6}/{epochs}  loss {value:.6f}")
+    if watch:
+        log("\n" + str(doctor.report()))
     return model, x, y
 
 
@@ -176,6 +184,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--init-scale", type=float, default=None, metavar="S", help="initialise "
                    "as hand-written NumPy recipes do: weights N(0, 1) times S (e.g. 0.01), "
                    "biases 0 (default: PyTorch's initialisation)")
+    p.add_argument("--watch", action="store_true", help="watch the training loop with "
+                   "microtensor.diagnose.watch and print its report after training")
     p.add_argument("--diagnose", action="store_true", help="before training, print what "
                    "microtensor.diagnose finds in this run (why it would not learn)")
     p.add_argument("--graph", type=Path, default=Path("xor_graph.svg"),
@@ -196,7 +206,8 @@ def main(argv: list[str] | None = None) -> float:
     try:
         model, x, y = train(args.task, args.hidden, args.activation, args.optimizer, args.lr,
                             args.epochs, args.loss, args.seed, losses=losses,
-                            init_scale=args.init_scale, diagnose=args.diagnose)
+                            init_scale=args.init_scale, diagnose=args.diagnose,
+                            watch=args.watch)
     except FloatingPointError as err:
         sys.exit(str(err))
     accuracy = report(model, x, y)

@@ -127,6 +127,19 @@ def test_init_scale_reproduces_the_learners_stuck_recipe_and_diagnose_names_it(
     assert capsys.readouterr().out.startswith("diagnose: no problem found")
 
 
+def test_watch_diagnoses_the_training_run_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    accuracy = xor.main(["--init-scale", "0.01", "--watch", "--no-graph", "--epochs", "300"])
+    out = capsys.readouterr().out
+    assert accuracy == 0.5
+    training, report = out.split("\ndiagnose: ", 1)
+    assert re.search(r"^epoch +300/300 +loss 0\.6931\d*$", training, re.MULTILINE)
+    assert report.startswith("2 problems")
+    assert "1. [problem] init-scale" in report and "2. [problem] plateau-constant-output" in report
+    assert "steps 300" in report  # it watched every epoch of the run
+    xor.main(["--watch", "--no-graph", "--epochs", "300"])
+    assert "\ndiagnose: no problem found\n" in capsys.readouterr().out
+
+
 def test_xor_help_explains_the_options(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         xor.main(["--help"])
