@@ -367,3 +367,47 @@ def test_backward_hooks_see_the_roots_before_and_after() -> None:
         autograd.grad((x * x).sum(), x)  # accumulates nothing: not a backward() the hooks see
     (x * x).sum().backward()  # removed
     assert seen == [("pre", 4.0, None), ("post", 4.0, 4.0)]
+
+
+# -- no false alarms on the healthy setups of check's tests ------------------------------------
+
+def test_healthy_setups_are_ok_under_watch() -> None:
+    mt.manual_seed(0)
+    centres = mt.tensor([[0.0, 3.0], [3.0, -2.0], [-3.0, -2.0]])
+    labels = mt.arange(3).repeat_interleave(30)
+    blobs = centres[labels] + 0.5 * mt.randn(90, 2)
+    softmax = nn.Linear(2, 3)
+    report = watched(softmax, optim.SGD(softmax.parameters(), lr=0.1), 300,
+                     loss_fn=nn.CrossEntropyLoss(), x=blobs, y=labels)
+    assert report.ok and report.findings == [], str(report)
+
+    mt.manual_seed(0)
+    x = mt.linspace(-math.pi, math.pi, 64).reshape(-1, 1)
+    sine = nn.Sequential(nn.Linear(1, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(),
+                         nn.Linear(32, 1))
+    report = watched(sine, optim.Adam(sine.parameters(), lr=0.01), 1000, loss_fn=nn.MSELoss(),
+                     x=x, y=x.sin())
+    assert report.ok and report.findings == [], str(report)
+
+
+def test_digits_mlp_minibatches_are_ok_under_watch() -> None:
+    datasets = pytest.importorskip("sklearn.datasets")
+    data = datasets.load_digits()
+    x = mt.tensor((data.data - data.data.mean(0)) / (data.data.std(0) + 1e-6), dtype=mt.float32)
+    y = mt.tensor(data.target, dtype=mt.int64)
+    mt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
+                          nn.Linear(64, 10))
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    loader = mt.utils.data.DataLoader(mt.utils.data.TensorDataset(x, y), batch_size=64,
+                                      shuffle=True)
+    with diagnose.watch(model, opt) as doctor:
+        for _ in range(3):
+            for xb, yb in loader:
+                loss = nn.functional.cross_entropy(model(xb), yb)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+    report = doctor.report()
+    assert report.ok and report.findings == [], str(report)
+    assert doctor.steps == 3 * len(loader)
