@@ -20,13 +20,15 @@ that the committed pictures of ``diagnosing-training.md`` are what its code draw
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 import io
 import os
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -38,11 +40,6 @@ IMAGE_LINK = re.compile(r"!\[[^\]]*\]\((images/[^)\s]+)\)")
 sys.path.insert(0, str(ROOT / "examples"))
 
 import xor  # noqa: E402  (examples/ is not a package: it is put on the path above)
-
-try:
-    import matplotlib  # draws report.plot's pictures; guides without plots need none
-except ImportError:
-    matplotlib = None
 
 
 @contextlib.contextmanager
@@ -63,8 +60,11 @@ def reproducible_plots() -> Iterator[None]:
     ``SOURCE_DATE_EPOCH``) and element ids from a fixed salt instead of random ones."""
     saved_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = "0"
-    salt = (matplotlib.rc_context({"svg.hashsalt": "microtensor docs"}) if matplotlib
-            else contextlib.nullcontext())
+    try:  # (matplotlib draws report.plot's pictures; guides without plots need none)
+        matplotlib = importlib.import_module("matplotlib")
+        salt = matplotlib.rc_context({"svg.hashsalt": "microtensor docs"})
+    except ImportError:
+        salt = contextlib.nullcontext()
     try:
         with salt:
             yield
@@ -101,8 +101,8 @@ def picture_of_xor_example(out: Path) -> list[Path]:
 def main() -> None:
     IMAGES.mkdir(exist_ok=True)
     made: dict[str, str] = {}  # file name -> what wrote it
-    jobs = [(p.name, lambda out, p=p: pictures_of_guide(p, out))
-            for p in sorted(DOCS.glob("*.md"))]
+    jobs: list[tuple[str, Callable[[Path], list[Path]]]] = [
+        (p.name, functools.partial(pictures_of_guide, p)) for p in sorted(DOCS.glob("*.md"))]
     jobs.append(("examples/xor.py", picture_of_xor_example))
     for source, job in jobs:
         with tempfile.TemporaryDirectory() as tmp:
