@@ -88,8 +88,10 @@ class GraphvizNotFoundError(RuntimeError):
 def _number(x: float, precision: int) -> str:
     """One number: positional with ``precision`` decimals, or scientific (``3.0e-09``) where
     positional would hide it (a magnitude below ``10**-precision`` would print as 0) or is
-    too long (1e6 and more). Exact zeros print as ``0``."""
-    if not math.isfinite(x) or x == 0 or 10.0**-precision <= abs(x) < 1e6:
+    too long (1e6 and more). Exact zeros print as ``0`` (negative zero too)."""
+    if x == 0:
+        return "0"
+    if not math.isfinite(x) or 10.0**-precision <= abs(x) < 1e6:
         return np.format_float_positional(x, precision=precision, trim="-")
     return np.format_float_scientific(x, precision=precision, trim="0")
 

@@ -99,6 +99,12 @@ class Report:
                 list(range(len(curve)))
             top.plot(steps, _positive(curve), label=label)
         top.set_yscale("log")
+        values = [v for curve in self.losses.values() for v in _positive(curve) if v == v]
+        if values and max(values) < 10 * min(values):
+            # (a flat loss on an automatic log scale gets ticks like 6.9315e-01 and looks
+            # like a slope: show it on a whole decade instead)
+            low = 10.0 ** math.floor(math.log10(min(values)))
+            top.set_ylim(low, max(10.0 ** math.ceil(math.log10(max(values))), 10 * low))
         top.set_ylabel("loss")
         top.set_title(self._summary())
         if self.losses:
