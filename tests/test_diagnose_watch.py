@@ -411,3 +411,11 @@ def test_digits_mlp_minibatches_are_ok_under_watch() -> None:
     report = doctor.report()
     assert report.ok and report.findings == [], str(report)
     assert doctor.steps == 3 * len(loader)
+
+
+def test_plot_names_a_parameter_whose_gradient_is_always_zero() -> None:
+    pytest.importorskip("matplotlib")
+    report = Report([], losses={"run": [1.0, 0.5]}, grad_norms={"w": [0.0, 0.0],
+                                                                 "b": [0.1, 0.2]})
+    labels = [line.get_label() for line in report.plot().axes[1].get_lines()]
+    assert labels == ["w (gradient 0)", "b"]

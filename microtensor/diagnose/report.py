@@ -111,7 +111,11 @@ class Report:
             top.legend(fontsize="small")
         for name, norms in self.grad_norms.items():
             # (a run that diverged has a loss, but no gradient, at its last step)
-            bottom.plot(self.steps[:len(norms)], _positive(norms[:len(self.steps)]), label=name)
+            drawn = _positive(norms[:len(self.steps)])
+            dead = all(v != v for v in drawn) and any(v == 0 for v in norms)
+            # (a log scale cannot show 0: say so, or the line silently disappears)
+            bottom.plot(self.steps[:len(norms)], drawn,
+                        label=f"{name} (gradient 0)" if dead else name)
         bottom.set_yscale("log")
         bottom.set_xlabel("step")
         bottom.set_ylabel("gradient norm")
