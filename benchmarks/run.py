@@ -36,6 +36,7 @@ os.environ.setdefault("XLA_FLAGS",  # read when JAX starts its CPU backend
                       "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 import numpy as np  # noqa: E402
+from numpy.typing import DTypeLike  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "examples")]  # microtensor, and the examples' helper
@@ -134,7 +135,7 @@ Batches = list[tuple[np.ndarray, np.ndarray]]
 
 def train(lib: ModuleType, layers: Callable[[ModuleType], list[object]], loss: str,
           weights: list[np.ndarray], batches: Batches, steps: int, optimizer: str = "SGD",
-          lr: float = 0.1, dtype: type = np.float32,
+          lr: float = 0.1, dtype: DTypeLike = np.float32,
           on_step: Callable[[int], object] | None = None) -> float:
     """The same training loop for microtensor and PyTorch (``lib``), which share the API.
 
@@ -227,9 +228,9 @@ def xor_init() -> list[np.ndarray]:
             rng.uniform(-1, 1, (4, 1)).astype(np.float32), np.zeros(1, np.float32)]
 
 
-def xor_numpy(steps: int, dtype: type = np.float32) -> float:
+def xor_numpy(steps: int, dtype: DTypeLike = np.float32) -> float:
     """Forward, hand-derived backward and SGD update in plain NumPy."""
-    w1, b1, w2, b2 = (p.astype(dtype) for p in xor_init())
+    w1, b1, w2, b2 = [p.astype(dtype) for p in xor_init()]
     x, y = XOR_X.astype(dtype), XOR_Y.astype(dtype)
     loss = 0.0
     for _ in range(steps):
@@ -251,7 +252,7 @@ def xor_layers(lib_nn: ModuleType) -> list[object]:
 
 
 def xor_framework(lib: ModuleType, steps: int, on_step: Callable[[int], object] | None = None,
-                  dtype: type = np.float32) -> float:
+                  dtype: DTypeLike = np.float32) -> float:
     """The xor workload in microtensor or PyTorch (weights in their (out, in) layout)."""
     weights = [np.ascontiguousarray(w.T) for w in xor_init()]
     return train(lib, xor_layers, "BCEWithLogitsLoss", weights, [(XOR_X, XOR_Y)], steps,
@@ -279,7 +280,7 @@ def moons_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
             uniform_init(rng, [(2, 16), (16, 16), (16, 1)]))
 
 
-def moons_numpy(steps: int, dtype: type = np.float32) -> float:
+def moons_numpy(steps: int, dtype: DTypeLike = np.float32) -> float:
     """Forward, hand-derived backward and SGD update in plain NumPy."""
     x, y, params = moons_data()
     x, y = x.astype(dtype), y.astype(dtype)
@@ -303,7 +304,7 @@ def moons_layers(lib_nn: ModuleType) -> list[object]:
             lib_nn.Linear(16, 1)]
 
 
-def moons_framework(lib: ModuleType, steps: int, dtype: type = np.float32) -> float:
+def moons_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) -> float:
     """The moons workload in microtensor or PyTorch."""
     x, y, params = moons_data()
     return train(lib, moons_layers, "BCEWithLogitsLoss", params, [(x, y)], steps, lr=MOONS_LR,
@@ -332,10 +333,10 @@ def adam_data() -> tuple[Batches, list[np.ndarray]]:
     return batches, uniform_init(rng, [(64, 128), (128, 10)])
 
 
-def adam_numpy(steps: int, dtype: type = np.float32) -> float:
+def adam_numpy(steps: int, dtype: DTypeLike = np.float32) -> float:
     """Forward, hand-derived backward and Adam update (PyTorch's formula) in plain NumPy."""
     batches, params = adam_data()
-    data = [(x.astype(dtype), np.eye(10, dtype=dtype)[y]) for x, y in batches]
+    data: Batches = [(x.astype(dtype), np.eye(10, dtype=dtype)[y]) for x, y in batches]
     w1, b1, w2, b2 = params = [p.astype(dtype) for p in params]
     beta1, beta2 = ADAM_BETAS
     ms = [np.zeros_like(p) for p in params]
@@ -363,7 +364,7 @@ def adam_layers(lib_nn: ModuleType) -> list[object]:
     return [lib_nn.Linear(64, 128), lib_nn.ReLU(), lib_nn.Linear(128, 10)]
 
 
-def adam_framework(lib: ModuleType, steps: int, dtype: type = np.float32) -> float:
+def adam_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) -> float:
     """The adam workload in microtensor or PyTorch."""
     batches, params = adam_data()
     return train(lib, adam_layers, "CrossEntropyLoss", params, batches, steps, "Adam", ADAM_LR,
@@ -386,7 +387,7 @@ def mlp_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     return x, y, uniform_init(rng, list(zip(MLP_SIZES[:-1], MLP_SIZES[1:], strict=True)))
 
 
-def mlp_numpy(steps: int, dtype: type = np.float32) -> float:
+def mlp_numpy(steps: int, dtype: DTypeLike = np.float32) -> float:
     """Forward, hand-derived backward and SGD update in plain NumPy (PyTorch weight layout)."""
     x, y, params = mlp_data()
     x = x.astype(dtype)
@@ -416,7 +417,7 @@ def mlp_layers(lib_nn: ModuleType) -> list[object]:
             lib_nn.Linear(128, 10)]
 
 
-def mlp_framework(lib: ModuleType, steps: int, dtype: type = np.float32) -> float:
+def mlp_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) -> float:
     """The mlp workload in microtensor or PyTorch."""
     x, y, params = mlp_data()
     return train(lib, mlp_layers, "CrossEntropyLoss", params, [(x, y)], steps, lr=MLP_LR,
@@ -446,7 +447,7 @@ def rnn_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
                                      (RNN_HIDDEN, 1)])
 
 
-def rnn_numpy(steps: int, dtype: type = np.float32) -> float:
+def rnn_numpy(steps: int, dtype: DTypeLike = np.float32) -> float:
     """Forward, backpropagation through time and SGD in plain NumPy (the loop of
     min-char-rnn: weight gradients accumulated step by step)."""
     xs, y, params = rnn_data()
@@ -454,7 +455,7 @@ def rnn_numpy(steps: int, dtype: type = np.float32) -> float:
     wi, bi, wh, bh, wo, bo = params = [p.astype(dtype) for p in params]
     loss = 0.0
     for _ in range(steps):
-        hs = [np.zeros((RNN_BATCH, RNN_HIDDEN), dtype)]
+        hs: list[np.ndarray] = [np.zeros((RNN_BATCH, RNN_HIDDEN), dtype)]
         for x in xs:
             hs.append(np.tanh(x @ wi.T + bi + hs[-1] @ wh.T + bh))
         z = hs[-1] @ wo.T + bo
@@ -475,7 +476,7 @@ def rnn_numpy(steps: int, dtype: type = np.float32) -> float:
     return loss
 
 
-def rnn_framework(lib: ModuleType, steps: int, dtype: type = np.float32) -> float:
+def rnn_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) -> float:
     """The rnn workload in microtensor or PyTorch."""
     nn = lib.nn
     xs, y, params = rnn_data()
@@ -518,7 +519,7 @@ def rnn_framework(lib: ModuleType, steps: int, dtype: type = np.float32) -> floa
 
 # jax.Array: JAX is optional, so the checkers do not see its types.
 JaxArray = Any
-JaxRun = Callable[[int, type], float]  # (steps, dtype) -> the last loss
+JaxRun = Callable[[int, DTypeLike], float]  # (steps, dtype) -> the last loss
 
 
 def jax_runs(jax: ModuleType) -> dict[str, JaxRun]:
@@ -570,7 +571,8 @@ def jax_runs(jax: ModuleType) -> dict[str, JaxRun]:
                  ) -> tuple[list[JaxArray], JaxArray]:
             value, grads = grad(params, x, y)
             return [p - lr * g for p, g in zip(params, grads, strict=True)], value
-        return jax.jit(step)  # type: ignore[no-any-return]
+        jitted: Callable[..., JaxArray] = jax.jit(step)
+        return jitted
 
     def adam(loss: Callable[..., JaxArray], lr: float) -> Callable[..., JaxArray]:
         grad = jax.value_and_grad(loss)
@@ -588,10 +590,11 @@ def jax_runs(jax: ModuleType) -> dict[str, JaxRun]:
             params = [p - step_size * m / (jnp.sqrt(v) / root_bias2 + ADAM_EPS)
                       for p, m, v in zip(params, ms, vs, strict=True)]
             return (params, ms, vs, t), value
-        return jax.jit(step)  # type: ignore[no-any-return]
+        jitted: Callable[..., JaxArray] = jax.jit(step)
+        return jitted
 
     def run(step: Callable[..., JaxArray], state: object, batches: Batches, steps: int,
-            dtype: type) -> float:
+            dtype: DTypeLike) -> float:
         data = [(jnp.asarray(x.astype(dtype)),
                  jnp.asarray(y.astype(np.int32) if y.dtype.kind == "i" else y.astype(dtype)))
                 for x, y in batches]
@@ -599,34 +602,36 @@ def jax_runs(jax: ModuleType) -> dict[str, JaxRun]:
         for i in range(steps):
             x, y = data[i % len(data)]
             state, value = step(state, x, y)
+        if value is None:
+            raise ValueError(f"steps must be at least 1, not {steps}")
         return float(value)
 
-    def params(weights: list[np.ndarray], dtype: type) -> list[JaxArray]:
+    def params(weights: list[np.ndarray], dtype: DTypeLike) -> list[JaxArray]:
         return [jnp.asarray(w.astype(dtype)) for w in weights]
 
     xor_step, moons_step = sgd(xor_loss, XOR_LR), sgd(moons_loss, MOONS_LR)
     adam_step, mlp_step, rnn_step = adam(adam_loss, ADAM_LR), sgd(mlp_loss, MLP_LR), sgd(
         rnn_loss, RNN_LR)
 
-    def xor_jax(steps: int, dtype: type) -> float:
+    def xor_jax(steps: int, dtype: DTypeLike) -> float:
         return run(xor_step, params(xor_init(), dtype), [(XOR_X, XOR_Y)], steps, dtype)
 
-    def moons_jax(steps: int, dtype: type) -> float:
+    def moons_jax(steps: int, dtype: DTypeLike) -> float:
         x, y, weights = moons_data()
         return run(moons_step, params(weights, dtype), [(x, y)], steps, dtype)
 
-    def adam_jax(steps: int, dtype: type) -> float:
+    def adam_jax(steps: int, dtype: DTypeLike) -> float:
         batches, weights = adam_data()
         p = params(weights, dtype)
         state = (p, [jnp.zeros_like(w) for w in p], [jnp.zeros_like(w) for w in p],
                  jnp.asarray(0))
         return run(adam_step, state, batches, steps, dtype)
 
-    def mlp_jax(steps: int, dtype: type) -> float:
+    def mlp_jax(steps: int, dtype: DTypeLike) -> float:
         x, y, weights = mlp_data()
         return run(mlp_step, params(weights, dtype), [(x, y)], steps, dtype)
 
-    def rnn_jax(steps: int, dtype: type) -> float:
+    def rnn_jax(steps: int, dtype: DTypeLike) -> float:
         xs, y, weights = rnn_data()
         return run(rnn_step, params(weights, dtype), [(xs, y)], steps, dtype)
 
@@ -734,7 +739,7 @@ def lenet_layers(lib_nn: ModuleType) -> list[object]:
 def lenet_framework(lib: ModuleType, steps: int) -> float:
     """The conv workload in microtensor or PyTorch."""
     x, y, params = lenet_data()
-    return train(lib, lenet_layers, "CrossEntropyLoss", params, x, y, LENET_LR, steps)
+    return train(lib, lenet_layers, "CrossEntropyLoss", params, [(x, y)], steps, lr=LENET_LR)
 
 
 # ----------------------------------------------------------------------------------------------
