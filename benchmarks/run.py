@@ -434,7 +434,7 @@ RNN_STEPS = 50
 RNN_BATCH = 16
 RNN_INPUT = 8
 RNN_HIDDEN = 32
-RNN_LR = 0.05
+RNN_LR = 0.02
 
 
 def rnn_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -1015,10 +1015,10 @@ def main(argv: list[str] | None = None) -> Results:
     quick = args.quick
     repeats = args.repeats or (1 if quick else 5)
     xor_steps = args.xor_steps or (20 if quick else 10_000)
-    moons_steps = args.moons_steps or (20 if quick else 5_000)
-    adam_steps = args.adam_steps or (10 if quick else 2_000)
+    moons_steps = args.moons_steps or (20 if quick else 2_000)
+    adam_steps = args.adam_steps or (10 if quick else 1_000)
     mlp_steps = args.mlp_steps or (2 if quick else 100)
-    rnn_steps = args.rnn_steps or (2 if quick else 200)
+    rnn_steps = args.rnn_steps or (2 if quick else 100)
     conv_steps = args.conv_steps or (2 if quick else 30)
     cnn_steps = args.cnn_steps or (2 if quick else 100)
     if torch is not None:
