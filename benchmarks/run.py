@@ -13,6 +13,7 @@ repeats and the ratio of each implementation to hand-written NumPy.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import importlib
 import os
@@ -50,14 +51,24 @@ try:  # PyTorch is an optional reference, passed around as a module like microte
 except ImportError:  # pragma: no cover - depends on the machine
     torch = None
 
-try:  # JAX too (pip install jax): its jit-compiled steps are the rows "JAX jit (1 thread)".
-    jax: ModuleType | None = importlib.import_module("jax")
-except ImportError:  # pragma: no cover - depends on the machine
-    jax = None
-
 JAX_NAME = "JAX jit (1 thread)"
+JAX_WORKLOADS = ("xor", "moons", "adam", "mlp", "rnn")  # the workloads with a JAX row
 WORKLOADS = ("xor", "moons", "adam", "mlp", "rnn", "conv", "cnn", "overhead", "deep", "memory",
              "diagnose")
+
+
+@functools.cache
+def jax_module() -> ModuleType | None:
+    """JAX (pip install jax), or None where it is not installed.
+
+    Imported on first use, when a workload with a JAX row runs, and not when this file is
+    imported: JAX starts threads, and a process that forks after that (a DataLoader's workers
+    in the test suite) may deadlock.
+    """
+    try:
+        return importlib.import_module("jax")
+    except ImportError:  # pragma: no cover - depends on the machine
+        return None
 
 
 def frameworks() -> dict[str, ModuleType]:
@@ -170,14 +181,15 @@ def bench_training(res: Results, workload: str, numpy_fn: Callable[[int], float]
                    framework_fn: Callable[[ModuleType, int], float], steps: int, repeats: int,
                    unit: str, scale: float) -> None:
     """Time a training workload in NumPy, microtensor, PyTorch and JAX (the last two where
-    installed; JAX for the workloads in JAX_RUNS), interleaved."""
+    installed; JAX for the JAX_WORKLOADS), interleaved."""
     impls: dict[str, Callable[[], float]] = {"hand-written NumPy": partial(numpy_fn, steps)}
     for name, lib in frameworks().items():
         impls[name] = partial(framework_fn, lib, steps)
-    if workload in JAX_RUNS:
+    jax = jax_module() if workload in JAX_WORKLOADS else None
+    if jax is not None:
         # median_times runs each implementation once before timing it: that first run traces
         # and compiles the jitted step (jax.jit keeps it for the later runs, same shapes).
-        impls[JAX_NAME] = partial(JAX_RUNS[workload], steps, np.float32)
+        impls[JAX_NAME] = partial(jax_runs(jax)[workload], steps, np.float32)
     losses: dict[str, float] = {}
     times = median_times({name: keeping_result(fn, losses, name)
                           for name, fn in impls.items()}, repeats)
@@ -507,11 +519,6 @@ def rnn_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) ->
 
 
 # ----------------------------------------------------------------------------------------------
-# JAX: the same workloads as one jax.jit-compiled training step each (jax.value_and_grad for
-# the gradients), run step after step from Python like the others
-# ----------------------------------------------------------------------------------------------
-
-# ----------------------------------------------------------------------------------------------
 # JAX (where installed): the xor, moons, adam, mlp and rnn workloads, each training step one
 # jax.jit-compiled function (forward, jax.value_and_grad, update), called step after step from
 # Python like the others
@@ -522,11 +529,13 @@ JaxArray = Any
 JaxRun = Callable[[int, DTypeLike], float]  # (steps, dtype) -> the last loss
 
 
+@functools.cache
 def jax_runs(jax: ModuleType) -> dict[str, JaxRun]:
-    """The xor, moons, adam, mlp and rnn workloads written for JAX, by workload name.
+    """The JAX_WORKLOADS written for JAX, by workload name.
 
-    Each jitted step is made once, here: jax.jit keeps its compiled code for later calls with
-    arguments of the same shapes and dtypes, so only the first run of a workload compiles.
+    Each jitted step is made once, here (the result is cached): jax.jit keeps its compiled code
+    for later calls with arguments of the same shapes and dtypes, so only the first run of a
+    workload compiles.
     """
     jnp = jax.numpy
 
@@ -638,9 +647,6 @@ def jax_runs(jax: ModuleType) -> dict[str, JaxRun]:
     return {"xor": xor_jax, "moons": moons_jax, "adam": adam_jax, "mlp": mlp_jax,
             "rnn": rnn_jax}
 
-
-JAX_RUNS_NAMES = ("xor", "moons", "adam", "mlp", "rnn")
-JAX_RUNS: dict[str, JaxRun] = jax_runs(jax) if jax is not None else {}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -983,7 +989,7 @@ def bench_memory(res: Results, mlp_steps: int, xor_steps: tuple[int, int]) -> No
 
 # ----------------------------------------------------------------------------------------------
 
-def machine() -> str:
+def machine(with_jax: bool) -> str:
     blas = "unknown"
     try:
         cfg = np.show_config(mode="dicts")
@@ -993,7 +999,9 @@ def machine() -> str:
     parts = [platform.processor() or platform.machine(), f"{os.cpu_count()} cores",
              f"Python {platform.python_version()}", f"NumPy {np.__version__} ({blas})"]
     parts.append(f"PyTorch {torch.__version__}" if torch is not None else "PyTorch not installed")
-    parts.append(f"JAX {jax.__version__}" if jax is not None else "JAX not installed")
+    if with_jax:
+        jax = jax_module()
+        parts.append(f"JAX {jax.__version__}" if jax is not None else "JAX not installed")
     return ", ".join(parts)
 
 
@@ -1047,8 +1055,9 @@ def main(argv: list[str] | None = None) -> Results:
         "diagnose": lambda: bench_diagnose(res, 1 if quick else 3),
     }
     selected = [name for name in WORKLOADS if name in args.only]
-    print(f"machine: {machine()}")
-    if jax is None and any(name in JAX_RUNS_NAMES for name in selected):
+    with_jax = any(name in JAX_WORKLOADS for name in selected)
+    print(f"machine: {machine(with_jax)}")
+    if with_jax and jax_module() is None:
         print("JAX rows skipped: JAX is not installed (pip install jax)")
     # The progress goes to stderr, so that stdout holds only the results.
     with Progress(len(selected), unit="workload", desc="benchmarks", log=to_stderr) as progress:

@@ -6,6 +6,7 @@ computes the same losses."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -90,20 +91,51 @@ def test_progress_is_a_bar_over_the_workloads_in_a_terminal(
     assert "workload 1/2" not in captured.out and "| deep chain 100 ops |" in captured.out
 
 
-@pytest.mark.parametrize(("workload", "steps"), [("xor", 5), ("moons", 5), ("adam", 10),
-                                                  ("mlp", 2), ("rnn", 3)])
-def test_same_losses_in_float64(runner: ModuleType, workload: str, steps: int) -> None:
-    """The hand-written NumPy floor computes what microtensor, PyTorch and JAX compute: the same
-    loss after a few steps (forward, backward and update; adam goes through all its batches), in
+FLOAT64_STEPS = {"xor": 5, "moons": 5, "adam": 10, "mlp": 2, "rnn": 3}
+
+# JAX runs in a child process: JAX starts threads, and this process forks later (DataLoader
+# workers in tests/test_data.py), which could then deadlock.
+JAX_FLOAT64 = """
+import importlib.util, json, sys
+import numpy as np
+spec = importlib.util.spec_from_file_location("benchmarks_run", sys.argv[1])
+runner = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = runner
+spec.loader.exec_module(runner)
+imported_early = "jax" in sys.modules
+jax = runner.jax_module()
+with jax.enable_x64(True):
+    losses = {w: runner.jax_runs(jax)[w](n, np.float64) for w, n in json.loads(sys.argv[2]).items()}
+print(json.dumps({"imported_early": imported_early, "losses": losses}))
+"""
+
+
+@pytest.fixture(scope="module")
+def jax_float64_losses() -> dict[str, float]:
+    """The JAX rows' losses after FLOAT64_STEPS steps in float64 (jax.enable_x64)."""
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("JAX is not installed")
+    result = subprocess.run([sys.executable, "-c", JAX_FLOAT64, str(RUNNER),
+                             json.dumps(FLOAT64_STEPS)], capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert not out["imported_early"]  # importing the runner does not start JAX
+    losses: dict[str, float] = out["losses"]
+    return losses
+
+
+@pytest.mark.parametrize("workload", list(FLOAT64_STEPS))
+def test_same_losses_in_float64(runner: ModuleType, workload: str) -> None:
+    """The hand-written NumPy floor computes what microtensor and PyTorch compute: the same loss
+    after a few steps (forward, backward and update; adam goes through all its batches), in
     float64, to 1e-12 relative. A wrong gradient would change the loss after the first step."""
+    steps = FLOAT64_STEPS[workload]
     floor = getattr(runner, f"{workload}_numpy")(steps, np.float64)
     framework = getattr(runner, f"{workload}_framework")
     losses = {"microtensor": framework(runner.mt, steps, dtype=np.float64)}
     if runner.torch is not None:
         losses["PyTorch"] = framework(runner.torch, steps, dtype=np.float64)
-    if runner.jax is not None:
-        with runner.jax.enable_x64(True):
-            losses["JAX"] = runner.JAX_RUNS[workload](steps, np.float64)
     for name, loss in losses.items():
         assert loss == pytest.approx(floor, rel=1e-12, abs=0), name
     # and float32 is float32 (the runs in the table): close to float64, not equal
@@ -111,11 +143,17 @@ def test_same_losses_in_float64(runner: ModuleType, workload: str, steps: int) -
     assert single == pytest.approx(floor, rel=1e-5) and single != floor
 
 
+@pytest.mark.parametrize("workload", list(FLOAT64_STEPS))
+def test_jax_gives_the_same_losses_in_float64(runner: ModuleType, workload: str,
+                                              jax_float64_losses: dict[str, float]) -> None:
+    floor = getattr(runner, f"{workload}_numpy")(FLOAT64_STEPS[workload], np.float64)
+    assert jax_float64_losses[workload] == pytest.approx(floor, rel=1e-12, abs=0)
+
+
 def test_jax_rows_are_skipped_with_a_line_saying_so_without_jax(
         runner: ModuleType, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(runner, "jax", None)
-    monkeypatch.setattr(runner, "JAX_RUNS", {})
+    monkeypatch.setattr(runner, "jax_module", lambda: None)
     results = runner.main(["--quick", "--only", "xor"])
     out = capsys.readouterr().out
     assert "JAX not installed" in out.splitlines()[0]  # the machine line
