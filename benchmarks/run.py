@@ -526,6 +526,7 @@ def rnn_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) ->
 
 # jax.Array: JAX is optional, so the checkers do not see its types.
 JaxArray = Any
+JaxStep = Callable[..., tuple[Any, JaxArray]]  # (state, inputs, targets) -> (state, loss)
 JaxRun = Callable[[int, DTypeLike], float]  # (steps, dtype) -> the last loss
 
 
@@ -573,17 +574,17 @@ def jax_runs(jax: ModuleType) -> dict[str, JaxRun]:
             h = jnp.tanh(linear(x, p[0], p[1]) + linear(h, p[2], p[3]))
         return jnp.mean((linear(h, p[4], p[5]) - y) ** 2)
 
-    def sgd(loss: Callable[..., JaxArray], lr: float) -> Callable[..., JaxArray]:
+    def sgd(loss: Callable[..., JaxArray], lr: float) -> JaxStep:
         grad = jax.value_and_grad(loss)
 
         def step(params: list[JaxArray], x: JaxArray, y: JaxArray
                  ) -> tuple[list[JaxArray], JaxArray]:
             value, grads = grad(params, x, y)
             return [p - lr * g for p, g in zip(params, grads, strict=True)], value
-        jitted: Callable[..., JaxArray] = jax.jit(step)
+        jitted: JaxStep = jax.jit(step)
         return jitted
 
-    def adam(loss: Callable[..., JaxArray], lr: float) -> Callable[..., JaxArray]:
+    def adam(loss: Callable[..., JaxArray], lr: float) -> JaxStep:
         grad = jax.value_and_grad(loss)
         beta1, beta2 = ADAM_BETAS
 
@@ -599,10 +600,10 @@ def jax_runs(jax: ModuleType) -> dict[str, JaxRun]:
             params = [p - step_size * m / (jnp.sqrt(v) / root_bias2 + ADAM_EPS)
                       for p, m, v in zip(params, ms, vs, strict=True)]
             return (params, ms, vs, t), value
-        jitted: Callable[..., JaxArray] = jax.jit(step)
+        jitted: JaxStep = jax.jit(step)
         return jitted
 
-    def run(step: Callable[..., JaxArray], state: object, batches: Batches, steps: int,
+    def run(step: JaxStep, state: object, batches: Batches, steps: int,
             dtype: DTypeLike) -> float:
         data = [(jnp.asarray(x.astype(dtype)),
                  jnp.asarray(y.astype(np.int32) if y.dtype.kind == "i" else y.astype(dtype)))
@@ -618,9 +619,11 @@ def jax_runs(jax: ModuleType) -> dict[str, JaxRun]:
     def params(weights: list[np.ndarray], dtype: DTypeLike) -> list[JaxArray]:
         return [jnp.asarray(w.astype(dtype)) for w in weights]
 
-    xor_step, moons_step = sgd(xor_loss, XOR_LR), sgd(moons_loss, MOONS_LR)
-    adam_step, mlp_step, rnn_step = adam(adam_loss, ADAM_LR), sgd(mlp_loss, MLP_LR), sgd(
-        rnn_loss, RNN_LR)
+    xor_step = sgd(xor_loss, XOR_LR)
+    moons_step = sgd(moons_loss, MOONS_LR)
+    adam_step = adam(adam_loss, ADAM_LR)
+    mlp_step = sgd(mlp_loss, MLP_LR)
+    rnn_step = sgd(rnn_loss, RNN_LR)
 
     def xor_jax(steps: int, dtype: DTypeLike) -> float:
         return run(xor_step, params(xor_init(), dtype), [(XOR_X, XOR_Y)], steps, dtype)
