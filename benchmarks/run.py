@@ -1,17 +1,19 @@
-"""Benchmarks: microtensor against hand-written NumPy (our floor) and PyTorch (when installed).
+"""Benchmarks: microtensor against hand-written NumPy (our floor), PyTorch eager and JAX jit
+(each where installed).
 
 Every workload is timed side by side in one process run; the table reports medians over
 repeats and the ratio of each implementation to hand-written NumPy.
 
     python benchmarks/run.py                 # the full run published in docs/benchmarks.md
     python benchmarks/run.py --quick         # a smoke run (a few steps of everything)
-    python benchmarks/run.py --only xor mlp --repeats 7
+    python benchmarks/run.py --only xor moons adam mlp rnn --repeats 7
     python benchmarks/run.py --only conv --conv-steps 30
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import importlib
 import os
@@ -25,13 +27,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-# One BLAS thread, like PyTorch below: the comparison is then of the frameworks, not of thread
-# pools competing for 2 cores. Set OPENBLAS_NUM_THREADS yourself to measure something else.
+# One BLAS thread, like PyTorch and JAX below: the comparison is then of the frameworks, not of
+# thread pools competing for 2 cores. Set these variables yourself to measure something else.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+os.environ.setdefault("XLA_FLAGS",  # read when JAX starts its CPU backend
+                      "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 import numpy as np  # noqa: E402
+from numpy.typing import DTypeLike  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "examples")]  # microtensor, and the examples' helper
@@ -45,7 +51,24 @@ try:  # PyTorch is an optional reference, passed around as a module like microte
 except ImportError:  # pragma: no cover - depends on the machine
     torch = None
 
-WORKLOADS = ("xor", "mlp", "conv", "cnn", "overhead", "deep", "memory", "diagnose")
+JAX_NAME = "JAX jit (1 thread)"
+JAX_WORKLOADS = ("xor", "moons", "adam", "mlp", "rnn")  # the workloads with a JAX row
+WORKLOADS = ("xor", "moons", "adam", "mlp", "rnn", "conv", "cnn", "overhead", "deep", "memory",
+             "diagnose")
+
+
+@functools.cache
+def jax_module() -> ModuleType | None:
+    """JAX (pip install jax), or None where it is not installed.
+
+    Imported on first use, when a workload with a JAX row runs, and not when this file is
+    imported: JAX starts threads, and a process that forks after that (a DataLoader's workers
+    in the test suite) may deadlock.
+    """
+    try:
+        return importlib.import_module("jax")
+    except ImportError:  # pragma: no cover - depends on the machine
+        return None
 
 
 def frameworks() -> dict[str, ModuleType]:
@@ -115,6 +138,93 @@ def keeping_result(fn: Callable[[], float], results: dict[str, float],
 
 
 # ----------------------------------------------------------------------------------------------
+# The training loop shared by microtensor and PyTorch, and the timing of a training workload
+# ----------------------------------------------------------------------------------------------
+
+Batches = list[tuple[np.ndarray, np.ndarray]]
+
+
+def train(lib: ModuleType, layers: Callable[[ModuleType], list[object]], loss: str,
+          weights: list[np.ndarray], batches: Batches, steps: int, optimizer: str = "SGD",
+          lr: float = 0.1, dtype: DTypeLike = np.float32,
+          on_step: Callable[[int], object] | None = None) -> float:
+    """The same training loop for microtensor and PyTorch (``lib``), which share the API.
+
+    ``lib.nn.Sequential(*layers(lib.nn))`` starts from ``weights``, in ``dtype``; each step takes
+    the next of ``batches`` (inputs, targets), computes the loss ``lib.nn.<loss>`` and updates the
+    model with ``lib.optim.<optimizer>``. Returns the last loss.
+    """
+    model = lib.nn.Sequential(*layers(lib.nn)).to(getattr(lib, np.dtype(dtype).name))
+    with lib.no_grad():
+        for p, v in zip(model.parameters(), weights, strict=True):
+            p.copy_(lib.from_numpy(v.astype(dtype)))
+    opt = getattr(lib.optim, optimizer)(model.parameters(), lr=lr)
+    loss_fn = getattr(lib.nn, loss)()
+    data = [(lib.from_numpy(x.astype(dtype)),
+             lib.from_numpy(y if y.dtype.kind == "i" else y.astype(dtype)))  # class indices
+            for x, y in batches]
+    value = None
+    for step in range(1, steps + 1):
+        xs, ys = data[(step - 1) % len(data)]
+        value = loss_fn(model(xs), ys)
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+        if on_step is not None:
+            on_step(step)
+    if value is None:
+        raise ValueError(f"steps must be at least 1, not {steps}")
+    return float(value.item())
+
+
+def bench_training(res: Results, workload: str, numpy_fn: Callable[[int], float],
+                   framework_fn: Callable[[ModuleType, int], float], steps: int, repeats: int,
+                   unit: str, scale: float) -> None:
+    """Time a training workload in NumPy, microtensor, PyTorch and JAX (the last two where
+    installed; JAX for the JAX_WORKLOADS), interleaved."""
+    impls: dict[str, Callable[[], float]] = {"hand-written NumPy": partial(numpy_fn, steps)}
+    for name, lib in frameworks().items():
+        impls[name] = partial(framework_fn, lib, steps)
+    jax = jax_module() if workload in JAX_WORKLOADS else None
+    if jax is not None:
+        # median_times runs each implementation once before timing it: that first run traces
+        # and compiles the jitted step (jax.jit keeps it for the later runs, same shapes).
+        impls[JAX_NAME] = partial(jax_runs(jax)[workload], steps, np.float32)
+    losses: dict[str, float] = {}
+    times = median_times({name: keeping_result(fn, losses, name)
+                          for name, fn in impls.items()}, repeats)
+    base = times["hand-written NumPy"] * scale / steps
+    for name, t in times.items():
+        res.add(f"{workload} ({steps} steps)", name, t * scale / steps, unit,
+                f"final loss {losses[name]:.5f}", base)
+
+
+def bce_with_logits(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean binary cross-entropy of logits ``z`` against targets ``y``, and its gradient dz."""
+    loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+    return float(loss), (1.0 / (1.0 + np.exp(-z)) - y) / z.size
+
+
+def cross_entropy(z: np.ndarray, onehot: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of logits ``z`` (batch, classes) against one-hot targets, and dz."""
+    zmax = z.max(axis=1, keepdims=True)
+    logp = z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
+    loss = -np.mean(np.sum(logp * onehot, axis=1))
+    return float(loss), (np.exp(logp) - onehot) / z.shape[0]
+
+
+def uniform_init(rng: np.random.Generator, sizes: list[tuple[int, int]]) -> list[np.ndarray]:
+    """Weights (out, in) and biases of linear layers of the given (in, out) sizes, drawn like
+    PyTorch's default initialization: uniform in +-1/sqrt(in)."""
+    params = []
+    for fan_in, fan_out in sizes:
+        bound = 1 / np.sqrt(fan_in)
+        params += [rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32),
+                   rng.uniform(-bound, bound, fan_out).astype(np.float32)]
+    return params
+
+
+# ----------------------------------------------------------------------------------------------
 # xor: 2-4-1 sigmoid network, full batch of 4, BCE-with-logits, SGD
 # ----------------------------------------------------------------------------------------------
 
@@ -130,10 +240,10 @@ def xor_init() -> list[np.ndarray]:
             rng.uniform(-1, 1, (4, 1)).astype(np.float32), np.zeros(1, np.float32)]
 
 
-def xor_numpy(steps: int) -> float:
+def xor_numpy(steps: int, dtype: DTypeLike = np.float32) -> float:
     """Forward, hand-derived backward and SGD update in plain NumPy."""
-    w1, b1, w2, b2 = xor_init()
-    x, y = XOR_X, XOR_Y
+    w1, b1, w2, b2 = [p.astype(dtype) for p in xor_init()]
+    x, y = XOR_X.astype(dtype), XOR_Y.astype(dtype)
     loss = 0.0
     for _ in range(steps):
         h = 1.0 / (1.0 + np.exp(-(x @ w1 + b1)))
@@ -149,58 +259,128 @@ def xor_numpy(steps: int) -> float:
     return float(loss)
 
 
-def train(lib: ModuleType, layers: Callable[[ModuleType], list[object]], loss: str,
-          weights: list[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float, steps: int,
-          on_step: Callable[[int], object] | None = None) -> float:
-    """The same training loop for microtensor and PyTorch (``lib``), which share the API:
-    ``lib.nn.Sequential(*layers(lib.nn))`` starting from ``weights``, the loss ``lib.nn.<loss>``,
-    SGD; returns the last loss."""
-    model = lib.nn.Sequential(*layers(lib.nn))
-    with lib.no_grad():
-        for p, v in zip(model.parameters(), weights, strict=True):
-            p.copy_(lib.from_numpy(v))
-    opt = lib.optim.SGD(model.parameters(), lr=lr)
-    loss_fn = getattr(lib.nn, loss)()
-    xs, ys = lib.from_numpy(x), lib.from_numpy(y)
-    value = None
-    for step in range(1, steps + 1):
-        value = loss_fn(model(xs), ys)
-        opt.zero_grad()
-        value.backward()
-        opt.step()
-        if on_step is not None:
-            on_step(step)
-    if value is None:
-        raise ValueError(f"steps must be at least 1, not {steps}")
-    return float(value.item())
-
-
 def xor_layers(lib_nn: ModuleType) -> list[object]:
     return [lib_nn.Linear(2, 4), lib_nn.Sigmoid(), lib_nn.Linear(4, 1)]
 
 
-def xor_framework(lib: ModuleType, steps: int, on_step: Callable[[int], object] | None = None
-                  ) -> float:
+def xor_framework(lib: ModuleType, steps: int, on_step: Callable[[int], object] | None = None,
+                  dtype: DTypeLike = np.float32) -> float:
     """The xor workload in microtensor or PyTorch (weights in their (out, in) layout)."""
     weights = [np.ascontiguousarray(w.T) for w in xor_init()]
-    return train(lib, xor_layers, "BCEWithLogitsLoss", weights, XOR_X, XOR_Y, XOR_LR, steps,
-                 on_step)
+    return train(lib, xor_layers, "BCEWithLogitsLoss", weights, [(XOR_X, XOR_Y)], steps,
+                 lr=XOR_LR, dtype=dtype, on_step=on_step)
 
 
-def bench_training(res: Results, workload: str, numpy_fn: Callable[[int], float],
-                   framework_fn: Callable[[ModuleType, int], float], steps: int, repeats: int,
-                   unit: str, scale: float) -> None:
-    """Time a training workload in NumPy, microtensor and PyTorch, interleaved."""
-    impls: dict[str, Callable[[], float]] = {"hand-written NumPy": partial(numpy_fn, steps)}
-    for name, lib in frameworks().items():
-        impls[name] = partial(framework_fn, lib, steps)
-    losses: dict[str, float] = {}
-    times = median_times({name: keeping_result(fn, losses, name)
-                          for name, fn in impls.items()}, repeats)
-    base = times["hand-written NumPy"] * scale / steps
-    for name, t in times.items():
-        res.add(f"{workload} ({steps} steps)", name, t * scale / steps, unit,
-                f"final loss {losses[name]:.5f}", base)
+# ----------------------------------------------------------------------------------------------
+# moons: 2-16-16-1 tanh MLP on 64 two-moons points (full batch), BCE-with-logits, SGD
+# ----------------------------------------------------------------------------------------------
+
+MOONS_POINTS = 64
+MOONS_LR = 0.2
+
+
+def moons_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Two interleaved half circles with noise (as sklearn's make_moons draws them), labels
+    (points, 1), and the network's initial weights in PyTorch's (out, in) layout."""
+    rng = np.random.default_rng(5)
+    angle = np.linspace(0, np.pi, MOONS_POINTS // 2)
+    upper = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    lower = np.stack([1 - np.cos(angle), 0.5 - np.sin(angle)], axis=1)
+    x = np.concatenate([upper, lower]) + rng.normal(0, 0.1, (MOONS_POINTS, 2))
+    y = np.repeat([0.0, 1.0], MOONS_POINTS // 2)[:, None]
+    return (x.astype(np.float32), y.astype(np.float32),
+            uniform_init(rng, [(2, 16), (16, 16), (16, 1)]))
+
+
+def moons_numpy(steps: int, dtype: DTypeLike = np.float32) -> float:
+    """Forward, hand-derived backward and SGD update in plain NumPy."""
+    x, y, params = moons_data()
+    x, y = x.astype(dtype), y.astype(dtype)
+    w1, b1, w2, b2, w3, b3 = params = [p.astype(dtype) for p in params]
+    loss = 0.0
+    for _ in range(steps):
+        h1 = np.tanh(x @ w1.T + b1)
+        h2 = np.tanh(h1 @ w2.T + b2)
+        z = h2 @ w3.T + b3
+        loss, dz = bce_with_logits(z, y)
+        da2 = (dz @ w3) * (1 - h2 * h2)
+        da1 = (da2 @ w2) * (1 - h1 * h1)
+        grads = [da1.T @ x, da1.sum(0), da2.T @ h1, da2.sum(0), dz.T @ h2, dz.sum(0)]
+        for p, g in zip(params, grads, strict=True):
+            p -= MOONS_LR * g
+    return loss
+
+
+def moons_layers(lib_nn: ModuleType) -> list[object]:
+    return [lib_nn.Linear(2, 16), lib_nn.Tanh(), lib_nn.Linear(16, 16), lib_nn.Tanh(),
+            lib_nn.Linear(16, 1)]
+
+
+def moons_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) -> float:
+    """The moons workload in microtensor or PyTorch."""
+    x, y, params = moons_data()
+    return train(lib, moons_layers, "BCEWithLogitsLoss", params, [(x, y)], steps, lr=MOONS_LR,
+                 dtype=dtype)
+
+
+# ----------------------------------------------------------------------------------------------
+# adam: 64-128-10 ReLU network, cross-entropy, Adam, batches of 32 (8 batches in turn)
+# ----------------------------------------------------------------------------------------------
+
+ADAM_BATCH = 32
+ADAM_BATCHES = 8
+ADAM_LR = 1e-3
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+
+
+def adam_data() -> tuple[Batches, list[np.ndarray]]:
+    """Batches of 64 features with the class a random linear teacher gives them (so that the
+    loss falls), and the network's initial weights."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((ADAM_BATCHES * ADAM_BATCH, 64)).astype(np.float32)
+    y = np.argmax(x @ rng.standard_normal((64, 10)), axis=1)
+    batches = [(x[i:i + ADAM_BATCH], y[i:i + ADAM_BATCH])
+               for i in range(0, len(x), ADAM_BATCH)]
+    return batches, uniform_init(rng, [(64, 128), (128, 10)])
+
+
+def adam_numpy(steps: int, dtype: DTypeLike = np.float32) -> float:
+    """Forward, hand-derived backward and Adam update (PyTorch's formula) in plain NumPy."""
+    batches, params = adam_data()
+    data: Batches = [(x.astype(dtype), np.eye(10, dtype=dtype)[y]) for x, y in batches]
+    w1, b1, w2, b2 = params = [p.astype(dtype) for p in params]
+    beta1, beta2 = ADAM_BETAS
+    ms = [np.zeros_like(p) for p in params]
+    vs = [np.zeros_like(p) for p in params]
+    loss = 0.0
+    for t in range(1, steps + 1):
+        x, onehot = data[(t - 1) % len(data)]
+        a1 = x @ w1.T + b1
+        h1 = np.maximum(a1, 0)
+        z = h1 @ w2.T + b2
+        loss, dz = cross_entropy(z, onehot)
+        da1 = (dz @ w2) * (a1 > 0)
+        grads = [da1.T @ x, da1.sum(0), dz.T @ h1, dz.sum(0)]
+        step_size = ADAM_LR / (1 - beta1**t)
+        root_bias2 = np.sqrt(1 - beta2**t)
+        for p, g, m, v in zip(params, grads, ms, vs, strict=True):
+            m += (1 - beta1) * (g - m)
+            v *= beta2
+            v += (1 - beta2) * g * g
+            p -= step_size * m / (np.sqrt(v) / root_bias2 + ADAM_EPS)
+    return loss
+
+
+def adam_layers(lib_nn: ModuleType) -> list[object]:
+    return [lib_nn.Linear(64, 128), lib_nn.ReLU(), lib_nn.Linear(128, 10)]
+
+
+def adam_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) -> float:
+    """The adam workload in microtensor or PyTorch."""
+    batches, params = adam_data()
+    return train(lib, adam_layers, "CrossEntropyLoss", params, batches, steps, "Adam", ADAM_LR,
+                 dtype)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -216,19 +396,15 @@ def mlp_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     rng = np.random.default_rng(1)
     x = rng.standard_normal((MLP_BATCH, MLP_SIZES[0])).astype(np.float32)
     y = rng.integers(0, MLP_SIZES[-1], MLP_BATCH)
-    params = []
-    for fan_in, fan_out in zip(MLP_SIZES[:-1], MLP_SIZES[1:], strict=True):
-        bound = 1 / np.sqrt(fan_in)
-        params += [rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32),
-                   rng.uniform(-bound, bound, fan_out).astype(np.float32)]
-    return x, y, params
+    return x, y, uniform_init(rng, list(zip(MLP_SIZES[:-1], MLP_SIZES[1:], strict=True)))
 
 
-def mlp_numpy(steps: int) -> float:
+def mlp_numpy(steps: int, dtype: DTypeLike = np.float32) -> float:
     """Forward, hand-derived backward and SGD update in plain NumPy (PyTorch weight layout)."""
     x, y, params = mlp_data()
-    w1, b1, w2, b2, w3, b3 = params
-    onehot = np.eye(MLP_SIZES[-1], dtype=np.float32)[y]
+    x = x.astype(dtype)
+    w1, b1, w2, b2, w3, b3 = params = [p.astype(dtype) for p in params]
+    onehot = np.eye(MLP_SIZES[-1], dtype=dtype)[y]
     loss = 0.0
     for _ in range(steps):
         a1 = x @ w1.T + b1
@@ -236,21 +412,16 @@ def mlp_numpy(steps: int) -> float:
         a2 = h1 @ w2.T + b2
         h2 = np.maximum(a2, 0)
         z = h2 @ w3.T + b3
-        zmax = z.max(axis=1, keepdims=True)
-        logp = z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
-        loss = -np.mean(np.sum(logp * onehot, axis=1))
-        dz = (np.exp(logp) - onehot) / MLP_BATCH
-        dh2 = dz @ w3
-        da2 = dh2 * (a2 > 0)
-        dh1 = da2 @ w2
-        da1 = dh1 * (a1 > 0)
+        loss, dz = cross_entropy(z, onehot)
+        da2 = (dz @ w3) * (a2 > 0)
+        da1 = (da2 @ w2) * (a1 > 0)
         w3 -= MLP_LR * (dz.T @ h2)
         b3 -= MLP_LR * dz.sum(0)
         w2 -= MLP_LR * (da2.T @ h1)
         b2 -= MLP_LR * da2.sum(0)
         w1 -= MLP_LR * (da1.T @ x)
         b1 -= MLP_LR * da1.sum(0)
-    return float(loss)
+    return loss
 
 
 def mlp_layers(lib_nn: ModuleType) -> list[object]:
@@ -258,10 +429,227 @@ def mlp_layers(lib_nn: ModuleType) -> list[object]:
             lib_nn.Linear(128, 10)]
 
 
-def mlp_framework(lib: ModuleType, steps: int) -> float:
+def mlp_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) -> float:
     """The mlp workload in microtensor or PyTorch."""
     x, y, params = mlp_data()
-    return train(lib, mlp_layers, "CrossEntropyLoss", params, x, y, MLP_LR, steps)
+    return train(lib, mlp_layers, "CrossEntropyLoss", params, [(x, y)], steps, lr=MLP_LR,
+                 dtype=dtype)
+
+
+# ----------------------------------------------------------------------------------------------
+# rnn: h_t = tanh(inp(x_t) + rec(h_{t-1})) over 50 time steps (hidden 32, input 8, batch 16),
+# written as a loop over nn.Linear layers; an MSE loss on a linear readout of the last hidden
+# state; SGD. The same loop in every implementation.
+# ----------------------------------------------------------------------------------------------
+
+RNN_STEPS = 50
+RNN_BATCH = 16
+RNN_INPUT = 8
+RNN_HIDDEN = 32
+RNN_LR = 0.02
+
+
+def rnn_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Input sequences (time, batch, features), targets (batch, 1) and the weights of inp, rec
+    and the readout (PyTorch's layout)."""
+    rng = np.random.default_rng(7)
+    xs = rng.standard_normal((RNN_STEPS, RNN_BATCH, RNN_INPUT)).astype(np.float32)
+    y = rng.standard_normal((RNN_BATCH, 1)).astype(np.float32)
+    return xs, y, uniform_init(rng, [(RNN_INPUT, RNN_HIDDEN), (RNN_HIDDEN, RNN_HIDDEN),
+                                     (RNN_HIDDEN, 1)])
+
+
+def rnn_numpy(steps: int, dtype: DTypeLike = np.float32) -> float:
+    """Forward, backpropagation through time and SGD in plain NumPy (the loop of
+    min-char-rnn: weight gradients accumulated step by step)."""
+    xs, y, params = rnn_data()
+    xs, y = xs.astype(dtype), y.astype(dtype)
+    wi, bi, wh, bh, wo, bo = params = [p.astype(dtype) for p in params]
+    loss = 0.0
+    for _ in range(steps):
+        hs: list[np.ndarray] = [np.zeros((RNN_BATCH, RNN_HIDDEN), dtype)]
+        for x in xs:
+            hs.append(np.tanh(x @ wi.T + bi + hs[-1] @ wh.T + bh))
+        z = hs[-1] @ wo.T + bo
+        loss = float(np.mean((z - y) ** 2))
+        dz = 2 * (z - y) / z.size
+        dwo, dbo = dz.T @ hs[-1], dz.sum(0)
+        dh = dz @ wo
+        dwi, dwh, db = np.zeros_like(wi), np.zeros_like(wh), np.zeros_like(bi)
+        for t in range(RNN_STEPS - 1, -1, -1):
+            da = dh * (1 - hs[t + 1] * hs[t + 1])
+            dwi += da.T @ xs[t]
+            dwh += da.T @ hs[t]
+            db += da.sum(0)
+            if t > 0:  # h_0 is a constant: no gradient for it
+                dh = da @ wh
+        for p, g in zip(params, [dwi, db, dwh, db, dwo, dbo], strict=True):
+            p -= RNN_LR * g
+    return loss
+
+
+def rnn_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) -> float:
+    """The rnn workload in microtensor or PyTorch."""
+    nn = lib.nn
+    xs, y, params = rnn_data()
+    inp, rec, readout = (nn.Linear(RNN_INPUT, RNN_HIDDEN), nn.Linear(RNN_HIDDEN, RNN_HIDDEN),
+                         nn.Linear(RNN_HIDDEN, 1))
+    model = nn.ModuleList([inp, rec, readout])
+    model.to(getattr(lib, np.dtype(dtype).name))
+    with lib.no_grad():
+        for p, v in zip(model.parameters(), params, strict=True):
+            p.copy_(lib.from_numpy(v.astype(dtype)))
+    opt = lib.optim.SGD(model.parameters(), lr=RNN_LR)
+    loss_fn = nn.MSELoss()
+    inputs = [lib.from_numpy(x.astype(dtype)) for x in xs]
+    target = lib.from_numpy(y.astype(dtype))
+    h0 = lib.zeros(RNN_BATCH, RNN_HIDDEN, dtype=getattr(lib, np.dtype(dtype).name))
+    value = None
+    for _ in range(steps):
+        h = h0
+        for x in inputs:
+            h = lib.tanh(inp(x) + rec(h))
+        value = loss_fn(readout(h), target)
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+    if value is None:
+        raise ValueError(f"steps must be at least 1, not {steps}")
+    return float(value.item())
+
+
+# ----------------------------------------------------------------------------------------------
+# JAX (where installed): the xor, moons, adam, mlp and rnn workloads, each training step one
+# jax.jit-compiled function (forward, jax.value_and_grad, update), called step after step from
+# Python like the others
+# ----------------------------------------------------------------------------------------------
+
+# jax.Array: JAX is optional, so the checkers do not see its types.
+JaxArray = Any
+JaxStep = Callable[..., tuple[Any, JaxArray]]  # (state, inputs, targets) -> (state, loss)
+JaxRun = Callable[[int, DTypeLike], float]  # (steps, dtype) -> the last loss
+
+
+@functools.cache
+def jax_runs(jax: ModuleType) -> dict[str, JaxRun]:
+    """The JAX_WORKLOADS written for JAX, by workload name.
+
+    Each jitted step is made once, here (the result is cached): jax.jit keeps its compiled code
+    for later calls with arguments of the same shapes and dtypes, so only the first run of a
+    workload compiles.
+    """
+    jnp = jax.numpy
+
+    def linear(x: JaxArray, w: JaxArray, b: JaxArray) -> JaxArray:
+        return x @ w.T + b
+
+    def bce_with_logits(z: JaxArray, y: JaxArray) -> JaxArray:
+        return jnp.mean(jnp.maximum(z, 0) - z * y + jnp.log1p(jnp.exp(-jnp.abs(z))))
+
+    def cross_entropy(z: JaxArray, labels: JaxArray) -> JaxArray:
+        logp = jax.nn.log_softmax(z, axis=1)
+        return -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=1))
+
+    def xor_loss(p: list[JaxArray], x: JaxArray, y: JaxArray) -> JaxArray:
+        h = jax.nn.sigmoid(x @ p[0] + p[1])  # xor_init's (in, out) layout
+        return bce_with_logits(h @ p[2] + p[3], y)
+
+    def moons_loss(p: list[JaxArray], x: JaxArray, y: JaxArray) -> JaxArray:
+        h1 = jnp.tanh(linear(x, p[0], p[1]))
+        h2 = jnp.tanh(linear(h1, p[2], p[3]))
+        return bce_with_logits(linear(h2, p[4], p[5]), y)
+
+    def adam_loss(p: list[JaxArray], x: JaxArray, y: JaxArray) -> JaxArray:
+        h = jnp.maximum(linear(x, p[0], p[1]), 0)
+        return cross_entropy(linear(h, p[2], p[3]), y)
+
+    def mlp_loss(p: list[JaxArray], x: JaxArray, y: JaxArray) -> JaxArray:
+        h1 = jnp.maximum(linear(x, p[0], p[1]), 0)
+        h2 = jnp.maximum(linear(h1, p[2], p[3]), 0)
+        return cross_entropy(linear(h2, p[4], p[5]), y)
+
+    def rnn_loss(p: list[JaxArray], xs: JaxArray, y: JaxArray) -> JaxArray:
+        h = jnp.zeros((xs.shape[1], RNN_HIDDEN), xs.dtype)
+        for x in xs:  # unrolled while tracing: 50 time steps in one compiled function
+            h = jnp.tanh(linear(x, p[0], p[1]) + linear(h, p[2], p[3]))
+        return jnp.mean((linear(h, p[4], p[5]) - y) ** 2)
+
+    def sgd(loss: Callable[..., JaxArray], lr: float) -> JaxStep:
+        grad = jax.value_and_grad(loss)
+
+        def step(params: list[JaxArray], x: JaxArray, y: JaxArray
+                 ) -> tuple[list[JaxArray], JaxArray]:
+            value, grads = grad(params, x, y)
+            return [p - lr * g for p, g in zip(params, grads, strict=True)], value
+        jitted: JaxStep = jax.jit(step)
+        return jitted
+
+    def adam(loss: Callable[..., JaxArray], lr: float) -> JaxStep:
+        grad = jax.value_and_grad(loss)
+        beta1, beta2 = ADAM_BETAS
+
+        def step(state: tuple[list[JaxArray], list[JaxArray], list[JaxArray], JaxArray],
+                 x: JaxArray, y: JaxArray) -> tuple[tuple[object, ...], JaxArray]:
+            params, ms, vs, t = state
+            value, grads = grad(params, x, y)
+            t = t + 1
+            ms = [m + (1 - beta1) * (g - m) for m, g in zip(ms, grads, strict=True)]
+            vs = [beta2 * v + (1 - beta2) * g * g for v, g in zip(vs, grads, strict=True)]
+            step_size = lr / (1 - beta1**t)
+            root_bias2 = jnp.sqrt(1 - beta2**t)
+            params = [p - step_size * m / (jnp.sqrt(v) / root_bias2 + ADAM_EPS)
+                      for p, m, v in zip(params, ms, vs, strict=True)]
+            return (params, ms, vs, t), value
+        jitted: JaxStep = jax.jit(step)
+        return jitted
+
+    def run(step: JaxStep, state: object, batches: Batches, steps: int,
+            dtype: DTypeLike) -> float:
+        data = [(jnp.asarray(x.astype(dtype)),
+                 jnp.asarray(y.astype(np.int32) if y.dtype.kind == "i" else y.astype(dtype)))
+                for x, y in batches]
+        value = None
+        for i in range(steps):
+            x, y = data[i % len(data)]
+            state, value = step(state, x, y)
+        if value is None:
+            raise ValueError(f"steps must be at least 1, not {steps}")
+        return float(value)
+
+    def params(weights: list[np.ndarray], dtype: DTypeLike) -> list[JaxArray]:
+        return [jnp.asarray(w.astype(dtype)) for w in weights]
+
+    xor_step = sgd(xor_loss, XOR_LR)
+    moons_step = sgd(moons_loss, MOONS_LR)
+    adam_step = adam(adam_loss, ADAM_LR)
+    mlp_step = sgd(mlp_loss, MLP_LR)
+    rnn_step = sgd(rnn_loss, RNN_LR)
+
+    def xor_jax(steps: int, dtype: DTypeLike) -> float:
+        return run(xor_step, params(xor_init(), dtype), [(XOR_X, XOR_Y)], steps, dtype)
+
+    def moons_jax(steps: int, dtype: DTypeLike) -> float:
+        x, y, weights = moons_data()
+        return run(moons_step, params(weights, dtype), [(x, y)], steps, dtype)
+
+    def adam_jax(steps: int, dtype: DTypeLike) -> float:
+        batches, weights = adam_data()
+        p = params(weights, dtype)
+        state = (p, [jnp.zeros_like(w) for w in p], [jnp.zeros_like(w) for w in p],
+                 jnp.asarray(0))
+        return run(adam_step, state, batches, steps, dtype)
+
+    def mlp_jax(steps: int, dtype: DTypeLike) -> float:
+        x, y, weights = mlp_data()
+        return run(mlp_step, params(weights, dtype), [(x, y)], steps, dtype)
+
+    def rnn_jax(steps: int, dtype: DTypeLike) -> float:
+        xs, y, weights = rnn_data()
+        return run(rnn_step, params(weights, dtype), [(xs, y)], steps, dtype)
+
+    return {"xor": xor_jax, "moons": moons_jax, "adam": adam_jax, "mlp": mlp_jax,
+            "rnn": rnn_jax}
+
 
 
 # ----------------------------------------------------------------------------------------------
@@ -360,7 +748,7 @@ def lenet_layers(lib_nn: ModuleType) -> list[object]:
 def lenet_framework(lib: ModuleType, steps: int) -> float:
     """The conv workload in microtensor or PyTorch."""
     x, y, params = lenet_data()
-    return train(lib, lenet_layers, "CrossEntropyLoss", params, x, y, LENET_LR, steps)
+    return train(lib, lenet_layers, "CrossEntropyLoss", params, [(x, y)], steps, lr=LENET_LR)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -604,7 +992,7 @@ def bench_memory(res: Results, mlp_steps: int, xor_steps: tuple[int, int]) -> No
 
 # ----------------------------------------------------------------------------------------------
 
-def machine() -> str:
+def machine(with_jax: bool) -> str:
     blas = "unknown"
     try:
         cfg = np.show_config(mode="dicts")
@@ -614,6 +1002,9 @@ def machine() -> str:
     parts = [platform.processor() or platform.machine(), f"{os.cpu_count()} cores",
              f"Python {platform.python_version()}", f"NumPy {np.__version__} ({blas})"]
     parts.append(f"PyTorch {torch.__version__}" if torch is not None else "PyTorch not installed")
+    if with_jax:
+        jax = jax_module()
+        parts.append(f"JAX {jax.__version__}" if jax is not None else "JAX not installed")
     return ", ".join(parts)
 
 
@@ -624,7 +1015,10 @@ def main(argv: list[str] | None = None) -> Results:
                         help="which workloads to run")
     parser.add_argument("--repeats", type=int, default=None, help="timed runs per workload")
     parser.add_argument("--xor-steps", type=int, default=None)
+    parser.add_argument("--moons-steps", type=int, default=None)
+    parser.add_argument("--adam-steps", type=int, default=None)
     parser.add_argument("--mlp-steps", type=int, default=None)
+    parser.add_argument("--rnn-steps", type=int, default=None)
     parser.add_argument("--conv-steps", type=int, default=None)
     parser.add_argument("--cnn-steps", type=int, default=None)
     args = parser.parse_args(argv)
@@ -632,7 +1026,10 @@ def main(argv: list[str] | None = None) -> Results:
     quick = args.quick
     repeats = args.repeats or (1 if quick else 5)
     xor_steps = args.xor_steps or (20 if quick else 10_000)
+    moons_steps = args.moons_steps or (20 if quick else 2_000)
+    adam_steps = args.adam_steps or (10 if quick else 1_000)
     mlp_steps = args.mlp_steps or (2 if quick else 100)
+    rnn_steps = args.rnn_steps or (2 if quick else 100)
     conv_steps = args.conv_steps or (2 if quick else 30)
     cnn_steps = args.cnn_steps or (2 if quick else 100)
     if torch is not None:
@@ -642,7 +1039,13 @@ def main(argv: list[str] | None = None) -> Results:
     runs: dict[str, Callable[[], None]] = {
         "xor": lambda: bench_training(res, "xor", xor_numpy, xor_framework, xor_steps, repeats,
                                       "us/step", 1e6),
+        "moons": lambda: bench_training(res, "moons", moons_numpy, moons_framework,
+                                        moons_steps, repeats, "us/step", 1e6),
+        "adam": lambda: bench_training(res, "adam", adam_numpy, adam_framework, adam_steps,
+                                       repeats, "us/step", 1e6),
         "mlp": lambda: bench_training(res, "mlp", mlp_numpy, mlp_framework, mlp_steps, repeats,
+                                      "ms/step", 1e3),
+        "rnn": lambda: bench_training(res, "rnn", rnn_numpy, rnn_framework, rnn_steps, repeats,
                                       "ms/step", 1e3),
         "conv": lambda: bench_training(res, "conv", lenet_numpy, lenet_framework, conv_steps,
                                        repeats, "ms/step", 1e3),
@@ -655,7 +1058,10 @@ def main(argv: list[str] | None = None) -> Results:
         "diagnose": lambda: bench_diagnose(res, 1 if quick else 3),
     }
     selected = [name for name in WORKLOADS if name in args.only]
-    print(f"machine: {machine()}")
+    with_jax = any(name in JAX_WORKLOADS for name in selected)
+    print(f"machine: {machine(with_jax)}")
+    if with_jax and jax_module() is None:
+        print("JAX rows skipped: JAX is not installed (pip install jax)")
     # The progress goes to stderr, so that stdout holds only the results.
     with Progress(len(selected), unit="workload", desc="benchmarks", log=to_stderr) as progress:
         for i, name in enumerate(selected, 1):
