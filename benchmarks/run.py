@@ -13,6 +13,7 @@ repeats and the ratio of each implementation to hand-written NumPy.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gc
 import importlib
@@ -923,7 +924,9 @@ def diagnose_setups() -> dict[str, Callable[[], Setup]]:
     return setups
 
 
-def bench_diagnose(res: Results, repeats: int) -> None:
+def bench_diagnose(res: Results, repeats: int, watch_steps: int = 2_000,
+                   watch_repeats: int = 5) -> None:
+    bench_watch(res, watch_steps, watch_repeats)
     for name, setup in diagnose_setups().items():
         reports: list[mt.diagnose.Report] = []
         built = setup()
@@ -935,6 +938,38 @@ def bench_diagnose(res: Results, repeats: int) -> None:
         t = median_times({name: run}, repeats)[name]
         codes = ", ".join(reports[-1].codes) or "ok"
         res.add(f"diagnose.check: {name}", "microtensor", t, "s", codes)
+
+
+def bench_watch(res: Results, steps: int, repeats: int) -> None:
+    """The cost of diagnose.watch on the README's XOR loop (issue 11: at most 20% of a step):
+    the same loop with and without it, interleaved; the ratio is to the unwatched loop."""
+    nn, optim = mt.nn, mt.optim
+    x = mt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = mt.tensor([[0.0], [1.0], [1.0], [0.0]])
+    reports: list[mt.diagnose.Report] = []
+
+    def loop(watched: bool) -> None:
+        mt.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
+        opt = optim.SGD(model.parameters(), lr=2.0)
+        loss_fn = nn.BCELoss()
+        doctor = mt.diagnose.watch(model, opt)
+        with doctor if watched else contextlib.nullcontext():
+            for _ in range(steps):
+                loss = loss_fn(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        if watched:
+            reports.append(doctor.report())
+
+    t = median_times({"plain": lambda: loop(False), "watched": lambda: loop(True)}, repeats)
+    workload = f"diagnose.watch: XOR loop ({steps} steps)"
+    plain, watched = t["plain"] / steps * 1e6, t["watched"] / steps * 1e6
+    res.add(workload, "microtensor, unwatched", plain, "us/step", "", plain)
+    codes = ", ".join(reports[-1].codes) or "ok"
+    res.add(workload, "microtensor + diagnose.watch", watched, "us/step",
+            f"ratio to the unwatched loop; report: {codes}", plain)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1055,7 +1090,8 @@ def main(argv: list[str] | None = None) -> Results:
         "deep": lambda: bench_deep(res, (100, 1_000) if quick else (10_000, 100_000), repeats),
         "memory": lambda: bench_memory(res, mlp_steps if quick else 20,
                                        (5, 20) if quick else (1_000, 10_000)),
-        "diagnose": lambda: bench_diagnose(res, 1 if quick else 3),
+        "diagnose": lambda: bench_diagnose(res, 1 if quick else 3, 50 if quick else 2_000,
+                                           1 if quick else repeats),
     }
     selected = [name for name in WORKLOADS if name in args.only]
     with_jax = any(name in JAX_WORKLOADS for name in selected)
