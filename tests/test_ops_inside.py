@@ -1,0 +1,304 @@
+"""The contract a compiled step relies on: every computation on tensor data (and every random
+draw) of a built-in module, functional or loss happens inside an op (a ``Function``'s forward),
+so replaying the recorded op applications recomputes it.
+
+Each case runs forward and backward twice, on two different inputs (and targets) of the same
+shapes, while instrumenting what happens OUTSIDE ``Function.apply``:
+
+- every op applied there (its name and its non-tensor arguments: arrays, numbers, settings),
+- every array wrapped into a new Tensor there (``Tensor._make``), unless it is the array of a
+  tensor that already exists (``detach()``) or one that an op's forward saved for backward,
+- every Python value read from a tensor there (``item()``, ``bool()``, ``numpy()``, ...).
+
+Both runs must see the same events with the same values: then everything outside the ops is a
+constant (a shape, an ``arange``, a setting), not data. A data-dependent branch taken outside an
+op shows up too, when the two inputs take different branches (the cases are chosen so).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import microtensor as mt
+import microtensor.nn.functional as F
+from microtensor import nn
+from microtensor.autograd.function import Context, Function
+from microtensor.ops.random import DEFAULT_STATE
+from microtensor.tensor import Tensor
+
+
+class Recorder:
+    """What happens outside ops while it is installed (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.depth = 0            # > 0 inside Function.apply or Context.saved_tensors
+        self.known: set[int] = set()  # ids of arrays that tensors already hold
+        self.events: list[tuple[Any, ...]] = []
+        self.draws: list[int] = []  # the depth of each random draw
+
+    def is_known(self, data: Any) -> bool:
+        while isinstance(data, np.ndarray):
+            if id(data) in self.known:
+                return True
+            data = data.base
+        return False
+
+
+def _snapshot(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype.str, value.shape, value.copy())
+    if isinstance(value, np.generic):
+        return ("scalar", value.dtype.str, value.item())
+    if isinstance(value, (tuple, list)):
+        return type(value)(_snapshot(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(
+            _same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and bool(a == b)
+
+
+class _DrawRecorder:
+    """Stands in for the default NumPy generator, noting the depth of each ``random`` draw."""
+
+    def __init__(self, rng: np.random.Generator, rec: Recorder) -> None:
+        self._rng, self._rec = rng, rec
+
+    def random(self, *args: Any, **kwargs: Any) -> Any:
+        self._rec.draws.append(self._rec.depth)
+        return self._rng.random(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rng, name)
+
+
+def install(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """Instrument ``Function.apply``, ``Tensor._make``, saved tensors and value reads."""
+    rec = Recorder()
+    apply = Function.__dict__["apply"].__func__
+    make = Tensor.__dict__["_make"].__func__
+    saved = Context.__dict__["saved_tensors"].fget
+
+    def recording_apply(cls: type[Function], *args: Any, **kwargs: Any) -> Tensor:
+        if rec.depth == 0:
+            consts = [_snapshot(a) for a in args if not isinstance(a, Tensor)]
+            rec.events.append(("op", cls.__name__, consts, _snapshot(kwargs)))
+        for a in args:
+            if isinstance(a, Tensor):
+                rec.known.add(id(a._data))
+        rec.depth += 1
+        try:
+            out = apply(cls, *args, **kwargs)
+        finally:
+            rec.depth -= 1
+        rec.known.add(id(out._data))
+        return out
+
+    def recording_make(cls: type[Tensor], data: np.ndarray, *args: Any, **kwargs: Any) -> Tensor:
+        if rec.depth == 0 and not rec.is_known(data):
+            caller = sys._getframe(1)
+            accumulating = (caller.f_code.co_filename.endswith("engine.py")
+                            and caller.f_code.co_name != "_as_grad")
+            if not accumulating:  # (the engine's own sums of gradients are not an op's work)
+                rec.events.append(("array", caller.f_code.co_name, _snapshot(data)))
+        out = make(cls, data, *args, **kwargs)
+        rec.known.add(id(out._data))
+        return out
+
+    def recording_saved(ctx: Context) -> tuple[Any, ...]:
+        rec.depth += 1  # (saved arrays were computed by the op's forward)
+        try:
+            return saved(ctx)  # type: ignore[no-any-return]
+        finally:
+            rec.depth -= 1
+
+    def reader(name: str) -> Callable[..., Any]:
+        original = getattr(Tensor, name)
+
+        def read(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+            value = original(self, *args, **kwargs)
+            if rec.depth == 0:
+                rec.events.append(("read", name, _snapshot(value)))
+            return value
+        return read
+
+    monkeypatch.setattr(Function, "apply", classmethod(recording_apply))
+    monkeypatch.setattr(Tensor, "_make", classmethod(recording_make))
+    monkeypatch.setattr(Context, "saved_tensors", property(recording_saved))
+    for name in ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
+                 "__array__"):
+        monkeypatch.setattr(Tensor, name, reader(name))
+    monkeypatch.setattr(DEFAULT_STATE, "rng", _DrawRecorder(DEFAULT_STATE.rng, rec))
+    return rec
+
+
+# -- the cases: each makes (fn, inputs) for a data seed; fn(*inputs) returns the loss ----------
+
+def _floats(rng: np.random.Generator, *shape: int, requires_grad: bool = True) -> Tensor:
+    return mt.tensor(rng.standard_normal(shape), dtype=mt.float64, requires_grad=requires_grad)
+
+
+def _case_module(module: Callable[[], nn.Module], *shape: int) -> Callable[[int], Any]:
+    def make(seed: int) -> Any:
+        mt.manual_seed(0)  # the same parameters in both runs
+        m = module().double()
+        rng = np.random.default_rng(seed)
+        x = _floats(rng, *shape)
+        return (lambda x: m(x).square().sum()), (x,)
+    return make
+
+
+def _case_fn(fn: Callable[..., Tensor], make_inputs: Callable[[np.random.Generator], tuple[Any,
+             ...]]) -> Callable[[int], Any]:
+    def make(seed: int) -> Any:
+        rng = np.random.default_rng(seed)
+
+        def loss(*args: Any) -> Tensor:
+            y = fn(*args)
+            return y.square().sum() if y.ndim else y
+        return loss, make_inputs(rng)
+    return make
+
+
+def _logits_and_target(n: int, c: int, ignore: int | None = None,
+                       extra: tuple[int, ...] = ()) -> Callable[[np.random.Generator], Any]:
+    def inputs(rng: np.random.Generator) -> tuple[Tensor, Tensor]:
+        x = _floats(rng, n, c, *extra)
+        t = rng.integers(0, c, size=(n, *extra))
+        if ignore is not None:  # the second run ignores more targets than the first
+            t[: rng.integers(1, n)] = ignore
+        return x, mt.tensor(t)
+    return inputs
+
+
+def _probabilities(rng: np.random.Generator) -> tuple[Tensor, Tensor]:
+    x = _floats(rng, 4, 3)
+    return x, mt.tensor(rng.dirichlet(np.ones(3), size=4))
+
+
+CASES: dict[str, Callable[[int], Any]] = {
+    "relu": _case_module(nn.ReLU, 5, 4),
+    "leaky_relu": _case_module(nn.LeakyReLU, 5, 4),
+    "sigmoid": _case_module(nn.Sigmoid, 5, 4),
+    "tanh": _case_module(nn.Tanh, 5, 4),
+    "softplus": _case_fn(lambda x: F.softplus(x, beta=10.0),
+                         lambda rng: (_floats(rng, 6) * 3.0,)),
+    "linear": _case_module(lambda: nn.Linear(4, 3), 5, 4),
+    "mlp": _case_module(lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)), 5, 4),
+    "layer_norm": _case_module(lambda: nn.LayerNorm(4), 5, 4),
+    "pow_tensor_exponent": _case_fn(
+        lambda a, b: a ** b,
+        lambda rng: (_floats(rng, 6).abs() + 0.5,
+                     mt.tensor(np.where(rng.random(6) < 0.5, 0.0, rng.standard_normal(6)),
+                               requires_grad=True))),
+    "pow_scalar": _case_fn(lambda a: a ** 3, lambda rng: (_floats(rng, 6),)),
+    "maximum": _case_fn(lambda a, b: a.maximum(b), lambda rng: (_floats(rng, 6), _floats(rng, 6))),
+    "minimum": _case_fn(lambda a, b: a.minimum(b), lambda rng: (_floats(rng, 6), _floats(rng, 6))),
+    "amax": _case_fn(lambda a: a.amax(dim=1), lambda rng: (_floats(rng, 3, 4),)),
+    "amin": _case_fn(lambda a: a.amin(dim=1), lambda rng: (_floats(rng, 3, 4),)),
+    "prod": _case_fn(lambda a: a.prod(dim=1),
+                     lambda rng: (mt.tensor(np.where(rng.random((3, 4)) < 0.3, 0.0,
+                                                     rng.standard_normal((3, 4))),
+                                            requires_grad=True),)),
+    "clamp": _case_fn(lambda a: a.clamp(-0.5, 0.5), lambda rng: (_floats(rng, 8),)),
+    "where": _case_fn(lambda a, b: mt.where(a.detach() > 0, a, b),
+                      lambda rng: (_floats(rng, 6), _floats(rng, 6))),
+    "mse_loss": _case_fn(lambda a, b: F.mse_loss(a, b),
+                         lambda rng: (_floats(rng, 4, 3), _floats(rng, 4, 3, requires_grad=False))),
+    "bce_with_logits": _case_fn(
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b),
+        lambda rng: (_floats(rng, 4, 1), mt.tensor(rng.integers(0, 2, (4, 1)).astype(float)))),
+    "bce": _case_fn(
+        lambda a, b: F.binary_cross_entropy(a.sigmoid(), b),
+        lambda rng: (_floats(rng, 4, 1), mt.tensor(rng.integers(0, 2, (4, 1)).astype(float)))),
+    "cross_entropy": _case_fn(F.cross_entropy, _logits_and_target(5, 3)),
+    "cross_entropy_ignore_index": _case_fn(F.cross_entropy, _logits_and_target(5, 3, ignore=-100)),
+    "cross_entropy_sum": _case_fn(lambda x, t: F.cross_entropy(x, t, reduction="sum"),
+                                  _logits_and_target(5, 3, ignore=1)),
+    "cross_entropy_weight": _case_fn(
+        lambda x, t: F.cross_entropy(x, t, weight=mt.tensor([0.2, 1.0, 3.0], dtype=mt.float64),
+                                     ignore_index=2),
+        _logits_and_target(5, 3, ignore=2)),
+    "cross_entropy_label_smoothing": _case_fn(
+        lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1),
+        _logits_and_target(5, 3, ignore=-100)),
+    "cross_entropy_nd": _case_fn(F.cross_entropy, _logits_and_target(2, 3, extra=(4,))),
+    "cross_entropy_probabilities": _case_fn(
+        lambda x, q: F.cross_entropy(x, q, label_smoothing=0.2), _probabilities),
+    "nll_loss": _case_fn(lambda x, t: F.nll_loss(x.log_softmax(1), t),
+                         _logits_and_target(5, 3, ignore=-100)),
+    "nll_loss_weight_none": _case_fn(
+        lambda x, t: F.nll_loss(x, t, weight=mt.tensor([0.5, 1.0, 2.0], dtype=mt.float64),
+                                reduction="none"),
+        _logits_and_target(5, 3)),
+    "one_hot": _case_fn(lambda x, t: (F.one_hot(t, 3) * x).sum(), _logits_and_target(5, 3)),
+    "dropout": _case_module(lambda: nn.Dropout(0.3), 6, 5),
+}
+
+# Cases whose numbers still go through NumPy code outside an op (left for a later change;
+# see the report of issue 12): each must fail today, so that fixing it flips the marker.
+STILL_OUTSIDE: dict[str, str] = {
+    "layer_norm": "LayerNorm's plain backward returns NumPy arrays (ops/norm.py)",
+}
+
+
+def _run(make: Callable[[int], Any], seed: int, monkeypatch: pytest.MonkeyPatch
+         ) -> tuple[Recorder, Tensor]:
+    fn, inputs = make(seed)
+    mt.manual_seed(seed)  # (different random draws too)
+    with monkeypatch.context() as m:
+        rec = install(m)
+        for t in inputs:
+            if isinstance(t, Tensor):
+                rec.known.add(id(t._data))
+        loss = fn(*inputs)
+        loss.backward()
+    return rec, loss
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_data_dependent_work_happens_inside_ops(name: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    if name in STILL_OUTSIDE:
+        pytest.xfail(STILL_OUTSIDE[name])
+    first, loss1 = _run(CASES[name], 1, monkeypatch)
+    second, loss2 = _run(CASES[name], 2, monkeypatch)
+    assert loss1.item() != loss2.item()  # (the two runs do see different data)
+    assert len(first.events) == len(second.events), (first.events, second.events)
+    for a, b in zip(first.events, second.events, strict=True):
+        assert _same(a, b), f"outside an op, {a[:2]} differs between two inputs: {a} vs {b}"
+    assert all(depth > 0 for depth in first.draws + second.draws)
+
+
+def test_dropout_draws_its_mask_inside_an_op(monkeypatch: pytest.MonkeyPatch) -> None:
+    mt.manual_seed(3)
+    x = mt.ones(4, 5, dtype=mt.float64, requires_grad=True)
+    with monkeypatch.context() as m:
+        rec = install(m)
+        y = F.dropout(x, 0.4)
+    assert rec.draws == [1]  # one draw, made inside the op
+    assert y.grad_fn is not None and y.grad_fn.name() == "DropoutBackward"
+    # The same numbers as a mask drawn from the generator directly (seeded results unchanged).
+    mt.manual_seed(3)
+    keep = DEFAULT_STATE.rng.random((4, 5)) >= 0.4
+    np.testing.assert_array_equal(y.numpy(force=True), np.where(keep, 1 / 0.6, 0.0))
+    y.sum().backward()
+    assert x.grad is not None
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(keep, 1 / 0.6, 0.0))
