@@ -29,6 +29,7 @@ from ..ops.pool import (
     MaxPoolIndices,
     pool_out_size,
 )
+from ..ops.random import Dropout as DropoutOp
 from ..ops.resample import ConstantPad, Resample, WindowMean, pool_specs
 from ..random import generator
 from ..tensor import Tensor, broadcast_shapes, where
@@ -144,9 +145,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
                            f"{_torch_name(input.dtype)}: the scaled output of dropout needs a "
                            f"floating point input, got {input.dtype}; convert it with "
                            f"input.float()")
-    keep = generator().random(input.shape) >= p
-    mask = np.where(keep, 1.0 / (1.0 - p), 0.0).astype(input.dtype)
-    return input * Tensor._make(mask)
+    return DropoutOp.apply(input, p=p, rng=generator())
 
 
 # -- shape, indexing, sorting and scan ops (issue 10) --

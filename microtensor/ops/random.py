@@ -111,6 +111,26 @@ class BernoulliScalar(Function):
         raise RuntimeError("derivative for aten::bernoulli is not implemented")
 
 
+class Dropout(Function):
+    """y = x * m / (1 - p), with m_i = 1 with probability 1 - p, else 0 (drawn here: m_i =
+    (u_i >= p), u uniform in [0, 1));   dx = g * m / (1 - p)"""
+
+    # NOTE: the mask is drawn inside the op (one ``random`` call in x's shape, as before it
+    # was an op), so seeded results are unchanged and a replay draws a fresh mask each time.
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, *, p: float,
+                rng: np.random.Generator) -> np.ndarray:
+        keep = rng.random(x.shape) >= p
+        mask = np.where(keep, 1.0 / (1.0 - p), 0.0).astype(x.dtype)
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (mask,) = ctx.saved_tensors
+        return g * mask
+
+
 class Normal(Function):
     """y = mean + std * z, z ~ N(0, 1) elementwise (mean and std broadcast);
     dmean = 0, dstd = 0 (as PyTorch: its normal is not reparameterised)"""

@@ -129,19 +129,45 @@ class Prod(Function):
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
         y = np.prod(x, axis=dim, keepdims=keepdim)
         ctx.save_for_backward(x, y)
-        ctx.has_zero = bool((x == 0).any())
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Tensor) -> Tensor | np.ndarray:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
         dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)
-        g = _expand_back(g, x.shape, dim, keepdim)
+        return ProdGrad.apply(_expand_back(g, x.shape, dim, keepdim), x,
+                              _expand_back(y, x.shape, dim, keepdim), dim=dim)
+
+
+class ProdGrad(Function):
+    """z = g * (product of the other elements of x's group) = g * y / x (without zeros in x),
+    Prod's backward as one op (y the product, expanded to x's shape);
+    dg = h * y / x,  dx = -h g y / x**2,  dy = h g / x  (without zeros)
+
+    With a zero in x, y / x is 0 / 0: the product of the others is computed directly, and the
+    gradient cannot be differentiated again (an error says so). Whether x has a zero is decided
+    inside the op, so that replaying the recorded ops decides it from the new data.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, x: np.ndarray, y: np.ndarray,
+                dim: Dims = None) -> np.ndarray:
+        ctx.save_for_backward(g, x, y)
+        ctx.has_zero = bool((x == 0).any())
         if not ctx.has_zero:
-            return g * _expand_back(y, x.shape, dim, keepdim) / x
-        # NOTE: with zeros, y / x is 0/0; the product of the others is computed directly, in
-        # NumPy, so the engine refuses (with a clear error) to differentiate this gradient again.
-        return g._data * _product_of_others(x._data, dim)
+            return g * y / x
+        return g * _product_of_others(x, dim)
+
+    @staticmethod
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+        if ctx.has_zero:
+            raise RuntimeError("ProdBackward's gradient at an input with zeros is computed in "
+                               "NumPy, so it is not differentiable: a second derivative of prod "
+                               "at zeros is not supported")
+        g, x, y = ctx.saved_tensors
+        need_g, need_x, need_y = ctx.needs_input_grad
+        return (h * y / x if need_g else None), (-(h * g * y) / (x * x) if need_x else None), \
+            (h * g / x if need_y else None)
 
 
 def _product_of_others(x: np.ndarray, dim: Dims) -> np.ndarray:
