@@ -28,6 +28,7 @@ import pytest
 import microtensor as mt
 import microtensor.nn.functional as F
 from microtensor import nn
+from microtensor.autograd import gradcheck, gradgradcheck
 from microtensor.autograd.function import Context, Function
 from microtensor.ops.random import DEFAULT_STATE
 from microtensor.tensor import Tensor
@@ -309,3 +310,103 @@ def test_dropout_draws_its_mask_inside_an_op(monkeypatch: pytest.MonkeyPatch) ->
     y.sum().backward()
     assert x.grad is not None
     np.testing.assert_array_equal(x.grad.numpy(), np.where(keep, 1 / 0.6, 0.0))
+
+
+# -- the ops added for this contract, through gradcheck and gradgradcheck (float64) ------------
+
+def _f64(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> Tensor:
+    return mt.tensor(rng.standard_normal(shape) * scale, dtype=mt.float64, requires_grad=True)
+
+
+_TARGET = mt.tensor([2, -100, 0, 3, 1])
+_WEIGHT = mt.tensor([0.5, 2.0, 1.0, 3.0], dtype=mt.float64)
+
+GRADCHECKED: dict[str, tuple[Callable[..., Tensor], Callable[[np.random.Generator], list[Any]]]] = {
+    # (x kept away from the kinks, where finite differences straddle them)
+    "relu (ReluGrad)": (lambda x: x.relu() * x,
+                        lambda rng: [mt.tensor([-1.5, -0.3, 0.4, 2.0], dtype=mt.float64,
+                                               requires_grad=True)]),
+    "pow with zero exponents (Compare)": (
+        lambda a, b: a ** b,
+        lambda rng: [mt.tensor([0.5, 1.5, 2.0, 0.7], dtype=mt.float64, requires_grad=True),
+                     mt.tensor([0.0, 1.3, 0.0, -0.4], dtype=mt.float64, requires_grad=True)]),
+    "prod (ProdGrad)": (lambda x: x.prod(dim=1), lambda rng: [_f64(rng, 3, 4)]),
+    "clamp": (lambda x: x.clamp(-0.5, 0.5) * x,
+              lambda rng: [mt.tensor([-1.0, -0.2, 0.3, 0.9], dtype=mt.float64,
+                                     requires_grad=True)]),
+    "softplus over its threshold": (lambda x: F.softplus(x, beta=2.0, threshold=3.0),
+                                    lambda rng: [mt.tensor([-1.0, 0.5, 1.0, 4.0],
+                                                           dtype=mt.float64,
+                                                           requires_grad=True)]),
+    "elu (Compare)": (lambda x: F.elu(x, 0.7), lambda rng: [mt.tensor(
+        [-1.0, -0.2, 0.3, 0.9], dtype=mt.float64, requires_grad=True)]),
+    "hardswish (Compare)": (F.hardswish, lambda rng: [mt.tensor(
+        [-4.0, -1.0, 0.5, 2.0, 4.0], dtype=mt.float64, requires_grad=True)]),
+    "prelu (Compare)": (F.prelu, lambda rng: [
+        mt.tensor([[-1.0, 0.5], [2.0, -0.3]], dtype=mt.float64, requires_grad=True),
+        mt.tensor([0.25], dtype=mt.float64, requires_grad=True)]),
+    "fused cross_entropy, ignore_index (CrossEntropyGrad)": (
+        lambda x: F.cross_entropy(x, _TARGET), lambda rng: [_f64(rng, 5, 4)]),
+    "fused cross_entropy, sum": (lambda x: F.cross_entropy(x, _TARGET, reduction="sum"),
+                                 lambda rng: [_f64(rng, 5, 4)]),
+    "fused cross_entropy, none": (lambda x: F.cross_entropy(x, _TARGET, reduction="none"),
+                                  lambda rng: [_f64(rng, 5, 4)]),
+    "nll_loss, weight (NllLoss)": (lambda x: F.nll_loss(x, _TARGET, weight=_WEIGHT),
+                                   lambda rng: [_f64(rng, 5, 4)]),
+    "nll_loss, none": (lambda x: F.nll_loss(x, _TARGET, weight=_WEIGHT, reduction="none"),
+                       lambda rng: [_f64(rng, 5, 4)]),
+    "cross_entropy, label smoothing and weight": (
+        lambda x: F.cross_entropy(x, _TARGET, weight=_WEIGHT, label_smoothing=0.2),
+        lambda rng: [_f64(rng, 5, 4)]),
+    "cross_entropy, label smoothing, sum": (
+        lambda x: F.cross_entropy(x, _TARGET, label_smoothing=0.3, reduction="sum"),
+        lambda rng: [_f64(rng, 5, 4)]),
+    "cross_entropy, label smoothing, none, (N, C, d)": (
+        lambda x: F.cross_entropy(x, mt.tensor([[1, -100, 0], [3, 2, 2]]), label_smoothing=0.1,
+                                  reduction="none"),
+        lambda rng: [_f64(rng, 2, 4, 3)]),
+}
+
+
+@pytest.mark.parametrize("name", list(GRADCHECKED))
+def test_new_ops_gradcheck(name: str) -> None:
+    fn, inputs = GRADCHECKED[name]
+    args = inputs(np.random.default_rng(0))
+    assert gradcheck(fn, args)
+    if "zero exponents" not in name:  # (da jumps to 0 at b == 0, as in PyTorch: no 2nd order)
+        assert gradgradcheck(fn, args)
+
+
+def test_every_target_ignored_gives_nan_and_a_zero_gradient() -> None:
+    for kwargs in ({}, {"weight": _WEIGHT}, {"label_smoothing": 0.1}):
+        x = mt.zeros(3, 4, dtype=mt.float64, requires_grad=True)
+        loss = F.cross_entropy(x, mt.tensor([-100, -100, -100]), **kwargs)
+        assert math.isnan(loss.item())
+        (g,) = mt.autograd.grad(loss, x, create_graph=True)
+        np.testing.assert_array_equal(g.numpy(force=True), np.zeros((3, 4)))
+        (gg,) = mt.autograd.grad(g.sum(), x, allow_unused=True)
+        assert gg is None or not gg.numpy().any()
+
+
+def test_new_ops_check_values_inside_and_keep_their_errors() -> None:
+    with pytest.raises(IndexError, match="Target 4 is out of bounds"):
+        F.cross_entropy(mt.zeros(2, 4), mt.tensor([1, 4]), label_smoothing=0.1)
+    with pytest.raises(IndexError, match="Target 5 is out of bounds"):
+        F.nll_loss(mt.zeros(2, 4), mt.tensor([5, 0]))
+    with pytest.raises(RuntimeError, match="should be between 0 and 1"):
+        F.binary_cross_entropy(mt.tensor([0.5, 1.5]), mt.tensor([0.0, 1.0]))
+    with pytest.raises(RuntimeError, match="Class values must be non-negative"):
+        F.one_hot(mt.tensor([0, -1]), 3)
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        F.one_hot(mt.tensor([0, 3]), 3)
+    np.testing.assert_array_equal(F.one_hot(mt.tensor([[0, 2]]), 3).numpy(),
+                                  [[[1, 0, 0], [0, 0, 1]]])
+    assert F.one_hot(mt.tensor([0, 2])).dtype == mt.int64
+
+
+def test_prod_with_zeros_still_refuses_a_second_derivative() -> None:
+    x = mt.tensor([[0.0, 2.0, 3.0]], dtype=mt.float64, requires_grad=True)
+    (g,) = mt.autograd.grad(x.prod(dim=1).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(force=True), [[6.0, 0.0, 0.0]])
+    with pytest.raises(RuntimeError, match="ProdBackward"):
+        mt.autograd.grad(g.sum(), x)
