@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..autograd.function import Context, Function
-from .elementwise import Where
+from .elementwise import Compare, Where
 from .shape import Expand, Reshape
 
 if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
@@ -304,11 +304,8 @@ class Std(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
-        zero = y._data == 0
-        if zero.any():
-            g = Where.apply(zero, 0.0, g / Where.apply(zero, 1.0, y * 2.0))
-        else:
-            g = g / (y * 2.0)
+        zero = Compare.apply(y, 0, op="eq")  # (an op: a replay recomputes the mask)
+        g = Where.apply(zero, 0.0, g / Where.apply(zero, 1.0, y * 2.0))
         kw = ctx.kwargs
         return _var_backward(x, g, kw.get("dim"), kw.get("keepdim", False),
                              kw.get("correction", 1))
@@ -334,16 +331,13 @@ class Norm(Function):
         x, y = ctx.saved_tensors
         p = ctx.kwargs.get("p", 2.0)
         dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)
-        zero = y._data == 0
-        if zero.any():
-            y = Where.apply(zero, 1.0, y)  # (a stand-in: these entries are set to 0 below)
-        scale = g / (y if p == 2 else y ** (p - 1))
-        if zero.any():
-            scale = Where.apply(zero, 0.0, scale)
+        zero = Compare.apply(y, 0, op="eq")  # (masks are ops: a replay recomputes them)
+        y = Where.apply(zero, 1.0, y)  # (a stand-in: these entries are set to 0 below)
+        scale = Where.apply(zero, 0.0, g / (y if p == 2 else y ** (p - 1)))
         if p == 2:
             x_pow = x
-        elif p < 1 and (x._data == 0).any():  # |x|**(p - 1) is inf at 0: take 0 there
-            xz = x._data == 0
+        elif p < 1:  # |x|**(p - 1) is inf at 0: take 0 there
+            xz = Compare.apply(x, 0, op="eq")
             x_pow = Where.apply(xz, 0.0, x.sign() * Where.apply(xz, 1.0, x.abs()) ** (p - 1))
         else:
             x_pow = x.sign() * x.abs() ** (p - 1)
