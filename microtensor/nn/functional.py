@@ -30,7 +30,7 @@ from ..ops.pool import (
     MaxPoolIndices,
     pool_out_size,
 )
-from ..ops.random import Dropout as DropoutOp
+from ..ops.random import DropoutMask
 from ..ops.resample import ConstantPad, Resample, WindowMean, pool_specs
 from ..random import generator
 from ..tensor import Tensor, broadcast_shapes, where
@@ -146,7 +146,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
                            f"{_torch_name(input.dtype)}: the scaled output of dropout needs a "
                            f"floating point input, got {input.dtype}; convert it with "
                            f"input.float()")
-    return DropoutOp.apply(input, p=p, rng=generator())
+    # (the mask is drawn inside an op: a replay of the recorded ops draws a new one)
+    return input * DropoutMask.apply(input.detach(), p=p, rng=generator())
 
 
 # -- shape, indexing, sorting and scan ops (issue 10) --

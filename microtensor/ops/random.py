@@ -111,24 +111,18 @@ class BernoulliScalar(Function):
         raise RuntimeError("derivative for aten::bernoulli is not implemented")
 
 
-class Dropout(Function):
-    """y = x * m / (1 - p), with m_i = 1 with probability 1 - p, else 0 (drawn here: m_i =
-    (u_i >= p), u uniform in [0, 1));   dx = g * m / (1 - p)"""
+class DropoutMask(Function):
+    """m_i = 1 / (1 - p) with probability 1 - p, else 0 (m_i = (u_i >= p) / (1 - p), u uniform
+    in [0, 1)), in x's shape and dtype: the mask that ``dropout`` multiplies by; not
+    differentiable (apply it to a detached tensor)"""
 
-    # NOTE: the mask is drawn inside the op (one ``random`` call in x's shape, as before it
-    # was an op), so seeded results are unchanged and a replay draws a fresh mask each time.
+    # NOTE: the mask is drawn inside the op (one ``random`` call in x's shape, as before it was
+    # an op), so seeded results are unchanged and a replay draws a fresh mask each time.
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, p: float,
                 rng: np.random.Generator) -> np.ndarray:
         keep = rng.random(x.shape) >= p
-        mask = np.where(keep, 1.0 / (1.0 - p), 0.0).astype(x.dtype)
-        ctx.save_for_backward(mask)
-        return x * mask
-
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> Tensor:
-        (mask,) = ctx.saved_tensors
-        return g * mask
+        return np.where(keep, 1.0 / (1.0 - p), 0.0).astype(x.dtype)
 
 
 class Normal(Function):
