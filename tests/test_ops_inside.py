@@ -31,6 +31,7 @@ from microtensor import nn
 from microtensor.autograd import gradcheck, gradgradcheck
 from microtensor.autograd.function import Context, Function
 from microtensor.ops.random import DEFAULT_STATE
+from microtensor.ops.reduce import ArgExtreme
 from microtensor.tensor import Tensor
 
 
@@ -450,3 +451,14 @@ def test_prod_with_zeros_still_refuses_a_second_derivative() -> None:
     np.testing.assert_array_equal(g.numpy(force=True), [[6.0, 0.0, 0.0]])
     with pytest.raises(RuntimeError, match="ProdBackward"):
         mt.autograd.grad(g.sum(), x)
+
+
+def test_arg_extreme_is_numpy_argmax_and_argmin() -> None:
+    x = np.array([[1.0, 3.0, 3.0, np.nan], [2.0, -1.0, -1.0, 0.5]])
+    t = mt.tensor(x)
+    for dim in (None, 0, 1):
+        for keepdim in (False, True):
+            for largest, pick in ((True, np.argmax), (False, np.argmin)):
+                got = ArgExtreme.apply(t, dim=dim, keepdim=keepdim, largest=largest).numpy()
+                assert got.dtype == np.int64
+                np.testing.assert_array_equal(got, pick(x, axis=dim, keepdims=keepdim))

@@ -122,6 +122,22 @@ class Amin(Function):
         return _expand_back(g, ctx.shape, kw.get("dim"), kw.get("keepdim", False)) * share
 
 
+class ArgExtreme(Function):
+    """y = the index (int64) of the largest element (``largest=True``; the first one on ties,
+    NaN the largest) or the smallest along ``dim`` (of the flattened x when ``dim`` is None),
+    keeping that dim with size 1 when ``keepdim``; not differentiable (an integer output)
+
+    What ``argmax``, ``argmin`` and ``max(dim)``/``min(dim)`` need: the index is computed
+    inside an op, so that replaying the recorded ops recomputes it.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: int | None = None, keepdim: bool = False,
+                largest: bool = True) -> np.ndarray:
+        pick = np.argmax if largest else np.argmin
+        return np.asarray(pick(x, axis=dim, keepdims=keepdim), dtype=np.int64)
+
+
 class Prod(Function):
     """y = product of x over ``dim``;   dx = g * (product of the other elements)"""
 
