@@ -324,6 +324,8 @@ CASES: dict[str, Callable[[int], Any]] = {
     "interpolate_bilinear": _case_fn(
         lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"),
         lambda rng: (_floats(rng, 1, 1, 3, 3),)),
+    "matrix_norm": _case_fn(lambda a: mt.linalg.matrix_norm(a, 2) + mt.linalg.matrix_norm(a, "nuc"),
+                            lambda rng: (_floats(rng, 3, 3),)),
     "attention": _case_fn(lambda q: F.scaled_dot_product_attention(q, q, q, is_causal=True),
                           lambda rng: (_floats(rng, 1, 3, 4),)),
 }
