@@ -1,9 +1,15 @@
 """The functional forms of layers, activations and losses (``microtensor.nn.functional``).
 
 Each module in ``nn`` calls one of these; they take tensors (and settings) and return a tensor.
-Everything is composed from primitives except ``linear`` and ``binary_cross_entropy``, which
-use the fused ops of ``nn.fused`` (for speed and for bounded gradients); all of them work with
+Everything is composed from primitives except ``linear``, the binary cross-entropies,
+``cross_entropy`` and ``nll_loss``, which use the fused ops of ``nn.fused`` (for speed, for
+bounded gradients, and so that the targets are read inside an op); all of them work with
 ``gradcheck``, ``gradgradcheck`` and ``create_graph=True``.
+
+Nothing here computes on tensor values or draws random numbers outside an op (the checks of
+argument types, dtypes and shapes do not look at values): a recorded sequence of op
+applications recomputes everything on new data. ``tests/test_ops_inside.py`` checks it. (The
+one exception is ``one_hot`` without ``num_classes``: its output's shape depends on the values.)
 """
 
 from __future__ import annotations
