@@ -1,9 +1,15 @@
 """The functional forms of layers, activations and losses (``microtensor.nn.functional``).
 
 Each module in ``nn`` calls one of these; they take tensors (and settings) and return a tensor.
-Everything is composed from primitives except ``linear`` and ``binary_cross_entropy``, which
-use the fused ops of ``nn.fused`` (for speed and for bounded gradients); all of them work with
+Everything is composed from primitives except ``linear``, the binary cross-entropies,
+``cross_entropy`` and ``nll_loss``, which use the fused ops of ``nn.fused`` (for speed, for
+bounded gradients, and so that the targets are read inside an op); all of them work with
 ``gradcheck``, ``gradgradcheck`` and ``create_graph=True``.
+
+Nothing here computes on tensor values or draws random numbers outside an op (the checks of
+argument types, dtypes and shapes do not look at values): a recorded sequence of op
+applications recomputes everything on new data. ``tests/test_ops_inside.py`` checks it. (The
+one exception is ``one_hot`` without ``num_classes``: its output's shape depends on the values.)
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from ..ops import norm as norm_ops
 from ..ops.conv import Conv as ConvOp
 from ..ops.conv import ConvTranspose as ConvTransposeOp
 from ..ops.elementwise import Gelu
+from ..ops.index import OneHot
 from ..ops.pool import (
     AdaptiveMaxPool,
     AdaptiveMaxPoolIndices,
@@ -29,6 +36,7 @@ from ..ops.pool import (
     MaxPoolIndices,
     pool_out_size,
 )
+from ..ops.random import DropoutMask
 from ..ops.resample import ConstantPad, Resample, WindowMean, pool_specs
 from ..random import generator
 from ..tensor import Tensor, broadcast_shapes, where
@@ -144,9 +152,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
                            f"{_torch_name(input.dtype)}: the scaled output of dropout needs a "
                            f"floating point input, got {input.dtype}; convert it with "
                            f"input.float()")
-    keep = generator().random(input.shape) >= p
-    mask = np.where(keep, 1.0 / (1.0 - p), 0.0).astype(input.dtype)
-    return input * Tensor._make(mask)
+    # (the mask is drawn inside an op: a replay of the recorded ops draws a new one)
+    return input * DropoutMask.apply(input.detach(), p=p, rng=generator())
 
 
 # -- shape, indexing, sorting and scan ops (issue 10) --
@@ -162,13 +169,10 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.numel() == 0 and num_classes <= 0:
         raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
+        # NOTE: the output's shape then depends on the data (as in PyTorch): a compiled step
+        # must pass num_classes.
         num_classes = int(tensor.max().item()) + 1
-    if tensor.numel() and bool((tensor < 0).any()):
-        raise RuntimeError("Class values must be non-negative.")
-    if num_classes < 0 or (tensor.numel() and bool((tensor >= num_classes).any())):
-        raise RuntimeError("Class values must be smaller than num_classes.")
-    classes = Tensor._make(np.arange(num_classes, dtype=np.int64))
-    return (tensor.unsqueeze(-1) == classes).long()
+    return OneHot.apply(tensor, num_classes=int(num_classes))  # (it checks the class values)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -913,11 +917,6 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  
 # Binary classification losses
 # ----------------------------------------------------------------------------------------------
 
-def _within_0_1(x: np.ndarray) -> bool:
-    """True when every element is in [0, 1] (nan is not); two reductions, no temporaries."""
-    return x.size == 0 or bool(x.min() >= 0 and x.max() <= 1)
-
-
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
                          reduction: str = "mean") -> Tensor:
     """-weight (y log x + (1 - y) log(1 - x)) for probabilities x in [0, 1], each log clamped
@@ -941,16 +940,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                            f"{_torch_name(input.dtype)}: the target ({target.dtype}) must have "
                            f"the input's dtype ({input.dtype}); convert it with "
                            f"target{_conversion(input.dtype)}")
-    x = input.numpy(force=True)
-    if not _within_0_1(x):
-        raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 "
-                           f"and 1 (got values from {x.min()} to {x.max()}); for raw scores "
-                           f"(logits) use binary_cross_entropy_with_logits")
-    y = target.numpy(force=True)
-    if not _within_0_1(y):
-        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 "
-                           "and 1")
-    loss = fused.BinaryCrossEntropy.apply(input, target)
+    loss = fused.BinaryCrossEntropy.apply(input, target)  # (it checks the values are in [0, 1])
     if weight is not None:
         _check_broadcasts_to(weight, input.shape, "weight", name)
         loss = loss * weight.to(input.dtype)  # the loss keeps the input's dtype, as in PyTorch
@@ -1046,58 +1036,13 @@ def _check_class_weights(weight: Tensor | None, n_classes: int, name: str) -> No
                            f"{list(weight.shape)}")
 
 
-def _index_weights(weight: Tensor | None, input: Tensor, name: str) -> np.ndarray | None:  # noqa: A002
-    """The class weights as an array, for class-index targets: PyTorch wants the input's dtype."""
-    if weight is None:
-        return None
-    if weight.dtype != input.dtype:
+def _check_index_weights(weight: Tensor | None, input: Tensor, name: str) -> None:  # noqa: A002
+    """The class weights of class-index targets must have the input's dtype (as PyTorch)."""
+    if weight is not None and weight.dtype != input.dtype:
         raise RuntimeError(f"{name}: expected scalar type {_torch_name(input.dtype)} but found "
                            f"{_torch_name(weight.dtype)}: the class weights ({weight.dtype}) must "
                            f"have the input's dtype ({input.dtype}); convert them with "
                            f"weight{_conversion(input.dtype)}")
-    return weight.numpy(force=True)
-
-
-def _target_weights(target: Tensor, weight: np.ndarray | None, ignore_index: int,
-                    n_classes: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray | None]:
-    """The class indices (ignored ones replaced by 0) and each target's weight (0 if ignored;
-    None when every weight is 1)."""
-    idx = target.numpy(force=True)
-    ignored = idx == ignore_index
-    has_ignored = bool(ignored.any())
-    if has_ignored:
-        idx = np.where(ignored, 0, idx)
-    bad = (idx < 0) | (idx >= n_classes)
-    if bad.any():
-        raise IndexError(f"Target {int(idx[bad].flat[0])} is out of bounds (the input has "
-                         f"{n_classes} classes: 0 to {n_classes - 1})")
-    if weight is None and not has_ignored:
-        return idx, None
-    w = np.ones(idx.shape, dtype) if weight is None else weight.astype(dtype)[idx]
-    if has_ignored:
-        w = np.where(ignored, 0, w).astype(dtype)
-    return idx, w
-
-
-def _mean_over_weights(loss_sum: Tensor, w: np.ndarray | None, count: int) -> Tensor:
-    total = count if w is None else float(w.sum())
-    if total == 0:
-        # NOTE: every target ignored (or none at all): the loss is PyTorch's 0 / 0 = nan, but
-        # its gradient is 0, as in PyTorch, not nan (dividing by 0 would give 0 * inf = nan).
-        return loss_sum * 0.0 + math.nan
-    return loss_sum / total
-
-
-def _nll(logp: Tensor, idx: np.ndarray, w: np.ndarray | None, class_dim: int,
-         reduction: str) -> Tensor:
-    picked = logp.take_along_dim(Tensor._make(np.expand_dims(idx, class_dim)), class_dim)
-    picked = picked.squeeze(class_dim)
-    losses = -picked if w is None else picked * Tensor._make(-w)
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    return _mean_over_weights(losses.sum(), w, idx.size)
 
 
 def _check_weight_not_differentiable(weight: Tensor | None, fn: str) -> None:
@@ -1130,9 +1075,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
     n_classes = input.shape[class_dim]
     _check_class_weights(weight, n_classes, name)
     _check_weight_not_differentiable(weight, "nll_loss_forward")
-    w_class = _index_weights(weight, input, name)
-    idx, w = _target_weights(target, w_class, ignore_index, n_classes, input.dtype)
-    return _nll(input, idx, w, class_dim, reduction)
+    _check_index_weights(weight, input, name)
+    return fused.NllLoss.apply(input, target, weight, class_dim=class_dim,
+                               ignore_index=ignore_index, reduction=reduction)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
@@ -1173,12 +1118,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         _check_class_target(input, target, name, probabilities_allowed=True)
         return fused.CrossEntropy.apply(input, target, ignore_index=ignore_index,
                                         reduction=reduction)
-    w_bcast = None if weight is None else weight.reshape(w_shape)
     logp = input.log_softmax(class_dim)
 
     if target.dtype.kind == "f" and target.shape == input.shape:
         if ignore_index != -100:
             raise RuntimeError("ignore_index is not supported for floating point target")
+        w_bcast = None if weight is None else weight.reshape(w_shape)
         # Probabilities: the weight takes part in PyTorch's type promotion (no dtype check).
         q = target if label_smoothing == 0 else (
             target * (1.0 - label_smoothing) + label_smoothing / n_classes)
@@ -1187,22 +1132,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
 
     _check_class_target(input, target, name, probabilities_allowed=True)
     _check_weight_not_differentiable(weight, "nll_loss_forward")
-    w_bcast = None if w_bcast is None else w_bcast.detach()
-    w_class = _index_weights(weight, input, name)
-    idx, w = _target_weights(target, w_class, ignore_index, n_classes, input.dtype)
-    nll = _nll(logp, idx, w, class_dim, reduction)
-    if label_smoothing == 0:
-        return nll
-    # The uniform part of the smoothed target: -sum_c weight[c] log p[c] per sample.
-    smooth = -(logp if w_bcast is None else logp * w_bcast).sum(class_dim)
-    ignored = target.numpy(force=True) == ignore_index
-    if ignored.any():
-        smooth = smooth * Tensor._make((~ignored).astype(input.dtype))
-    if reduction == "mean":
-        smooth = _mean_over_weights(smooth.sum(), w, idx.size)
-    elif reduction == "sum":
-        smooth = smooth.sum()
-    return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
+    _check_index_weights(weight, input, name)
+    return fused.NllLoss.apply(logp, target, weight,
+                               class_dim=class_dim, ignore_index=ignore_index,
+                               reduction=reduction, label_smoothing=float(label_smoothing))
 
 
 # -- normalisation, embeddings, activations and attention (issue 10) ------------------------------

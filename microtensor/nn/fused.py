@@ -97,6 +97,11 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
         return dg, dx, dy
 
 
+def _within_0_1(x: np.ndarray) -> bool:
+    """True when every element is in [0, 1] (nan is not); two reductions, no temporaries."""
+    return x.size == 0 or bool(x.min() >= 0 and x.max() <= 1)
+
+
 def _log_at_least_minus_100(x: np.ndarray) -> np.ndarray:
     """max(log(x), -100), with no warning at x = 0 (log of the smallest subnormal is < -100)."""
     return np.maximum(np.log(np.maximum(x, np.finfo(x.dtype).smallest_subnormal)), -100.0)
@@ -110,6 +115,13 @@ class BinaryCrossEntropy(Function):
     # log, the gradient g / x overflows for the tiny x that a saturated sigmoid produces.
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if not _within_0_1(x):  # (checked here, inside the op: the values are the data)
+            raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 "
+                               f"and 1 (got values from {x.min()} to {x.max()}); for raw scores "
+                               f"(logits) use binary_cross_entropy_with_logits")
+        if not _within_0_1(y):
+            raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 "
+                               "and 1")
         ctx.save_for_backward(x, y)
         return -(y * _log_at_least_minus_100(x) + (1 - y) * _log_at_least_minus_100(1 - x))
 
@@ -129,31 +141,38 @@ class BinaryCrossEntropy(Function):
         return dx, dy
 
 
+def _kept_targets(t: np.ndarray, ignore_index: int) -> tuple[np.ndarray, np.ndarray | None,
+                                                                int]:
+    """The class indices with ignored ones replaced by 0, the mask of the kept ones (None when
+    every target is kept) and their count."""
+    keep = t != ignore_index
+    if keep.all():
+        return t, None, t.size
+    return np.where(keep, t, 0), keep, int(keep.sum())
+
+
 class CrossEntropy(Function):
     """l_i = logsumexp(x_i) - x_i[t_i] for logits x (N, C) and class indices t (N,); rows whose
     target is ``ignore_index`` give 0; then reduced (``mean``: over the rows not ignored);
     dx = g (softmax(x) - onehot(t)) on the rows kept (divided by their count for ``mean``)"""
 
     # NOTE: fused (one node instead of log_softmax, take_along_dim, squeeze, neg, sum and div)
-    # because it is the loss of every classifier; the target is read inside the op.
+    # because it is the loss of every classifier; the target is read inside the op (and again
+    # inside its backward's op), so that replaying the recorded ops reads the new target.
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, t: np.ndarray, ignore_index: int = -100,
                 reduction: str = "mean") -> np.ndarray:
         n, c = x.shape
-        keep = t != ignore_index
-        kept_all = bool(keep.all())
-        safe = t if kept_all else np.where(keep, t, 0)
+        safe, keep, count = _kept_targets(t, ignore_index)
         bad = (safe < 0) | (safe >= c)
         if bad.any():
             raise IndexError(f"Target {int(safe[bad][0])} is out of bounds (the input has {c} "
                              f"classes: 0 to {c - 1})")
         z = x - x.max(axis=1, keepdims=True)  # <= 0: exp cannot overflow
         losses = np.log(np.exp(z).sum(axis=1)) - z[np.arange(n), safe]
-        if not kept_all:
+        if keep is not None:
             losses *= keep
-        count = int(keep.sum())
-        ctx.save_for_backward(x)
-        ctx.target, ctx.keep, ctx.count = safe, (None if kept_all else keep), count
+        ctx.save_for_backward(x, t)
         if reduction == "none":
             return losses
         if reduction == "sum":
@@ -164,9 +183,10 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, None]:
-        (x,) = ctx.saved_tensors
-        reduction = ctx.kwargs.get("reduction", "mean")
-        dx = CrossEntropyGrad.apply(g, x, ctx.target, ctx.keep, ctx.count, reduction=reduction)
+        x, t = ctx.saved_tensors
+        kw = ctx.kwargs
+        dx = CrossEntropyGrad.apply(g, x, t, ignore_index=kw.get("ignore_index", -100),
+                                    reduction=kw.get("reduction", "mean"))
         return dx, None
 
 
@@ -179,11 +199,12 @@ class CrossEntropyGrad(Function):
     # NOTE: one node, as BinaryCrossEntropyWithLogitsGrad: the classifier's backward hot path.
     @staticmethod
     def forward(ctx: Context, g: np.ndarray, x: np.ndarray, t: np.ndarray,
-                keep: np.ndarray | None, count: int, reduction: str = "mean") -> np.ndarray:
-        ctx.save_for_backward(g, x)
+                ignore_index: int = -100, reduction: str = "mean") -> np.ndarray:
+        ctx.save_for_backward(g, x, t)
+        safe, keep, count = _kept_targets(t, ignore_index)
         z = np.exp(x - x.max(axis=1, keepdims=True))
         z /= z.sum(axis=1, keepdims=True)
-        z[np.arange(len(t)), t] -= 1
+        z[np.arange(len(safe)), safe] -= 1
         if reduction == "none":
             scale = g[:, None]
         elif reduction == "sum":
@@ -196,31 +217,197 @@ class CrossEntropyGrad(Function):
         return z
 
     @staticmethod
-    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None, None, None,
-                                                      None]:
-        g, x = ctx.saved_tensors
-        t, keep, count = ctx.inputs[2], ctx.inputs[3], ctx.inputs[4]
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
+        g, x, t = ctx.saved_tensors
+        ignore_index = ctx.kwargs.get("ignore_index", -100)
         reduction = ctx.kwargs.get("reduction", "mean")
         need_g, need_x = ctx.needs_input_grad[:2]
         s = x.softmax(1)
-        if keep is not None:
-            h = h * type(h)._make(keep[:, None].astype(h.dtype))
+        h = h * TargetRows.apply(t, ignore_index=ignore_index, dtype=h.dtype)  # 0 if ignored
         dg = dx = None
         if need_g:
-            onehot = type(h)._make(np.eye(x.shape[1], dtype=h.dtype)[t])
+            onehot = TargetRows.apply(t, ignore_index=ignore_index, dtype=h.dtype,
+                                      num_classes=x.shape[1])
             per_row = (h * (s - onehot)).sum(1)
             if reduction == "none":
                 dg = per_row
             elif reduction == "sum":
                 dg = per_row.sum()
             else:
-                dg = per_row.sum() / count if count else per_row.sum() * 0.0
+                dg = DivideByKept.apply(per_row.sum(), t, ignore_index=ignore_index)
         if need_x:
             if reduction == "none":
                 c = g.reshape(-1, 1)
             elif reduction == "sum":
                 c = g
             else:
-                c = g / count if count else g * 0.0
+                c = DivideByKept.apply(g, t, ignore_index=ignore_index)
             dx = c * s * (h - (h * s).sum(1, keepdim=True))
-        return dg, dx, None, None, None
+        return dg, dx, None
+
+
+class TargetRows(Function):
+    """y = the rows of a target of class indices t (N,): without ``num_classes``, the column
+    (N, 1) of 1 where t != ``ignore_index`` and 0 where it is ignored; with it, the one-hot rows
+    (N, num_classes) of t (an ignored target's row picks class 0). In ``dtype``; not
+    differentiable (an integer input)"""
+
+    @staticmethod
+    def forward(ctx: Context, t: np.ndarray, ignore_index: int = -100,
+                dtype: np.dtype | None = None, num_classes: int | None = None) -> np.ndarray:
+        safe, keep, _ = _kept_targets(t, ignore_index)
+        if num_classes is not None:
+            return np.eye(num_classes, dtype=dtype)[safe]
+        if keep is None:
+            return np.ones((len(t), 1), dtype=dtype)
+        return keep[:, None].astype(dtype)
+
+
+class DivideByKept(Function):
+    """y = v / n, n the number of targets t that are not ``ignore_index`` (y = v * 0 when there
+    is none: the gradient of PyTorch's 0 / 0 mean is 0);   dv = g / n (0 when n is 0)"""
+
+    @staticmethod
+    def forward(ctx: Context, v: np.ndarray, t: np.ndarray, ignore_index: int = -100
+                ) -> np.ndarray:
+        ctx.save_for_backward(t)
+        count = _kept_targets(t, ignore_index)[2]
+        return v / count if count else v * 0.0
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, None]:
+        (t,) = ctx.saved_tensors
+        return DivideByKept.apply(g, t, ignore_index=ctx.kwargs.get("ignore_index", -100)), None
+
+
+def _target_weights(t: np.ndarray, weight: np.ndarray | None, ignore_index: int,
+                    n_classes: int, dtype: np.dtype
+                    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The class indices (ignored ones replaced by 0), each target's weight (0 if ignored;
+    None when every weight is 1) and the mask of ignored targets (None when there is none).
+
+    Raises:
+        IndexError: a target (not ignored) outside [0, n_classes).
+    """
+    ignored = t == ignore_index
+    has_ignored = bool(ignored.any())
+    idx = np.where(ignored, 0, t) if has_ignored else t
+    bad = (idx < 0) | (idx >= n_classes)
+    if bad.any():
+        raise IndexError(f"Target {int(idx[bad].flat[0])} is out of bounds (the input has "
+                         f"{n_classes} classes: 0 to {n_classes - 1})")
+    if weight is None and not has_ignored:
+        return idx, None, None
+    w = np.ones(idx.shape, dtype) if weight is None else weight.astype(dtype)[idx]
+    if has_ignored:
+        w = np.where(ignored, 0, w).astype(dtype)
+    return idx, w, (ignored if has_ignored else None)
+
+
+class _NllTerms:
+    """What the class-index losses read from the target, once per op: the indices, their
+    weights, the total weight that ``mean`` divides by, and the class weights' broadcast shape."""
+
+    def __init__(self, shape: tuple[int, ...], t: np.ndarray, weight: np.ndarray | None,
+                 class_dim: int, ignore_index: int, dtype: np.dtype) -> None:
+        self.n_classes = shape[class_dim]
+        self.idx, self.w, self.ignored = _target_weights(t, weight, ignore_index,
+                                                         self.n_classes, dtype)
+        self.total = self.idx.size if self.w is None else float(self.w.sum())
+        self.class_weight = None if weight is None else weight.reshape(
+            tuple(self.n_classes if d == class_dim else 1 for d in range(len(shape))))
+
+    def mean(self, v: np.ndarray, adjoint: bool = False) -> np.ndarray:
+        """v / total; with no weight at all, PyTorch's 0 / 0 = nan for the loss (and 0 for its
+        gradient, whose adjoint is ``adjoint``)."""
+        if self.total == 0:
+            return v * 0.0 if adjoint else v * 0.0 + math.nan
+        return v / self.total
+
+
+class NllLoss(Function):
+    """l_i = -(1 - e) w[t_i] x_i[t_i] - (e / C) k_i sum_c w[c] x_i[c] for log-probabilities x
+    (class dim ``class_dim``), class indices t, class weights w (1 without ``weight``), label
+    smoothing e and k_i = 0 where t_i is ``ignore_index`` (1 elsewhere; the first term is 0
+    there too); then reduced (``mean``: divided by the sum of w[t_i] over the kept targets);
+    dx = the same weights times g (``NllLossGrad``), dt = dweight = None
+
+    ``nll_loss`` is e = 0; ``cross_entropy`` with class indices is this op after log_softmax.
+    """
+
+    # NOTE: one op (not take_along_dim, mul, sum and div on arrays read from the target
+    # outside the graph) so that the target, its weights and the count of ignored targets are
+    # read inside the op: replaying the recorded ops reads the new target.
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, t: np.ndarray, weight: np.ndarray | None,
+                class_dim: int = 1, ignore_index: int = -100, reduction: str = "mean",
+                label_smoothing: float = 0.0, adjoint: bool = False) -> np.ndarray:
+        terms = _NllTerms(x.shape, t, weight, class_dim, ignore_index, x.dtype)
+        ctx.save_for_backward(t, weight)
+        ctx.shape = x.shape
+        picked = np.take_along_axis(x, np.expand_dims(terms.idx, class_dim),
+                                    class_dim).squeeze(class_dim)
+        losses = -picked if terms.w is None else picked * -terms.w
+        nll = losses if reduction == "none" else losses.sum()
+        if reduction == "mean":
+            nll = terms.mean(nll, adjoint)
+        if label_smoothing == 0:
+            return nll
+        # The uniform part of the smoothed target: -sum_c w[c] x[c] per sample.
+        smooth = -(x if terms.class_weight is None else x * terms.class_weight).sum(class_dim)
+        if terms.ignored is not None:
+            smooth = smooth * (~terms.ignored).astype(x.dtype)
+        if reduction != "none":
+            smooth = smooth.sum()
+        if reduction == "mean":
+            smooth = terms.mean(smooth, adjoint)
+        return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / terms.n_classes)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, None, None]:
+        t, weight = ctx.saved_tensors
+        kw = dict(ctx.kwargs)
+        kw.pop("adjoint", None)
+        return NllLossGrad.apply(g, t, weight, shape=ctx.shape, **kw), None, None
+
+
+class NllLossGrad(Function):
+    """z = dl/dx of ``NllLoss`` for its gradient g: on each target's class -(1 - e) w[t_i] c_i
+    plus, on every class c, -(e / C) k_i w[c] c_i, where c_i is g_i (``none``), g (``sum``) or
+    g / sum of w[t_i] (``mean``; 0 when that is 0);   dg = NllLoss of h (z is linear in g, and
+    NllLoss is its adjoint), dt = dweight = None"""
+
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, t: np.ndarray, weight: np.ndarray | None,
+                shape: tuple[int, ...] = (), class_dim: int = 1, ignore_index: int = -100,
+                reduction: str = "mean", label_smoothing: float = 0.0) -> np.ndarray:
+        terms = _NllTerms(shape, t, weight, class_dim, ignore_index, g.dtype)
+        ctx.save_for_backward(t, weight)
+        e = label_smoothing
+        # The same operations, in the same order, as the backward of the composed loss.
+        c = g * (1.0 - e) if e else g
+        if reduction == "mean":
+            c = terms.mean(c, adjoint=True)
+        c = np.broadcast_to(c, terms.idx.shape)
+        picked = -c if terms.w is None else c * -terms.w
+        z = np.zeros(shape, dtype=g.dtype)
+        np.put_along_axis(z, np.expand_dims(terms.idx, class_dim),
+                          np.expand_dims(picked, class_dim), class_dim)
+        if not e:
+            return z
+        c = g * (e / terms.n_classes)
+        if reduction == "mean":
+            c = terms.mean(c, adjoint=True)
+        c = np.broadcast_to(c, terms.idx.shape)
+        if terms.ignored is not None:
+            c = c * (~terms.ignored).astype(g.dtype)
+        uniform = np.expand_dims(-c, class_dim)
+        if terms.class_weight is not None:
+            uniform = uniform * terms.class_weight
+        return z + uniform
+
+    @staticmethod
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, None, None]:
+        t, weight = ctx.saved_tensors
+        kw = {k: v for k, v in ctx.kwargs.items() if k != "shape"}
+        return NllLoss.apply(h, t, weight, adjoint=True, **kw), None, None

@@ -105,22 +105,23 @@ class Pow(Function):
         da = db = None
         if ctx.needs_input_grad[0]:
             if isinstance(b, TensorBase):
-                # NOTE: as PyTorch, 0 where b == 0 (not 0 * a**-1, which is nan at a == 0).
-                zero = b._data == 0
-                if zero.any():
-                    safe_b = Where.apply(zero, 1.0, b)
-                    da = Where.apply(zero, 0.0, g * safe_b * a ** (safe_b - 1))
-                else:
-                    da = g * b * a ** (b - 1)
+                # NOTE: as PyTorch, 0 where b == 0 (not 0 * a**-1, which is nan at a == 0). The
+                # mask is an op, so that replaying the recorded ops recomputes it.
+                zero = Compare.apply(b, 0, op="eq")
+                safe_b = Where.apply(zero, 1, b)  # (an int 1 keeps b's dtype)
+                da = Where.apply(zero, 0.0, g * safe_b * a ** (safe_b - 1))
             else:
                 da = g * 0.0 if b == 0 else g * b * a ** (b - 1)
         if ctx.needs_input_grad[1]:
             log_a: Tensor | float
             if isinstance(a, TensorBase):
                 # NOTE: d/db 0**b is taken as 0 where b >= 0 (as PyTorch), not 0 * log(0) = nan.
-                at_zero = (a._data == 0) & (np.asarray(b._data if isinstance(b, TensorBase)
-                                                       else b) >= 0)
-                log_a = Where.apply(at_zero, 1.0, a).log() if at_zero.any() else a.log()
+                at_zero = Compare.apply(a, 0, op="eq")
+                if isinstance(b, TensorBase):
+                    at_zero = Where.apply(Compare.apply(b, 0, op="ge"), at_zero, False)
+                    log_a = Where.apply(at_zero, 1, a).log()
+                else:
+                    log_a = Where.apply(at_zero, 1, a).log() if b >= 0 else a.log()
             else:
                 log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
             db = g * z * log_a
@@ -755,7 +756,23 @@ class Relu(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (y,) = ctx.saved_tensors
-        return Mul.apply(g, y._data > 0)  # a bool mask: g where x > 0, else 0
+        return ReluGrad.apply(g, y)
+
+
+class ReluGrad(Function):
+    """z = g where y > 0, else 0 (Relu's backward as one op, its mask read inside it);
+    dg = h where y > 0, else 0,  dy = 0 (the mask is piecewise constant)"""
+
+    # NOTE: one node, and the mask computed inside an op so that a replay recomputes it.
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(y)
+        return g * (y > 0)
+
+    @staticmethod
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, None]:
+        (y,) = ctx.saved_tensors
+        return (ReluGrad.apply(h, y) if ctx.needs_input_grad[0] else None), None
 
 
 class LeakyRelu(Function):
@@ -789,9 +806,7 @@ class Softplus(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         x, linear = ctx.saved_tensors
         s = (x * ctx.kwargs.get("beta", 1.0)).sigmoid()
-        if linear._data.any():
-            s = Where.apply(linear, 1.0, s)
-        return g * s
+        return g * Where.apply(linear, 1.0, s)
 
 
 class Abs(Function):
@@ -823,14 +838,14 @@ class Clamp(Function):
         if hi is not None:
             took_hi &= (x > hi) | took_lo
             took_lo &= ~took_hi
-        ctx.save_for_backward(took_lo, took_hi)
+        inside = ~(took_lo | took_hi) if ctx.needs_input_grad[0] else None
+        ctx.save_for_backward(took_lo, took_hi, inside)
         return np.asarray(y, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
-        took_lo, took_hi = ctx.saved_tensors
+        took_lo, took_hi, inside = ctx.saved_tensors
         needs = ctx.needs_input_grad + (False, False)  # (bounds given as keywords: no grads)
-        inside = ~(took_lo._data | took_hi._data)
         grads = (Where.apply(inside, g, 0.0) if needs[0] else None,
                  Where.apply(took_lo, g, 0.0) if needs[1] else None,
                  Where.apply(took_hi, g, 0.0) if needs[2] else None)
@@ -865,6 +880,27 @@ class Minimum(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor, Tensor]:
         (share_a,) = ctx.saved_tensors
         return g * share_a, g * (1.0 - share_a)
+
+
+_COMPARISONS = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+                "gt": np.greater, "ge": np.greater_equal}
+
+
+class Compare(Function):
+    """y = (a op b) elementwise, a bool tensor (``op``: ``"eq"``, ``"ne"``, ``"lt"``, ``"le"``,
+    ``"gt"`` or ``"ge"``); not differentiable (da = db = None)
+
+    The masks that backward functions need (where x > 0, where b == 0) come from this op, so
+    that replaying the recorded ops recomputes them from the new data.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: Any, op: str = "eq") -> np.ndarray:
+        return _COMPARISONS[op](a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[None, ...]:
+        return (None,) * len(ctx.needs_input_grad)
 
 
 class Where(Function):
@@ -962,8 +998,8 @@ class Elu(Function):
         alpha = ctx.kwargs.get("alpha", 1.0)
         # NOTE: as PyTorch, dx at x = 0 is g alpha, but the second derivative there is 0: the
         # exp branch sees x only where x < 0.
-        neg = Where.apply(x._data < 0, x, 0.0).exp() * alpha
-        return Where.apply(x._data > 0, g, g * neg)
+        neg = Where.apply(Compare.apply(x, 0, op="lt"), x, 0.0).exp() * alpha
+        return Where.apply(Compare.apply(x, 0, op="gt"), g, g * neg)
 
 
 class Silu(Function):
@@ -1024,9 +1060,10 @@ class Hardswish(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         # x enters only strictly inside (-3, 3): the second derivative is 0 at the joins.
-        xd = x._data
-        mid = Where.apply((xd > -3) & (xd < 3), x, 0.0) / 3.0 + 0.5
-        return g * Where.apply(xd <= -3, 0.0, Where.apply(xd >= 3, 1.0, mid))
+        inside = Where.apply(Compare.apply(x, -3, op="gt"), Compare.apply(x, 3, op="lt"), False)
+        mid = Where.apply(inside, x, 0.0) / 3.0 + 0.5
+        return g * Where.apply(Compare.apply(x, -3, op="le"), 0.0,
+                               Where.apply(Compare.apply(x, 3, op="ge"), 1.0, mid))
 
 
 class Prelu(Function):
@@ -1041,7 +1078,7 @@ class Prelu(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, w = ctx.saved_tensors
-        pos, neg = x._data > 0, x._data < 0
+        pos, neg = Compare.apply(x, 0, op="gt"), Compare.apply(x, 0, op="lt")
         dx = dw = None
         # NOTE: as PyTorch, x = 0 takes the slope w, but the cross second derivatives (of dx
         # by w, of dw by x) are 0 there: w and x enter through the x < 0 branch only.

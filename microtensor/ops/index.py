@@ -82,3 +82,16 @@ class RepeatIndex(Function):
     @staticmethod
     def forward(ctx: Context, repeats: np.ndarray) -> np.ndarray:
         return np.repeat(np.arange(repeats.shape[0], dtype=np.int64), repeats)
+
+
+class OneHot(Function):
+    """y[..., c] = 1 where t == c, else 0 (int64, shape t.shape + (num_classes,)); not
+    differentiable (an integer output). The class values are checked here, inside the op."""
+
+    @staticmethod
+    def forward(ctx: Context, t: np.ndarray, num_classes: int = 0) -> np.ndarray:
+        if t.size and bool((t < 0).any()):
+            raise RuntimeError("Class values must be non-negative.")
+        if num_classes < 0 or (t.size and bool((t >= num_classes).any())):
+            raise RuntimeError("Class values must be smaller than num_classes.")
+        return (t[..., None] == np.arange(num_classes, dtype=np.int64)).astype(np.int64)

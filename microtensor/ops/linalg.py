@@ -221,12 +221,29 @@ class SingularValueNorm(Function):
     def forward(ctx: Context, a: np.ndarray, ord: Any = 2) -> np.ndarray:  # noqa: A002
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         if ord == "nuc":
-            ctx.factor = u @ vh
+            ctx.save_for_backward(a, u @ vh)
             return s.sum(axis=-1)
         k = 0 if ord == 2 else s.shape[-1] - 1
-        ctx.factor = u[..., :, k:k + 1] @ vh[..., k:k + 1, :]
+        ctx.save_for_backward(a, u[..., :, k:k + 1] @ vh[..., k:k + 1, :])
         return np.asarray(s[..., k])
 
     @staticmethod
-    def backward(ctx: Context, g: Tensor) -> np.ndarray:
-        return g._data[..., None, None] * ctx.factor
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        a, factor = ctx.saved_tensors
+        return SingularValueNormGrad.apply(g, a, factor)
+
+
+class SingularValueNormGrad(Function):
+    """z = g * F, F = u v^T (or U V^T) from the SVD of a in the forward pass: the gradient of
+    ``SingularValueNorm``, computed inside an op; a is an input only so that differentiating
+    z again reaches this op's backward, which raises (first derivatives only)"""
+
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, a: np.ndarray, factor: np.ndarray) -> np.ndarray:
+        return g[..., None, None] * factor
+
+    @staticmethod
+    def backward(ctx: Context, h: Tensor) -> Any:
+        raise RuntimeError("SingularValueNormBackward computes its gradient in NumPy from the "
+                           "SVD of the forward pass, so that gradient is not differentiable: "
+                           "a second derivative of a spectral or nuclear norm is not supported")

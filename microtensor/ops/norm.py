@@ -20,9 +20,8 @@ if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
     from ..tensor import Tensor
 
 Dims = tuple[int, ...]
-# A gradient: a Tensor, a NumPy array (the plain backward computes in NumPy; the engine wraps it)
-# or None where no gradient is needed.
-Grad: TypeAlias = "Tensor | np.ndarray | None"
+# A gradient: a Tensor, or None where no gradient is needed.
+Grad: TypeAlias = "Tensor | None"
 
 
 def _normalize(x: np.ndarray, dims: Dims, eps: float) -> tuple[np.ndarray, np.ndarray,
@@ -66,9 +65,8 @@ def _norm_backward(ctx: Context, g: Tensor, dims: Dims, param_dims: Dims,
     x, w, xhat, rstd = ctx.saved_tensors
     eps = ctx.kwargs.get("eps", 1e-5)
     needs = ctx.needs_input_grad
-    if not is_grad_enabled():
-        return _norm_backward_numpy(ctx, g._data, xhat._data, rstd._data,
-                                    None if w is None else w._data, dims, param_dims, wshape)
+    if not is_grad_enabled():  # the plain backward: NumPy, inside the NormGrad op
+        return _norm_backward_plain(ctx, g, xhat, rstd, w, dims, param_dims, wshape)
     centered = x - x.mean(dim=dims, keepdim=True)
     rstd = ((centered * centered).mean(dim=dims, keepdim=True) + eps) ** -0.5
     xhat = centered * rstd
@@ -86,47 +84,71 @@ def _norm_backward(ctx: Context, g: Tensor, dims: Dims, param_dims: Dims,
     return dx, dw, db
 
 
-def _norm_backward_numpy(ctx: Context, g: np.ndarray, xhat: np.ndarray, rstd: np.ndarray,
-                         w: np.ndarray | None, dims: Dims, param_dims: Dims,
-                         wshape: tuple[int, ...]
-                         ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-    """``_norm_backward``'s formula in NumPy, with as few passes over the data as it takes.
-
-    BatchNorm (``dims == param_dims``: w is constant over the normalised dims) shares one
-    reduction, sum(g xhat), between dw and mean(g w xhat) = w sum(g xhat) / n. LayerNorm (the
-    normalised dims are the trailing ones) works on rows, with ``einsum`` for the row sums of
-    products.
-    """
+def _norm_backward_plain(ctx: Context, g: Tensor, xhat: Tensor, rstd: Tensor, w: Tensor | None,
+                         dims: Dims, param_dims: Dims, wshape: tuple[int, ...]
+                         ) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+    """``_norm_backward``'s formula in NumPy, each gradient one ``NormGrad`` op (the values
+    depend on the data: they are computed inside ops). BatchNorm computes sum(g xhat) once,
+    for dw and for dx."""
     needs = ctx.needs_input_grad
+    kw = {"dims": dims, "param_dims": param_dims, "wshape": wshape}
     dx = dw = db = None
-    if dims == param_dims:  # BatchNorm
-        n = g.size // max(1, g.shape[1])
-        s = np.einsum("i...,i...->...", g, xhat).reshape(g.shape[1], -1).sum(axis=1) \
-            if g.ndim > 2 else np.einsum("ij,ij->j", g, xhat)
-        if needs[0]:
+    s = None
+    if dims == param_dims and (needs[0] or needs[1]):  # BatchNorm: dw = s
+        s = NormGrad.apply(g, xhat, rstd, w, None, part="s", **kw)
+    if needs[0]:
+        dx = NormGrad.apply(g, xhat, rstd, w, s, part="x", **kw)
+    if needs[1]:
+        assert w is not None  # (w needs a gradient: it is a tensor)
+        dw = s if s is not None else NormGrad.apply(g, xhat, rstd, w, None, part="w",
+                                                     shape=tuple(w.shape), **kw)
+    if needs[2]:
+        db = NormGrad.apply(g, xhat, rstd, w, None, part="b", shape=tuple(ctx.inputs[2].shape),
+                            **kw)
+    return dx, dw, db
+
+
+class NormGrad(Function):
+    """One gradient of the plain backward of BatchNorm and LayerNorm (y = xhat * w + b), by
+    ``part``: ``"x"``: dx = rstd (gw - mean(gw) - xhat mean(gw xhat)), gw = g * w, the means over
+    ``dims``; ``"s"`` (BatchNorm's dw, also used by its dx): sum(g xhat) per channel; ``"w"``:
+    dw = sum of g xhat over ``param_dims``; ``"b"``: db = sum of g over ``param_dims``.
+
+    NOTE: NumPy with as few passes over the data as it takes (BatchNorm shares one reduction,
+    s = sum(g xhat), between dw and mean(g w xhat) = w s / n; LayerNorm works on rows, with
+    ``einsum`` for the row sums of products). It runs only in a plain backward: under
+    ``create_graph`` the norms' backward uses Tensor ops, so it has no backward itself.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, xhat: np.ndarray, rstd: np.ndarray,
+                w: np.ndarray | None, s: np.ndarray | None, part: str = "x", dims: Dims = (),
+                param_dims: Dims = (), wshape: tuple[int, ...] = (),
+                shape: tuple[int, ...] = ()) -> np.ndarray:
+        if dims == param_dims:  # BatchNorm
+            if part == "s":
+                return np.einsum("i...,i...->...", g, xhat).reshape(g.shape[1], -1).sum(axis=1) \
+                    if g.ndim > 2 else np.einsum("ij,ij->j", g, xhat)
+            if part == "b":
+                return g.sum(axis=dims)
+            assert s is not None  # (part "x": s is given)
+            n = g.size // max(1, g.shape[1])
             scale = rstd if w is None else rstd * w.reshape(wshape)
             dx = g - g.sum(axis=dims, keepdims=True) / n
             dx -= xhat * (s / n).reshape(wshape)
             dx *= scale
-        if needs[1]:
-            dw = s
-        if needs[2]:
-            db = g.sum(axis=dims)
-        return dx, dw, db
-    k = int(np.prod(g.shape[g.ndim - len(dims):]))
-    g2, x2 = g.reshape(-1, k), xhat.reshape(-1, k)
-    if needs[0]:
+            return dx
+        k = int(np.prod(g.shape[g.ndim - len(dims):]))
+        g2, x2 = g.reshape(-1, k), xhat.reshape(-1, k)
+        if part == "w":
+            return np.einsum("ij,ij->j", g2, x2).reshape(shape)
+        if part == "b":
+            return g2.sum(axis=0).reshape(shape)
         gw = g2 if w is None else g2 * w.reshape(-1)
         dx = gw - gw.mean(axis=1, keepdims=True)
         dx -= x2 * (np.einsum("ij,ij->i", gw, x2) / k)[:, None]
         dx *= rstd.reshape(-1, 1)
-        dx = dx.reshape(g.shape)
-    if needs[1]:
-        assert w is not None  # (w needs a gradient: it is a tensor)
-        dw = np.einsum("ij,ij->j", g2, x2).reshape(w.shape)
-    if needs[2]:
-        db = g2.sum(axis=0).reshape(ctx.inputs[2].shape)
-    return dx, dw, db
+        return dx.reshape(g.shape)
 
 
 class BatchNorm(Function):
@@ -219,14 +241,24 @@ class Embedding(Function):
         return weight[indices]
 
     @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | np.ndarray, None]:
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, None]:
         indices, scale = ctx.saved_tensors
-        if not is_grad_enabled():  # the plain backward: NumPy, as in _norm_backward
-            gd = g._data if scale is None else g._data * scale._data
-            return _sum_into_rows(gd, indices._data, ctx.rows), None
+        if not is_grad_enabled():  # the plain backward: NumPy, inside the EmbeddingGrad op
+            return EmbeddingGrad.apply(g, indices, scale, rows=ctx.rows), None
         if scale is not None:
             g = g * scale
         return IndexAdd.apply(g, indices, index=(ARRAY,), shape=ctx.rows), None
+
+
+class EmbeddingGrad(Function):
+    """z = zeros(rows) with each row of g * scale (one per index; scale 1 when None) added
+    into row ``indices[i]``: Embedding's plain backward (under ``create_graph`` it uses
+    ``IndexAdd``, so this op has no backward)"""
+
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, indices: np.ndarray, scale: np.ndarray | None,
+                rows: tuple[int, ...] = ()) -> np.ndarray:
+        return _sum_into_rows(g if scale is None else g * scale, indices, rows)
 
 
 def _sum_into_rows(g: np.ndarray, indices: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

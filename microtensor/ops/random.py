@@ -111,6 +111,20 @@ class BernoulliScalar(Function):
         raise RuntimeError("derivative for aten::bernoulli is not implemented")
 
 
+class DropoutMask(Function):
+    """m_i = 1 / (1 - p) with probability 1 - p, else 0 (m_i = (u_i >= p) / (1 - p), u uniform
+    in [0, 1)), in x's shape and dtype: the mask that ``dropout`` multiplies by; not
+    differentiable (apply it to a detached tensor)"""
+
+    # NOTE: the mask is drawn inside the op (one ``random`` call in x's shape, as before it was
+    # an op), so seeded results are unchanged and a replay draws a fresh mask each time.
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, *, p: float,
+                rng: np.random.Generator) -> np.ndarray:
+        keep = rng.random(x.shape) >= p
+        return np.where(keep, 1.0 / (1.0 - p), 0.0).astype(x.dtype)
+
+
 class Normal(Function):
     """y = mean + std * z, z ~ N(0, 1) elementwise (mean and std broadcast);
     dmean = 0, dstd = 0 (as PyTorch: its normal is not reparameterised)"""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..autograd.function import Context, Function
-from .elementwise import Where
+from .elementwise import Compare, Where
 from .shape import Expand, Reshape
 
 if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
@@ -122,6 +122,22 @@ class Amin(Function):
         return _expand_back(g, ctx.shape, kw.get("dim"), kw.get("keepdim", False)) * share
 
 
+class ArgExtreme(Function):
+    """y = the index (int64) of the largest element (``largest=True``; the first one on ties,
+    NaN the largest) or the smallest along ``dim`` (of the flattened x when ``dim`` is None),
+    keeping that dim with size 1 when ``keepdim``; not differentiable (an integer output)
+
+    What ``argmax``, ``argmin`` and ``max(dim)``/``min(dim)`` need: the index is computed
+    inside an op, so that replaying the recorded ops recomputes it.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: int | None = None, keepdim: bool = False,
+                largest: bool = True) -> np.ndarray:
+        pick = np.argmax if largest else np.argmin
+        return np.asarray(pick(x, axis=dim, keepdims=keepdim), dtype=np.int64)
+
+
 class Prod(Function):
     """y = product of x over ``dim``;   dx = g * (product of the other elements)"""
 
@@ -129,19 +145,45 @@ class Prod(Function):
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
         y = np.prod(x, axis=dim, keepdims=keepdim)
         ctx.save_for_backward(x, y)
-        ctx.has_zero = bool((x == 0).any())
         return y
 
     @staticmethod
-    def backward(ctx: Context, g: Tensor) -> Tensor | np.ndarray:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
         dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)
-        g = _expand_back(g, x.shape, dim, keepdim)
+        return ProdGrad.apply(_expand_back(g, x.shape, dim, keepdim), x,
+                              _expand_back(y, x.shape, dim, keepdim), dim=dim)
+
+
+class ProdGrad(Function):
+    """z = g * (product of the other elements of x's group) = g * y / x (without zeros in x),
+    Prod's backward as one op (y the product, expanded to x's shape);
+    dg = h * y / x,  dx = -h g y / x**2,  dy = h g / x  (without zeros)
+
+    With a zero in x, y / x is 0 / 0: the product of the others is computed directly, and the
+    gradient cannot be differentiated again (an error says so). Whether x has a zero is decided
+    inside the op, so that replaying the recorded ops decides it from the new data.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, x: np.ndarray, y: np.ndarray,
+                dim: Dims = None) -> np.ndarray:
+        ctx.save_for_backward(g, x, y)
+        ctx.has_zero = bool((x == 0).any())
         if not ctx.has_zero:
-            return g * _expand_back(y, x.shape, dim, keepdim) / x
-        # NOTE: with zeros, y / x is 0/0; the product of the others is computed directly, in
-        # NumPy, so the engine refuses (with a clear error) to differentiate this gradient again.
-        return g._data * _product_of_others(x._data, dim)
+            return g * y / x
+        return g * _product_of_others(x, dim)
+
+    @staticmethod
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+        if ctx.has_zero:
+            raise RuntimeError("ProdBackward's gradient at an input with zeros is computed in "
+                               "NumPy, so it is not differentiable: a second derivative of prod "
+                               "at zeros is not supported")
+        g, x, y = ctx.saved_tensors
+        need_g, need_x, need_y = ctx.needs_input_grad
+        return (h * y / x if need_g else None), (-(h * g * y) / (x * x) if need_x else None), \
+            (h * g / x if need_y else None)
 
 
 def _product_of_others(x: np.ndarray, dim: Dims) -> np.ndarray:
@@ -278,11 +320,8 @@ class Std(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
-        zero = y._data == 0
-        if zero.any():
-            g = Where.apply(zero, 0.0, g / Where.apply(zero, 1.0, y * 2.0))
-        else:
-            g = g / (y * 2.0)
+        zero = Compare.apply(y, 0, op="eq")  # (an op: a replay recomputes the mask)
+        g = Where.apply(zero, 0.0, g / Where.apply(zero, 1.0, y * 2.0))
         kw = ctx.kwargs
         return _var_backward(x, g, kw.get("dim"), kw.get("keepdim", False),
                              kw.get("correction", 1))
@@ -308,16 +347,13 @@ class Norm(Function):
         x, y = ctx.saved_tensors
         p = ctx.kwargs.get("p", 2.0)
         dim, keepdim = ctx.kwargs.get("dim"), ctx.kwargs.get("keepdim", False)
-        zero = y._data == 0
-        if zero.any():
-            y = Where.apply(zero, 1.0, y)  # (a stand-in: these entries are set to 0 below)
-        scale = g / (y if p == 2 else y ** (p - 1))
-        if zero.any():
-            scale = Where.apply(zero, 0.0, scale)
+        zero = Compare.apply(y, 0, op="eq")  # (masks are ops: a replay recomputes them)
+        y = Where.apply(zero, 1.0, y)  # (a stand-in: these entries are set to 0 below)
+        scale = Where.apply(zero, 0.0, g / (y if p == 2 else y ** (p - 1)))
         if p == 2:
             x_pow = x
-        elif p < 1 and (x._data == 0).any():  # |x|**(p - 1) is inf at 0: take 0 there
-            xz = x._data == 0
+        elif p < 1:  # |x|**(p - 1) is inf at 0: take 0 there
+            xz = Compare.apply(x, 0, op="eq")
             x_pow = Where.apply(xz, 0.0, x.sign() * Where.apply(xz, 1.0, x.abs()) ** (p - 1))
         else:
             x_pow = x.sign() * x.abs() ** (p - 1)

@@ -52,40 +52,47 @@ class Cumprod(Function):
             y = x.copy()
         else:
             y = np.cumprod(x, axis=dim)
-        zero = x == 0
-        if zero.any():
-            seen = np.cumsum(zero, axis=dim) if x.ndim else zero.astype(np.int64)
-            # before: positions before the row's first zero; first: the first zero itself
-            ctx.save_for_backward(x, y, seen == 0, zero & (seen == 1))
-        else:
-            ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x, y)
+        ctx.has_zero = bool((x == 0).any())  # (read only under create_graph: see backward)
         return y
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        saved = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         dim = ctx.kwargs.get("dim", 0)
-        x, y = saved[0], saved[1]
-        if len(saved) == 2:  # no zeros
+        if not grad_mode.state.enabled:  # a plain backward: one op, which looks for zeros
+            return CumprodGrad.apply(g, x, y, dim=dim)
+        # NOTE: with create_graph the ops below depend on whether x has a zero.
+        if not ctx.has_zero:
             return Cumsum.apply(g * y, dim=dim, reverse=True) / x
-        before, first = saved[2], saved[3]
         if x.ndim == 0:  # a 0-d zero: y = x, dy/dx = 1
             return g
-        if not grad_mode.state.enabled:
-            return _cumprod_grad_first_zero(g, x, y, before, first, dim)
         return _cumprod_grad_exact(g, x, dim)
 
 
-def _cumprod_grad_first_zero(g: Tensor, x: Tensor, y: Tensor, before: Tensor, first: Tensor,
-                             dim: int) -> Tensor:
-    """The gradient of cumprod with zeros in O(n) (see ``Cumprod``)."""
-    safe_x = Where.apply(before, x, 1)
-    up_to = Where.apply(before, Cumsum.apply(g * y, dim=dim, reverse=True) / safe_x, 0)
-    # At the first zero: d y_i / d x_z = the product of the others, which is cumprod of x with
-    # that zero replaced by 1 (for i >= z).
-    y_one = Cumprod.apply(Where.apply(first, 1, x), dim=dim)
-    at = Where.apply(first, Cumsum.apply(g * y_one, dim=dim, reverse=True), 0)
-    return up_to + at
+class CumprodGrad(Function):
+    """z = dx of ``Cumprod`` for the gradient g, in NumPy (its plain backward):
+    reverse_cumsum(g y) / x without zeros in x; with zeros, the O(n) form from the first zero
+    of each row (see ``Cumprod``). Whether x has a zero is decided inside the op. No backward:
+    under ``create_graph`` Cumprod's backward uses Tensor ops."""
+
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, x: np.ndarray, y: np.ndarray,
+                dim: int = 0) -> np.ndarray:
+        zero = x == 0
+        if not zero.any():
+            return _cumsum(g * y, dim, True) / x
+        if x.ndim == 0:  # a 0-d zero: y = x, dy/dx = 1
+            return g.copy()
+        seen = np.cumsum(zero, axis=dim)
+        before, first = seen == 0, zero & (seen == 1)
+        safe_x = np.where(before, x, 1)
+        up_to = np.where(before, _cumsum(g * y, dim, True) / safe_x, 0)
+        # At the first zero: d y_i / d x_z = the product of the others, which is cumprod of x
+        # with that zero replaced by 1 (for i >= z).
+        y_one = np.cumprod(np.where(first, 1, x), axis=dim)
+        at = np.where(first, _cumsum(g * y_one, dim, True), 0)
+        return up_to + at
 
 
 def _cumprod_grad_exact(g: Tensor, x: Tensor, dim: int) -> Tensor:
