@@ -37,8 +37,9 @@ def test_quick_run_prints_every_workload() -> None:
     assert re.search(r"\| diagnose\.check: XOR, weights x0\.01 \(stuck\) .* \| init-scale, "
                      r"plateau-constant-output \|", out)
     # diagnose.watch's cost is measured against the same loop unwatched (which trains: "ok").
-    assert re.search(r"\| diagnose\.watch: XOR loop \(50 steps\) \| microtensor \+ diagnose\.watch "
-                     r"\| .* us/step \| \d+\.\d+x \| ratio to the unwatched loop; report: ok \|", out)
+    assert re.search(r"\| diagnose\.watch: XOR loop \(50 steps\) \| microtensor \+ "
+                     r"diagnose\.watch \| .* us/step \| \d+\.\d+x \| ratio to the unwatched "
+                     r"loop; report: ok \|", out)
     # Every implementation trains the same network from the same start: the losses agree (in
     # float32, to the 5 decimals printed; test_same_losses_in_float64 checks them tightly).
     jax_installed = "JAX not installed" not in out
