@@ -136,9 +136,8 @@ class Adam(Optimizer):
         denom = np.sqrt(exp_avg_sq, out=tmp)
         denom /= bias2
         denom += eps
-        update = np.multiply(exp_avg, step_size, out=flat.scratch(1))
-        update /= denom
-        p += update
+        np.multiply(exp_avg, step_size, out=flat.update)
+        flat.update /= denom
 
 
 class AdamW(Adam):

@@ -5,7 +5,10 @@ that a step is a few whole-array NumPy calls whatever the number of parameters.
 ``FlatParams`` holds one such bucket. With ``pin=True`` (``fused``) the parameters live in it:
 each parameter's array is a view of ``values``, so the model sees every update without a copy.
 With ``pin=False`` (``foreach``) the parameters keep their own arrays: each step copies them
-into ``values`` and back. The state tensors of ``optimizer.state`` (``exp_avg``, ...) are views
+into ``values`` and back. Either way the last call of a step is one per parameter, through
+``Tensor.add_`` or ``Tensor.copy_``, which record the in-place change in the parameter's version
+counter (so a graph that saved a parameter before the step refuses to backward, as after the
+single-tensor update). The state tensors of ``optimizer.state`` (``exp_avg``, ...) are views
 of the state buffers in both modes, so ``state_dict()`` and ``optimizer.state[p]`` read as they
 do for the optimizer's single-tensor update.
 
@@ -48,6 +51,8 @@ class FlatParams:
     Attributes:
         values: the flat parameters.
         grad: the flat gradients, filled by ``load_grads``.
+        update: what the step adds to ``values``, filled by the optimizer's update rule and
+            added by ``store_params``.
         state: state name -> its flat buffer (``"exp_avg"`` -> array of ``values``' size).
     """
 
@@ -63,10 +68,12 @@ class FlatParams:
         self.slices = [slice(end - n, end) for end, n in zip(ends, self.sizes, strict=True)]
         self.values = np.concatenate(arrays, axis=None)
         self.grad = np.empty_like(self.values)
-        # Each parameter's piece of `values`, shaped like the parameter.
-        self.views = [self.values[s].reshape(shape)
-                      for s, shape in zip(self.slices, self.shapes, strict=True)]
-        self.arrays = arrays  # each parameter's array as last seen (pinned: its view)
+        self.update = np.empty_like(self.values)
+        # Each parameter's piece of `values`, shaped like the parameter, and of `update`.
+        self.views = self.pieces(self.values)
+        self._value_tensors = [from_numpy(v) for v in self.views]
+        self._update_tensors = [from_numpy(u) for u in self.pieces(self.update)]
+        self.arrays = arrays  # each parameter's array when laid out (pinned: its view since)
         if pin:
             for i in range(len(self.params)):
                 self._pin(i)
@@ -76,10 +83,15 @@ class FlatParams:
 
     # -- parameters and gradients ---------------------------------------------------------------
 
+    def pieces(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Each parameter's piece of ``flat`` (an array of ``values``' size), as a view shaped
+        like the parameter."""
+        return [flat[s].reshape(shape) for s, shape in zip(self.slices, self.shapes, strict=True)]
+
     def _pin(self, i: int) -> None:
         """Make parameter i's array its view of ``values`` (through ``Tensor.data``)."""
         p = self.params[i]
-        p.data = from_numpy(self.views[i])
+        p.data = self._value_tensors[i]
         self.arrays[i] = p.numpy(force=True)
 
     def load_params(self) -> None:
@@ -106,9 +118,7 @@ class FlatParams:
             return
         arrays = [p.numpy(force=True) for p in self.params]
         for i, arr in enumerate(arrays):
-            if arr.shape != self.shapes[i] or arr.dtype != self.dtype:
-                self._check_fits(i, arr)
-        self.arrays = arrays
+            self._check_fits(i, arr)
         np.concatenate(arrays, axis=None, out=self.values)
 
     def _check_fits(self, i: int, arr: np.ndarray) -> None:
@@ -120,14 +130,16 @@ class FlatParams:
                 f"the optimizer again after changing a parameter's shape or dtype")
 
     def store_params(self) -> None:
-        """After an update of ``values``: copy it back into the parameters (not pinned), and
-        record the in-place change in each parameter's version counter, as an in-place op does
-        (so a graph that saved a parameter before the step refuses to backward)."""
-        if not self.pinned:
-            for arr, view in zip(self.arrays, self.views, strict=True):
-                np.copyto(arr, view)
-        for p in self.params:
-            p._bump_version()  # (the documented TensorBase method every in-place op calls)
+        """values += update, into the parameters: pinned, by ``p.add_(its piece of update)``;
+        otherwise whole-array, then ``p.copy_(its piece of values)``. (In-place Tensor methods,
+        which count the change in each parameter's version counter.)"""
+        if self.pinned:
+            for p, u in zip(self.params, self._update_tensors, strict=True):
+                p.add_(u)
+        else:
+            self.values += self.update
+            for p, v in zip(self.params, self._value_tensors, strict=True):
+                p.copy_(v)
 
     def load_grads(self, grads: Sequence[Tensor]) -> np.ndarray:
         """The gradients, one per parameter, copied into ``grad`` (one NumPy call)."""
@@ -191,8 +203,7 @@ class FlatParams:
                 arrays.append(t.numpy(force=True))
             buffer = np.concatenate(arrays, axis=None)
         self.state[name] = buffer
-        tensors = [from_numpy(buffer[s].reshape(shape))
-                   for s, shape in zip(self.slices, self.shapes, strict=True)]
+        tensors = [from_numpy(piece) for piece in self.pieces(buffer)]
         self._state_tensors[name] = tensors
         for st, t in zip(states, tensors, strict=True):
             st[name] = t

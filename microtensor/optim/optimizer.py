@@ -174,10 +174,13 @@ class Optimizer:
         """The update of ``_update``, over the flat buffers of one bucket of ``group`` whose
         parameters all have a gradient (``fused=True``, ``foreach=True``).
 
+        It fills ``flat.update``, which ``store_params`` then adds to the parameters (a
+        change of ``flat.values`` before that, as decoupled weight decay's, reaches them too).
+
         Args:
             group: the parameter group (its options).
-            flat: the bucket: ``flat.values`` (the parameters, updated in place) and the state
-                buffers (``flat.get_state``).
+            flat: the bucket: ``flat.values`` (the parameters), ``flat.update`` (to fill), work
+                arrays (``flat.scratch``) and the state buffers (``flat.get_state``).
             grad: the gradients, flat (negated when the group maximizes); may be changed.
             states: each parameter's state dict, in bucket order.
 
@@ -281,7 +284,7 @@ class Optimizer:
         self.param_groups.append(param_group)
         if self._supports_flat and param_group.get("fused"):
             # As the optimizer is created, not at its first step: a view of a parameter taken
-            # after this (p.data, np.asarray(p.detach())) stays one.
+            # after this (p.data, p.detach().numpy()) stays one.
             self._lay_out(param_group, pin=True)
 
     def zero_grad(self, set_to_none: bool = True) -> None:

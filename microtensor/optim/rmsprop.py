@@ -127,11 +127,10 @@ class RMSprop(Optimizer):
         if buf is not None:
             buf *= momentum
             buf += np.divide(g, avg, out=tmp)
-            p += np.multiply(buf, -lr, out=tmp)
+            np.multiply(buf, -lr, out=flat.update)
         else:
-            step = np.multiply(g, -lr, out=tmp)
-            step /= avg
-            p += step
+            np.multiply(g, -lr, out=flat.update)
+            flat.update /= avg
 
 
 def _buffer(st: dict[str, Any], name: str, p: Tensor) -> Tensor:

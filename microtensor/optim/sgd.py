@@ -88,4 +88,4 @@ class SGD(Optimizer):
                 g += np.multiply(buf, momentum, out=flat.scratch(0))
             else:
                 g = buf
-        p += np.multiply(g, -lr, out=flat.scratch(0))
+        np.multiply(g, -lr, out=flat.update)
