@@ -122,6 +122,7 @@ class Optimizer:
         self._step_hooks: list[tuple[str, StepHook]] = []  # ("pre" or "post", hook), in order
         self._stepping = False  # True while a step runs its hooks
         self._flat: dict[int, FlatGroup] = {}  # id(group) -> its flat layout (fused, foreach)
+        self._created = False  # True once __init__ has added its groups
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got microtensor.Tensor")
@@ -134,6 +135,14 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+        # The fused groups move their parameters into flat buffers now, as the optimizer is
+        # created (not at its first step: a view of a parameter taken after this, p.detach()
+        # or p.detach().numpy(), stays one), and only now that every group is known: the
+        # check that no two parameters share memory must see them all before any moves.
+        self._created = True
+        for group in self.param_groups:
+            if self._supports_flat and group.get("fused"):
+                self._lay_out(group, pin=True)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -201,13 +210,13 @@ class Optimizer:
         state = self.state
         for bucket in flat.buckets:
             grads = [p.grad for p in bucket.params]
-            with_grad = [g is not None for g in grads]
-            if not any(with_grad):
+            present = [g for g in grads if g is not None]
+            if not present:
                 continue
-            if all(with_grad):
+            if len(present) == len(grads):
                 try:
                     bucket.load_params()
-                    grad = bucket.load_grads(grads)
+                    grad = bucket.load_grads(present)
                     if group["maximize"]:
                         np.negative(grad, out=grad)
                     self._flat_update(group, bucket, grad, [state[p] for p in bucket.params])
@@ -282,10 +291,8 @@ class Optimizer:
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
-        if self._supports_flat and param_group.get("fused"):
-            # As the optimizer is created, not at its first step: a view of a parameter taken
-            # after this (p.data, p.detach().numpy()) stays one.
-            self._lay_out(param_group, pin=True)
+        if self._supports_flat and param_group.get("fused") and self._created:
+            self._lay_out(param_group, pin=True)  # (as __init__ does for its groups)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradient of every parameter: to ``None`` (default) or to zeros in place."""
