@@ -111,8 +111,9 @@ class Adam(Optimizer):
         steps = [st["step"] + 1 for st in states]
         for st, t in zip(states, steps, strict=True):
             st["step"] = t
-        p, g, tmp = flat.values, grad, flat.scratch(0)
+        g, tmp = grad, flat.scratch(0)
         if weight_decay != 0:
+            p = flat.param_values()
             if group["decoupled_weight_decay"]:
                 p *= 1 - lr * weight_decay
             else:

@@ -4,13 +4,13 @@ that a step is a few whole-array NumPy calls whatever the number of parameters.
 
 ``FlatParams`` holds one such bucket. With ``pin=True`` (``fused``) the parameters live in it:
 each parameter's array is a view of ``values``, so the model sees every update without a copy.
-With ``pin=False`` (``foreach``) the parameters keep their own arrays: each step copies them
-into ``values`` and back. Either way the last call of a step is one per parameter, through
-``Tensor.add_`` or ``Tensor.copy_``, which record the in-place change in the parameter's version
-counter (so a graph that saved a parameter before the step refuses to backward, as after the
-single-tensor update). The state tensors of ``optimizer.state`` (``exp_avg``, ...) are views
-of the state buffers in both modes, so ``state_dict()`` and ``optimizer.state[p]`` read as they
-do for the optimizer's single-tensor update.
+With ``pin=False`` (``foreach``) the parameters keep their own arrays, and are copied into
+``values`` (and back) only by a step whose rule reads them (weight decay). Either way the last
+calls of a step are one per parameter, through ``Tensor.add_`` (or ``Tensor.copy_``), which
+record the in-place change in the parameter's version counter (so a graph that saved a
+parameter before the step refuses to backward, as after the single-tensor update). The state
+tensors of ``optimizer.state`` (``exp_avg``, ...) are views of the state buffers in both modes,
+so ``state_dict()`` and ``optimizer.state[p]`` read as they do for the single-tensor update.
 
 Whatever replaced an array since the last step (``p.data = t``, ``optimizer.load_state_dict``,
 a deep copy) is noticed by an identity check at the next step and copied into the buffer
@@ -45,11 +45,11 @@ class FlatParams:
     Args:
         params: the parameters (floating point tensors of one dtype, not sharing memory).
         pin: make each parameter's array a view of ``values`` (``fused=True``); otherwise
-            (``foreach=True``) ``load_params`` and ``store_params`` copy them in and out.
+            (``foreach=True``) ``param_values`` and ``store_params`` copy them in and out.
         labels: each parameter's name in error messages (``"parameter 2 of group 0"``).
 
     Attributes:
-        values: the flat parameters.
+        values: the flat parameters (not pinned: as last copied by ``param_values``).
         grad: the flat gradients, filled by ``load_grads``.
         update: what the step adds to ``values``, filled by the optimizer's update rule and
             added by ``store_params``.
@@ -74,6 +74,7 @@ class FlatParams:
         self._value_tensors = [from_numpy(v) for v in self.views]
         self._update_tensors = [from_numpy(u) for u in self.pieces(self.update)]
         self.arrays = arrays  # each parameter's array when laid out (pinned: its view since)
+        self._loaded = False  # (not pinned) whether `values` holds this step's parameters
         if pin:
             for i in range(len(self.params)):
                 self._pin(i)
@@ -95,9 +96,8 @@ class FlatParams:
         self.arrays[i] = p.numpy(force=True)
 
     def load_params(self) -> None:
-        """Bring the parameters into ``values``: re-pin those whose array was replaced (pinned),
-        or copy them all in (not pinned). A parameter whose shape or dtype changed is an error:
-        its state no longer fits it."""
+        """Check the parameters before a step: re-pin those whose array was replaced (pinned).
+        A parameter whose shape or dtype changed is an error: its state no longer fits it."""
         if self.pinned:
             arrays = [p.numpy(force=True) for p in self.params]
             if all(map(operator.is_, arrays, self.arrays)):
@@ -116,10 +116,19 @@ class FlatParams:
                     np.copyto(self.views[i], arr)  # (nothing to copy if arr is its own place)
                     self._pin(i)
             return
-        arrays = [p.numpy(force=True) for p in self.params]
-        for i, arr in enumerate(arrays):
+        self.arrays = [p.numpy(force=True) for p in self.params]
+        for i, arr in enumerate(self.arrays):
             self._check_fits(i, arr)
-        np.concatenate(arrays, axis=None, out=self.values)
+        self._loaded = False
+
+    def param_values(self) -> np.ndarray:
+        """``values``, for an update rule that reads or changes the parameters (weight decay):
+        pinned, the parameters themselves; otherwise a copy of them, made now and copied back by
+        ``store_params``."""
+        if not self.pinned and not self._loaded:
+            np.concatenate(self.arrays, axis=None, out=self.values)
+            self._loaded = True
+        return self.values
 
     def _check_fits(self, i: int, arr: np.ndarray) -> None:
         if arr.shape != self.shapes[i] or arr.dtype != self.dtype:
@@ -130,16 +139,18 @@ class FlatParams:
                 f"the optimizer again after changing a parameter's shape or dtype")
 
     def store_params(self) -> None:
-        """values += update, into the parameters: pinned, by ``p.add_(its piece of update)``;
-        otherwise whole-array, then ``p.copy_(its piece of values)``. (In-place Tensor methods,
-        which count the change in each parameter's version counter.)"""
-        if self.pinned:
-            for p, u in zip(self.params, self._update_tensors, strict=True):
-                p.add_(u)
-        else:
+        """Parameters += update: ``p.add_(its piece of update)`` for each; or, when this step
+        copied the parameters into ``values`` (not pinned), ``values += update`` and
+        ``p.copy_(its piece of values)``. (In-place Tensor methods, which count the change in
+        each parameter's version counter.)"""
+        if self._loaded:
             self.values += self.update
             for p, v in zip(self.params, self._value_tensors, strict=True):
                 p.copy_(v)
+            self._loaded = False
+        else:
+            for p, u in zip(self.params, self._update_tensors, strict=True):
+                p.add_(u)
 
     def load_grads(self, grads: Sequence[Tensor]) -> np.ndarray:
         """The gradients, one per parameter, copied into ``grad`` (one NumPy call)."""

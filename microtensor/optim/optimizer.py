@@ -184,12 +184,14 @@ class Optimizer:
         parameters all have a gradient (``fused=True``, ``foreach=True``).
 
         It fills ``flat.update``, which ``store_params`` then adds to the parameters (a
-        change of ``flat.values`` before that, as decoupled weight decay's, reaches them too).
+        change of ``flat.param_values()`` before that, as decoupled weight decay's, reaches
+        them too).
 
         Args:
             group: the parameter group (its options).
-            flat: the bucket: ``flat.values`` (the parameters), ``flat.update`` (to fill), work
-                arrays (``flat.scratch``) and the state buffers (``flat.get_state``).
+            flat: the bucket: ``flat.param_values()`` (the parameters, flat), ``flat.update``
+                (to fill), work arrays (``flat.scratch``) and the state buffers
+                (``flat.get_state``).
             grad: the gradients, flat (negated when the group maximizes); may be changed.
             states: each parameter's state dict, in bucket order.
 

@@ -110,9 +110,9 @@ class RMSprop(Optimizer):
         buf = flat.new_state(states, "momentum_buffer") if momentum > 0 else None
         for st in states:
             st["step"] += 1
-        p, g, tmp, avg = flat.values, grad, flat.scratch(0), flat.scratch(1)
+        g, tmp, avg = grad, flat.scratch(0), flat.scratch(1)
         if weight_decay != 0:
-            g += np.multiply(p, weight_decay, out=tmp)
+            g += np.multiply(flat.param_values(), weight_decay, out=tmp)
         square_avg *= alpha
         square = np.multiply(g, 1 - alpha, out=tmp)
         square *= g

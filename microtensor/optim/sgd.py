@@ -74,10 +74,10 @@ class SGD(Optimizer):
         # The NumPy calls of _update's tensor operations, in the same order (so the same bits),
         # each once for the whole bucket.
         lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
-        p, g = flat.values, grad
+        g = grad
         buf = flat.get_state(states, "momentum_buffer") if momentum != 0 else None
         if weight_decay != 0:
-            g += np.multiply(p, weight_decay, out=flat.scratch(0))
+            g += np.multiply(flat.param_values(), weight_decay, out=flat.scratch(0))
         if momentum != 0:
             if buf is None:  # the first step: b = g
                 buf = flat.new_state(states, "momentum_buffer", init=g)
