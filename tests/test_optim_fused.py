@@ -513,14 +513,18 @@ def test_fused_and_foreach_together_are_an_error(name):
 
 @pytest.mark.parametrize("name", FLAT_NAMES)
 def test_fused_with_an_integer_parameter_that_has_a_gradient_is_an_error(name):
+    w = mt.ones(2, requires_grad=True)
     count = mt.tensor([1, 2])
-    opt = getattr(optim, name)([count], fused=True)  # accepted when created, as in PyTorch
-    opt.step()  # no gradient: skipped
+    opt = getattr(optim, name)([w, count], fused=True)  # accepted when created, as in PyTorch
+    w.grad = mt.ones(2)
+    opt.step()  # count has no gradient: skipped
     count.grad = mt.tensor([1, 1])
+    before = w.detach().numpy().copy()
     with pytest.raises(RuntimeError, match=re.escape(
             "`fused=True` requires all the params to be floating point Tensors of supported "
             "devices: ['cpu'] but int64 and cpu")):
         opt.step()
+    np.testing.assert_array_equal(w.detach().numpy(), before)  # raised before any update
 
 
 def test_one_group_fused_another_not():

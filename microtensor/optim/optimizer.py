@@ -209,6 +209,12 @@ class Optimizer:
         flat = self._flat.get(id(group))
         if flat is None or not flat.matches(group, pin):
             flat = self._lay_out(group, pin)
+        if pin:  # (checked before anything changes, as PyTorch does)
+            for p in flat.others:
+                if not p.is_floating_point() and p.grad is not None:
+                    raise RuntimeError(f"`fused=True` requires all the params to be floating "
+                                       f"point Tensors of supported devices: ['cpu'] but "
+                                       f"{p.dtype} and cpu")
         state = self.state
         for bucket in flat.buckets:
             grads = [p.grad for p in bucket.params]
@@ -229,12 +235,6 @@ class Optimizer:
                     continue
             self._update({**group, "params": bucket.params})
         if flat.others:
-            if pin:
-                for p in flat.others:
-                    if p.grad is not None and not p.is_floating_point():
-                        raise RuntimeError(f"`fused=True` requires all the params to be floating "
-                                           f"point Tensors of supported devices: ['cpu'] but "
-                                           f"{p.dtype} and cpu")
             self._update({**group, "params": flat.others})
 
     def _lay_out(self, group: dict[str, Any], pin: bool) -> FlatGroup:
