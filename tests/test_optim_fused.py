@@ -167,6 +167,27 @@ def test_frozen_and_integer_parameters_stay_out_of_the_buffers(flag):
     assert len(layout.others) == 2 and layout.others[0] is frozen and layout.others[1] is count
 
 
+@pytest.mark.parametrize("flag", FLAGS, ids=FLAG_IDS)
+def test_freezing_and_unfreezing_a_layer_lays_the_group_out_again(flag):
+    x, y = mlp_data(mt.float32)
+    runs = []
+    for flags in ({}, flag):
+        model = make_mlp(mt.float32)
+        opt = optim.Adam(model.parameters(), lr=0.01, **flags)
+        train(model, opt, x, y, 2)
+        model[0].requires_grad_(False)
+        train(model, opt, x, y, 3)
+        model[0].requires_grad_(True)
+        train(model, opt, x, y, 3)
+        runs.append((params_of(model), opt))
+    for got, want in zip(runs[1][0], runs[0][0], strict=True):
+        np.testing.assert_array_equal(got, want)
+    opt = runs[1][1]
+    (bucket,) = opt._flat[id(opt.param_groups[0])].buckets  # all six parameters again
+    assert len(bucket.params) == 6 and not opt._flat[id(opt.param_groups[0])].others
+    assert [st["step"] for st in opt.state.values()] == [5, 5, 8, 8, 8, 8]
+
+
 def test_one_buffer_per_dtype():
     a = mt.ones(3, requires_grad=True)
     b = mt.ones(2, dtype=mt.float64, requires_grad=True)

@@ -216,6 +216,7 @@ class Optimizer:
                                        f"point Tensors of supported devices: ['cpu'] but "
                                        f"{p.dtype} and cpu")
         state = self.state
+        stale = False
         for bucket in flat.buckets:
             grads = [p.grad for p in bucket.params]
             present = [g for g in grads if g is not None]
@@ -234,8 +235,15 @@ class Optimizer:
                     bucket.store_params()
                     continue
             self._update({**group, "params": bucket.params})
+            if any(g is None and not p.requires_grad for p, g in zip(bucket.params, grads,
+                                                                      strict=True)):
+                stale = True  # a parameter was frozen: lay the group out again without it
         if flat.others:
             self._update({**group, "params": flat.others})
+            if any(p.is_floating_point() and p.grad is not None for p in flat.others):
+                stale = True  # a parameter was unfrozen: lay the group out again with it
+        if stale:
+            del self._flat[id(group)]
 
     def _lay_out(self, group: dict[str, Any], pin: bool) -> FlatGroup:
         """Build (and, when ``pin``, move the parameters into) the flat buffers of ``group``."""
