@@ -83,7 +83,9 @@ class SGD(Optimizer):
                 buf = flat.new_state(states, "momentum_buffer", init=g)
             else:
                 buf *= momentum
-                buf += np.multiply(g, 1 - group["dampening"], out=flat.scratch(0))
+                dampening = group["dampening"]
+                buf += g if dampening == 0 else np.multiply(g, 1 - dampening,
+                                                            out=flat.scratch(0))
             if group["nesterov"]:
                 g += np.multiply(buf, momentum, out=flat.scratch(0))
             else:
