@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ..creation import zeros_like
-from .optimizer import Optimizer, ParamsT, check_nonnegative
+from .flat import FlatParams, NotFlat, State, lerp_
+from .optimizer import Optimizer, ParamsT, check_fused_foreach, check_nonnegative
 
 
 class Adam(Optimizer):
@@ -27,17 +30,23 @@ class Adam(Optimizer):
         eps: added to the denominator for numerical stability.
         weight_decay: L2 penalty coefficient (added to the gradient unless decoupled).
         amsgrad: use the maximum of all second moments so far (AMSGrad).
+        foreach: update all parameters of a group at once, through flat copies of them (see
+            ``Optimizer``); None (the default) or False: one parameter at a time.
         maximize: maximize the objective instead of minimizing it.
+        fused: update all parameters of a group at once, in a flat buffer that they live in.
         decoupled_weight_decay: shrink the parameters directly, as AdamW does.
     """
 
+    _supports_flat = True
+
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
-                 decoupled_weight_decay: bool = False) -> None:
+                 weight_decay: float = 0, amsgrad: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "amsgrad": amsgrad, "maximize": maximize,
-                    "decoupled_weight_decay": decoupled_weight_decay}
+                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                    "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
     def _check_options(self, options: dict[str, Any]) -> None:
@@ -49,6 +58,7 @@ class Adam(Optimizer):
         if not 0.0 <= beta2 < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {beta2}")
         check_nonnegative(options["weight_decay"], "weight_decay value")
+        check_fused_foreach(options)
 
     def _update(self, group: dict[str, Any]) -> None:
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
@@ -79,6 +89,57 @@ class Adam(Optimizer):
             denom = exp_avg_sq.sqrt().div_(math.sqrt(1 - beta2**t)).add_(eps)
             p.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1**t))
 
+    def _flat_update(self, group: dict[str, Any], flat: FlatParams, grad: np.ndarray,
+                     states: list[State]) -> None:
+        # The NumPy calls of _update's tensor operations, in the same order (so the same bits),
+        # each once for the whole bucket.
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        fresh = [not st for st in states]
+        if all(fresh):
+            for st in states:
+                st["step"] = 0
+            flat.new_state(states, "exp_avg")
+            flat.new_state(states, "exp_avg_sq")
+        elif any(fresh):
+            raise NotFlat("step")
+        exp_avg = flat.get_state(states, "exp_avg")
+        exp_avg_sq = flat.get_state(states, "exp_avg_sq")
+        if exp_avg is None or exp_avg_sq is None:
+            raise NotFlat("exp_avg")
+        max_sq = flat.new_state(states, "max_exp_avg_sq") if group["amsgrad"] else None
+        steps = [st["step"] + 1 for st in states]
+        for st, t in zip(states, steps, strict=True):
+            st["step"] = t
+        g, tmp = grad, flat.scratch(0)
+        if weight_decay != 0:
+            p = flat.param_values()
+            if group["decoupled_weight_decay"]:
+                p *= 1 - lr * weight_decay
+            else:
+                g += np.multiply(p, weight_decay, out=tmp)
+        lerp_(exp_avg, g, 1 - beta1, tmp)
+        exp_avg_sq *= beta2
+        square = np.multiply(g, 1 - beta2, out=tmp)
+        square *= g
+        exp_avg_sq += square
+        if max_sq is not None:
+            exp_avg_sq = np.maximum(max_sq, exp_avg_sq, out=max_sq)
+        # Bias corrections: numbers when every parameter is at the same step (as usual), else
+        # one per element.
+        if steps.count(steps[0]) == len(steps):
+            t = steps[0]
+            bias2: float | np.ndarray = math.sqrt(1 - beta2**t)
+            step_size: float | np.ndarray = -lr / (1 - beta1**t)
+        else:
+            bias2 = flat.per_element([math.sqrt(1 - beta2**t) for t in steps])
+            step_size = flat.per_element([-lr / (1 - beta1**t) for t in steps])
+        denom = np.sqrt(exp_avg_sq, out=tmp)
+        denom /= bias2
+        denom += eps
+        np.multiply(exp_avg, step_size, out=flat.update)
+        flat.update /= denom
+
 
 class AdamW(Adam):
     """AdamW: Adam whose weight decay shrinks the parameters, p <- p * (1 - lr * weight_decay),
@@ -87,6 +148,7 @@ class AdamW(Adam):
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+                 maximize: bool = False, foreach: bool | None = None,
+                 fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, fused=fused, decoupled_weight_decay=True)

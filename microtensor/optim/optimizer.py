@@ -6,6 +6,10 @@ PyTorch's single-tensor implementations do. ``step()`` runs them under ``no_grad
 record a graph; each bumps the parameter's version counter, so a graph that saved the parameter
 before the step refuses to backward through the changed values.
 
+A group with ``fused=True`` or ``foreach=True`` (SGD, Adam, AdamW, RMSprop) is updated by
+``_flat_update`` instead: the subclass's same rule written once over flat buffers that hold
+every parameter and state tensor of one dtype (``flat.py``), so a step is a few NumPy calls.
+
 The hooks of ``register_step_pre_hook`` and ``register_step_post_hook`` run around every
 ``step()``: the base class's, and that of a subclass that defines its own (it is wrapped when
 the subclass is defined, as PyTorch wraps it).
@@ -17,13 +21,14 @@ import copy
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar, overload
+from typing import Any, ClassVar, TypeVar, overload
 
 import numpy as np
 
 from ..autograd import enable_grad, no_grad
 from ..creation import tensor
 from ..tensor import RemovableHandle, Tensor
+from .flat import FlatGroup, FlatParams, NotFlat, State, check_disjoint
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 _Loss = TypeVar("_Loss")  # what a step's closure returns (the loss)
@@ -85,6 +90,12 @@ def check_nonnegative(value: float, label: str) -> None:
         raise ValueError(f"Invalid {label}: {value}")
 
 
+def check_fused_foreach(options: dict[str, Any]) -> None:
+    """Raise PyTorch's error when ``fused`` and ``foreach`` are both true."""
+    if options.get("fused") and options.get("foreach"):
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 class Optimizer:
     """Base class of the optimizers: parameter groups, per-parameter state, ``step``.
 
@@ -99,6 +110,9 @@ class Optimizer:
         state: a dict from parameter tensor to its state dict (e.g. ``{"step": 3, ...}``).
     """
 
+    # Whether the subclass has a ``_flat_update`` (``fused=True`` and ``foreach=True``).
+    _supports_flat: ClassVar[bool] = False
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self._check_options(defaults)
@@ -107,6 +121,8 @@ class Optimizer:
         self._opt_called = False  # read by lr schedulers to warn about a wrong call order
         self._step_hooks: list[tuple[str, StepHook]] = []  # ("pre" or "post", hook), in order
         self._stepping = False  # True while a step runs its hooks
+        self._flat: dict[int, FlatGroup] = {}  # id(group) -> its flat layout (fused, foreach)
+        self._created = False  # True once __init__ has added its groups
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got microtensor.Tensor")
@@ -119,6 +135,14 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+        # The fused groups move their parameters into flat buffers now, as the optimizer is
+        # created (not at its first step: a view of a parameter taken after this, p.detach()
+        # or p.detach().numpy(), stays one), and only now that every group is known: the
+        # check that no two parameters share memory must see them all before any moves.
+        self._created = True
+        for group in self.param_groups:
+            if self._supports_flat and group.get("fused"):
+                self._lay_out(group, pin=True)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -133,15 +157,19 @@ class Optimizer:
 
     def __getstate__(self) -> dict[str, Any]:
         # As in PyTorch, a copy (copy.deepcopy, pickle) of an optimizer has no step hooks.
+        # The flat layouts are left out too: a copy of a parameter that was a view of a flat
+        # buffer is an array of its own, so the copy lays its parameters out again.
         state = self.__dict__.copy()
         state.pop("_step_hooks", None)
         state.pop("_stepping", None)
+        state.pop("_flat", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._step_hooks = []
         self._stepping = False
+        self._flat = {}
 
     def _check_options(self, options: dict[str, Any]) -> None:
         """Raise ``ValueError`` for an invalid option value (subclasses override this)."""
@@ -149,6 +177,84 @@ class Optimizer:
     def _update(self, group: dict[str, Any]) -> None:
         """Update in place every parameter of ``group`` that has a gradient."""
         raise NotImplementedError(f"{type(self).__name__} must define _update(group) or step()")
+
+    def _flat_update(self, group: dict[str, Any], flat: FlatParams, grad: np.ndarray,
+                     states: list[State]) -> None:
+        """The update of ``_update``, over the flat buffers of one bucket of ``group`` whose
+        parameters all have a gradient (``fused=True``, ``foreach=True``).
+
+        It fills ``flat.update``, which ``store_params`` then adds to the parameters (a
+        change of ``flat.param_values()`` before that, as decoupled weight decay's, reaches
+        them too).
+
+        Args:
+            group: the parameter group (its options).
+            flat: the bucket: ``flat.param_values()`` (the parameters, flat), ``flat.update``
+                (to fill), work arrays (``flat.scratch``) and the state buffers
+                (``flat.get_state``).
+            grad: the gradients, flat (negated when the group maximizes); may be changed.
+            states: each parameter's state dict, in bucket order.
+
+        Raises:
+            NotFlat: the state cannot be laid out flat this step, found before changing
+                anything (the bucket is then updated by ``_update``).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no fused or foreach update")
+
+    def _update_flat(self, group: dict[str, Any]) -> None:
+        """Update ``group`` (``fused`` or ``foreach``): each bucket by ``_flat_update`` when
+        all its parameters have a gradient, else (and for parameters outside the buckets) one
+        parameter at a time by ``_update``, as without the flags."""
+        pin = bool(group.get("fused"))
+        flat = self._flat.get(id(group))
+        if flat is None or not flat.matches(group, pin):
+            flat = self._lay_out(group, pin)
+        if pin:  # (checked before anything changes, as PyTorch does)
+            for p in flat.others:
+                if not p.is_floating_point() and p.grad is not None:
+                    raise RuntimeError(f"`fused=True` requires all the params to be floating "
+                                       f"point Tensors of supported devices: ['cpu'] but "
+                                       f"{p.dtype} and cpu")
+        state = self.state
+        stale = False
+        for bucket in flat.buckets:
+            grads = [p.grad for p in bucket.params]
+            present = [g for g in grads if g is not None]
+            if not present:
+                continue
+            if len(present) == len(grads):
+                try:
+                    bucket.load_params()
+                    grad = bucket.load_grads(present)
+                    if group["maximize"]:
+                        np.negative(grad, out=grad)
+                    self._flat_update(group, bucket, grad, [state[p] for p in bucket.params])
+                except NotFlat:
+                    pass  # (nothing has changed yet: update one parameter at a time below)
+                else:
+                    bucket.store_params()
+                    continue
+            self._update({**group, "params": bucket.params})
+            if any(g is None and not p.requires_grad for p, g in zip(bucket.params, grads,
+                                                                      strict=True)):
+                stale = True  # a parameter was frozen: lay the group out again without it
+        if flat.others:
+            self._update({**group, "params": flat.others})
+            if any(p.is_floating_point() and p.grad is not None for p in flat.others):
+                stale = True  # a parameter was unfrozen: lay the group out again with it
+        if stale:
+            del self._flat[id(group)]
+
+    def _lay_out(self, group: dict[str, Any], pin: bool) -> FlatGroup:
+        """Build (and, when ``pin``, move the parameters into) the flat buffers of ``group``."""
+        index = next(i for i, g in enumerate(self.param_groups) if g is group)
+        params, labels = [], []
+        for i, g in enumerate(self.param_groups):
+            params += g["params"]
+            labels += [f"parameter {j} of group {i}" for j in range(len(g["params"]))]
+        check_disjoint(params, labels)
+        flat = self._flat[id(group)] = FlatGroup(group, index, pin)
+        return flat
 
     @staticmethod
     def _gradients(group: dict[str, Any]) -> Iterator[tuple[Tensor, Tensor]]:
@@ -195,6 +301,8 @@ class Optimizer:
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
+        if self._supports_flat and param_group.get("fused") and self._created:
+            self._lay_out(param_group, pin=True)  # (as __init__ does for its groups)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradient of every parameter: to ``None`` (default) or to zeros in place."""
@@ -238,7 +346,10 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
-                self._update(group)
+                if self._supports_flat and (group.get("fused") or group.get("foreach")):
+                    self._update_flat(group)
+                else:
+                    self._update(group)
         self._opt_called = True  # (read by lr schedulers to warn about a wrong call order)
         return loss
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..creation import zeros_like
 from ..tensor import Tensor
-from .optimizer import Optimizer, ParamsT, check_nonnegative
+from .flat import FlatParams, NotFlat, State, lerp_
+from .optimizer import Optimizer, ParamsT, check_fused_foreach, check_nonnegative
 
 
 class RMSprop(Optimizer):
@@ -30,14 +33,25 @@ class RMSprop(Optimizer):
         momentum: momentum factor (0 turns momentum off).
         centered: normalize by an estimate of the gradient's variance instead of its second
             moment.
+        foreach: update all parameters of a group at once, through flat copies of them (see
+            ``Optimizer``); None (the default) or False: one parameter at a time.
         maximize: maximize the objective instead of minimizing it.
+        fused: update all parameters of a group at once, in a flat buffer that they live in.
+            A microtensor extension: PyTorch's RMSprop has no ``fused``. Given, it is an
+            option of each group (PyTorch's groups have no such key).
     """
+
+    _supports_flat = True
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
-                 centered: bool = False, *, maximize: bool = False) -> None:
+                 centered: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, fused: bool | None = None) -> None:
         defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
-                    "centered": centered, "weight_decay": weight_decay, "maximize": maximize}
+                    "centered": centered, "weight_decay": weight_decay, "foreach": foreach,
+                    "maximize": maximize}
+        if fused is not None:
+            defaults["fused"] = fused
         super().__init__(params, defaults)
 
     def _check_options(self, options: dict[str, Any]) -> None:
@@ -46,6 +60,7 @@ class RMSprop(Optimizer):
         check_nonnegative(options["momentum"], "momentum value")
         check_nonnegative(options["weight_decay"], "weight_decay value")
         check_nonnegative(options["alpha"], "alpha value")
+        check_fused_foreach(options)
 
     def _update(self, group: dict[str, Any]) -> None:
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
@@ -74,6 +89,48 @@ class RMSprop(Optimizer):
                 p.add_(buf, alpha=-lr)
             else:
                 p.addcdiv_(g, avg, value=-lr)
+
+    def _flat_update(self, group: dict[str, Any], flat: FlatParams, grad: np.ndarray,
+                     states: list[State]) -> None:
+        # The NumPy calls of _update's tensor operations, in the same order (so the same bits),
+        # each once for the whole bucket.
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        weight_decay, momentum = group["weight_decay"], group["momentum"]
+        fresh = [not st for st in states]
+        if all(fresh):
+            for st in states:
+                st["step"] = 0
+            flat.new_state(states, "square_avg")
+        elif any(fresh):
+            raise NotFlat("step")
+        square_avg = flat.get_state(states, "square_avg")
+        if square_avg is None:
+            raise NotFlat("square_avg")
+        grad_avg = flat.new_state(states, "grad_avg") if group["centered"] else None
+        buf = flat.new_state(states, "momentum_buffer") if momentum > 0 else None
+        for st in states:
+            st["step"] += 1
+        g, tmp, avg = grad, flat.scratch(0), flat.scratch(1)
+        if weight_decay != 0:
+            g += np.multiply(flat.param_values(), weight_decay, out=tmp)
+        square_avg *= alpha
+        square = np.multiply(g, 1 - alpha, out=tmp)
+        square *= g
+        square_avg += square
+        if grad_avg is not None:
+            lerp_(grad_avg, g, 1 - alpha, tmp)
+            np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=tmp), out=avg)
+            np.sqrt(avg, out=avg)
+        else:
+            np.sqrt(square_avg, out=avg)
+        avg += eps
+        if buf is not None:
+            buf *= momentum
+            buf += np.divide(g, avg, out=tmp)
+            np.multiply(buf, -lr, out=flat.update)
+        else:
+            np.multiply(g, -lr, out=flat.update)
+            flat.update /= avg
 
 
 def _buffer(st: dict[str, Any], name: str, p: Tensor) -> Tensor:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .optimizer import Optimizer, ParamsT, check_nonnegative
+import numpy as np
+
+from .flat import FlatParams, State
+from .optimizer import Optimizer, ParamsT, check_fused_foreach, check_nonnegative
 
 
 class SGD(Optimizer):
@@ -26,13 +29,20 @@ class SGD(Optimizer):
         weight_decay: L2 penalty coefficient added to the gradient.
         nesterov: use Nesterov momentum (needs momentum > 0 and dampening == 0).
         maximize: maximize the objective instead of minimizing it.
+        foreach: update all parameters of a group at once, through flat copies of them (see
+            ``Optimizer``); None (the default) or False: one parameter at a time.
+        fused: update all parameters of a group at once, in a flat buffer that they live in.
     """
+
+    _supports_flat = True
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach: bool | None = None,
+                 fused: bool | None = None) -> None:
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
-                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach, "fused": fused}
         super().__init__(params, defaults)
 
     def _check_options(self, options: dict[str, Any]) -> None:
@@ -41,6 +51,7 @@ class SGD(Optimizer):
         check_nonnegative(options["weight_decay"], "weight_decay value")
         if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        check_fused_foreach(options)
 
     def _update(self, group: dict[str, Any]) -> None:
         lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
@@ -57,3 +68,26 @@ class SGD(Optimizer):
                     buf.mul_(momentum).add_(g, alpha=1 - dampening)
                 g = g.add(buf, alpha=momentum) if nesterov else buf
             p.add_(g, alpha=-lr)
+
+    def _flat_update(self, group: dict[str, Any], flat: FlatParams, grad: np.ndarray,
+                     states: list[State]) -> None:
+        # The NumPy calls of _update's tensor operations, in the same order (so the same bits),
+        # each once for the whole bucket.
+        lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+        g = grad
+        buf = flat.get_state(states, "momentum_buffer") if momentum != 0 else None
+        if weight_decay != 0:
+            g += np.multiply(flat.param_values(), weight_decay, out=flat.scratch(0))
+        if momentum != 0:
+            if buf is None:  # the first step: b = g
+                buf = flat.new_state(states, "momentum_buffer", init=g)
+            else:
+                buf *= momentum
+                dampening = group["dampening"]
+                buf += g if dampening == 0 else np.multiply(g, 1 - dampening,
+                                                            out=flat.scratch(0))
+            if group["nesterov"]:
+                g += np.multiply(buf, momentum, out=flat.scratch(0))
+            else:
+                g = buf
+        np.multiply(g, -lr, out=flat.update)
