@@ -18,6 +18,7 @@ from . import (
     creation,
     cuda,
     diagnose,
+    jit,
     linalg,
     nn,
     optim,
@@ -60,6 +61,7 @@ from .dtypes import (
     set_default_dtype,
     uint8,
 )
+from .jit import compile
 from .mathops import einsum, floor_divide, fmod, lerp, remainder, std_mean, var_mean
 from .random import (
     Generator,
@@ -272,7 +274,7 @@ __all__ = [
     "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
     "asin", "asinh", "atan", "atan2", "atanh", "autograd", "backends", "bernoulli", "bitwise_and",
     "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "bool", "bool_", "broadcast_shapes", "cat",
-    "ceil", "chunk", "clamp", "clip", "clone", "cos", "cosh", "cuda", "cumprod", "cumsum",
+    "ceil", "chunk", "clamp", "clip", "clone", "compile", "cos", "cosh", "cuda", "cumprod", "cumsum",
     "default_generator", "detach", "device", "diagnose", "diag", "diagonal", "div", "dot", "double",
     "draw_graph", "einsum", "empty", "enable_grad", "eq", "equal", "erf", "erfc", "erfinv", "exp",
     "exp2", "expm1", "eye", "fix", "flatten", "flip", "fliplr", "flipud", "float", "float16",
@@ -280,7 +282,7 @@ __all__ = [
     "full_like", "gather", "ge", "Generator", "ger", "get_default_device", "get_default_dtype",
     "get_rng_state", "gt", "half", "index_add", "index_select", "inference_mode", "initial_seed",
     "int", "int16", "int32", "int64", "int8", "is_floating_point", "is_grad_enabled", "is_tensor",
-    "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "kthvalue", "le",
+    "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "jit", "kthvalue", "le",
     "leaky_relu", "lerp", "linalg", "linspace", "load", "log", "log10", "log1p", "log2",
     "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "long",
     "lt", "manual_seed", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
