@@ -29,7 +29,7 @@ class ReplayContext:
         self.needs_input_grad = needs_input_grad
 
     def save_for_backward(self, *values: Any) -> None:
-        pass
+        self.saved = values  # (the backward's ops of the replay may read a kept array)
 
 
 def accumulate(leaf: TensorBase, grad: np.ndarray, shared: bool) -> np.ndarray:
@@ -91,7 +91,7 @@ def merge(first: Recorder, second: Recorder) -> Plan:
                 and _same(e1.args, e2.args) and _same(e1.kwargs, e2.kwargs)):
             name = getattr(e1.fn, "__name__", e1.fn or e1.kind)
             raise Refusal(f"the two first calls differ at event {i} ({name}): different ops "
-                          f"or arguments", e2.where)
+                          f"or arguments", e2.line)
     if len(first.sources) != len(second.sources) or not _same(first.result, second.result):
         raise Refusal("the two first calls read different values or returned different things",
                       "")
@@ -108,10 +108,29 @@ def merge(first: Recorder, second: Recorder) -> Plan:
               and np.array_equal(s1.array, s2.array, equal_nan=s1.array.dtype.kind in "fc")):
             sources.append(("constant", s2.array.copy()))
         else:
-            raise Refusal("values computed outside an op (they differ between the two first "
-                          "calls: e.g. mt.randn in the step, or NumPy on a tensor's values)",
-                          s2.where)
+            raise Refusal(f"values computed outside an op: an array of "
+                          f"{_describe(s2.array)} read by {s2.what} differs between the two "
+                          f"first calls (e.g. mt.randn in the step, or NumPy on a tensor's "
+                          f"values)", s2.where)
     return Plan(second.events, sources, second.result)
+
+
+def _describe(a: np.ndarray) -> str:
+    return f"{tuple(a.shape)} {a.dtype}"
+
+
+def _qualified_names(events: list[Event]) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the modules and parameters under the outermost modules the ops ran in
+    (``0``, ``0.weight``), by id."""
+    modules: dict[int, str] = {}
+    params: dict[int, str] = {}
+    roots = {id(e.scope[0]): e.scope[0] for e in events if e.scope}
+    for root in roots.values():
+        for name, m in root.named_modules():
+            modules.setdefault(id(m), name)
+        for name, p in root.named_parameters():
+            params.setdefault(id(p), name)
+    return modules, params
 
 
 class _Names:
@@ -142,19 +161,30 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
     names = _Names()
     names.namespace["accumulate"] = accumulate
     names.namespace["Tensor"] = tensor_type
+    modules, params = _qualified_names(plan.events)
     lines = ["def replay(A):"]
     for i in range(n_args):
-        lines.append(f"    a{i} = A[{i}]._data")
+        lines.append(f"    a{i} = A[{i}]._data  # argument {i}")
     for k, (kind, value) in enumerate(plan.sources):
         if kind == "tensor":
             names.namespace[f"S{k}"] = value
-            shape = "x".join(map(str, value._data.shape)) or "scalar"
-            lines.append(f"    s{k} = S{k}._data  # captured {shape} {value._data.dtype}")
+            name = params.get(id(value), "a tensor")
+            lines.append(f"    s{k} = S{k}._data  # {name}, {_describe(value._data)}")
         else:
             names.namespace[f"s{k}"] = value
+            what = "a constant" if kind == "constant" else "an array"
+            lines.append(f"    # s{k}: {what} ({_describe(value)}, kept from the recording)")
+
+    def where(e: Event) -> str:
+        place = ""
+        if e.scope:
+            m = e.scope[-1]
+            name = modules.get(id(m), "")
+            place = f"{name}: {type(m).__name__}" if name else type(m).__name__
+        return ", ".join(w for w in (place, e.node) if w)
 
     def array(ref: Ref) -> str:
-        return f"{ref.kind}{ref.index}"
+        return f"c{ref.index}.{ref.attr}" if ref.kind == "c" else f"{ref.kind}{ref.index}"
 
     def tensor(ref: Ref) -> str:
         return f"A[{ref.index}]" if ref.kind == "a" else f"S{ref.index}"
@@ -173,7 +203,9 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
             return repr(value)
         return names.add(value, "k")
 
-    def call_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    def call_args(args: tuple[Any, ...], kwargs: dict[str, Any], drop_none: bool = False) -> str:
+        while drop_none and args and args[-1] is None:  # (opt.step(None) is opt.step())
+            args = args[:-1]
         parts = [literal(a) for a in args] + [f"{k}={literal(v)}" for k, v in kwargs.items()]
         return ", ".join(parts)
 
@@ -184,15 +216,17 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
             lines.append(f"    # -- {phase}")
         if e.kind == "op":
             fn = names.add(e.fn, e.fn.__name__)
-            ctx = names.add(ReplayContext(e.needs), f"c{i}")
+            ctx = f"c{i}"
+            names.namespace[ctx] = ReplayContext(e.needs)
             code = f"{fn}.forward({ctx}, {call_args(e.args, e.kwargs)})"
             if e.scalar:
                 code = f"asarray({code})"
-            lines.append(f"    v{e.out} = {code}  # {e.fn.__name__} {e.where}".rstrip())
+            lines.append(f"    v{e.out} = {code}  # {where(e)}".rstrip(" #"))
         elif e.kind == "acc":
             leaf, grad = e.args
+            name = params.get(id(plan.sources[leaf.index][1]), "") if leaf.kind == "s" else ""
             lines.append(f"    v{e.out} = accumulate({tensor(leaf)}, {literal(grad)}, "
-                         f"{e.kwargs['shared']})  # {tensor(leaf)}.grad += gradient")
+                         f"{e.kwargs['shared']})  # {name or tensor(leaf)}.grad += gradient")
         elif e.kind == "inplace":
             target, other, alpha = e.args
             value = literal(other)
@@ -207,7 +241,7 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
             lines.append(f"    {tensor(target)}._grad = {new}")
         else:  # "call"
             obj = names.add(e.obj, type(e.obj).__name__.lower())
-            lines.append(f"    {obj}.{e.fn}({call_args(e.args, e.kwargs)})")
+            lines.append(f"    {obj}.{e.fn}({call_args(e.args, e.kwargs, True)})")
 
     def output(value: Any) -> str:
         if isinstance(value, Ref):

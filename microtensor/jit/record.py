@@ -37,10 +37,13 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 @dataclass(frozen=True)
 class Ref:
     """An array (or tensor) an event reads: ``kind`` is ``"v"`` (an event's output), ``"a"``
-    (a tensor argument of the step) or ``"s"`` (a source: read but not computed by an op)."""
+    (a tensor argument of the step), ``"s"`` (a source: read but not computed by an op) or
+    ``"c"`` (an array that op event ``index``'s forward kept in its ctx: ``attr`` is
+    ``saved[i]`` for the i-th value given to save_for_backward, or the attribute's name)."""
 
     kind: str
     index: int
+    attr: str = ""
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Source:
     array: np.ndarray
     tensor: TensorBase | None   # the tensor that held it (None for a bare array argument)
     where: str
+    what: str                   # what read it first (an op's name)
     as_tensor: bool = False     # also used as a tensor (a leaf whose .grad is written)
 
 
@@ -71,7 +75,9 @@ class Event:
     needs: tuple[bool, ...] = ()       # the op's needs_input_grad
     scalar: bool = False               # forward returned a NumPy scalar (np.asarray it)
     phase: str = "forward"            # forward / backward / update: for step.source
-    where: str = ""                   # the op and module it ran in: for step.source
+    node: str = ""                    # the node whose backward ran the op: for step.source
+    scope: tuple[Any, ...] = ()       # the modules it ran in (or its node's): for step.source
+    line: str = ""                    # the user's line that ran it: for messages
     obj: Any = None                   # the optimizer of a "call"
 
 
@@ -182,7 +188,7 @@ class Recorder:
             raise Refusal(f"{what}: an array computed outside an op from a value of this step "
                           f"(a view or NumPy computation outside Function.apply)", user_line())
         ref = Ref("s", len(self.sources))
-        self.sources.append(Source(array, tensor, user_line()))
+        self.sources.append(Source(array, tensor, user_line(), what))
         self._known[id(array)] = ref
         self._keep.append(array)
         if tensor is not None:
@@ -225,15 +231,30 @@ class Recorder:
         """``Function.apply`` ran ``fn.forward`` on ``args``: record it."""
         try:
             self._check_modules()
-            where, phase = self._origin(fn)
-            event = Event("op", fn, self._operand(args, fn.__name__),
-                          self._operand(kwargs, fn.__name__), needs=ctx.needs_input_grad,
-                          scalar=type(raw) is not np.ndarray, phase=phase, where=where)
+            node, scope, phase = self._origin()
+            what = f"{fn.__name__} (in {node})" if node else fn.__name__
+            event = Event("op", fn, self._operand(args, what),
+                          self._operand(kwargs, what), needs=ctx.needs_input_grad,
+                          scalar=type(raw) is not np.ndarray, phase=phase, node=node,
+                          scope=scope, line=user_line())
         except Refusal as r:
             self._refused(r)
             return
+        self._kept_by_forward(ctx, raw, out)
         event.out = self._var(out)
         self.events.append(event)
+
+    def _kept_by_forward(self, ctx: Context, raw: Any, out: np.ndarray) -> None:
+        """Arrays that the forward computed and kept for the backward (a mask, a softmax):
+        the replay's forward computes them again, and the backward's ops read them there."""
+        index = len(self.events)
+        kept = [(f"saved[{i}]", v) for i, v in enumerate(ctx._to_save)]
+        kept += [(k, v) for k, v in vars(ctx).items() if not k.startswith("_")]
+        for attr, v in kept:
+            if type(v) is np.ndarray and v is not raw and v is not out \
+                    and id(v) not in self._known:
+                self._known[id(v)] = Ref("c", index, attr)
+                self._keep.append(v)
 
     def accumulate(self, leaf: TensorBase, grad: TensorBase, create_graph: bool,
                    shared: bool) -> None:
@@ -306,10 +327,8 @@ class Recorder:
         if any(callable(a) for a in args) or any(callable(v) for v in kwargs.values()):
             self.refuse(f"optimizer.{name}(closure) (the closure runs its own forward)")
             return getattr(obj, name)(*args, **kwargs)
-        if name == "step":
-            self._phase = "update"
-        self.events.append(Event("call", name, args, dict(kwargs), obj=obj, phase="update"
-                                 if name == "step" else self._phase))
+        self._phase = "update"
+        self.events.append(Event("call", name, args, dict(kwargs), obj=obj, phase="update"))
         recording.recorder = None
         try:
             return getattr(obj, name)(*args, **kwargs)
@@ -332,9 +351,9 @@ class Recorder:
                     raise Refusal(f"a hook registered on the module {type(m).__name__}",
                                   user_line())
 
-    def _origin(self, fn: type[Function]) -> tuple[str, str]:
-        """The phase of an op and a note for step.source: the module it ran in (forward), or
-        the node whose backward ran it (backward)."""
+    def _origin(self) -> tuple[str, tuple[Any, ...], str]:
+        """For step.source: the node whose backward ran an op (or ""), the modules it ran in
+        (the node's, in a backward), and the phase."""
         frame = sys._getframe(3)
         for _ in range(4):
             if frame is None:
@@ -342,23 +361,17 @@ class Recorder:
             local = frame.f_locals
             if frame.f_code.co_name == "backward" and isinstance(local.get("ctx"), Context):
                 node: Context = local["ctx"]
-                return f"in {node.name()}{_scope_name(node.scope)}", "backward"
+                return node.name(), node.scope, "backward"
             if frame.f_code.co_name == "_propagate" and isinstance(local.get("node"), Context):
                 node = local["node"]
-                return f"engine, at {node.name()}{_scope_name(node.scope)}", "backward"
+                return f"the engine, at {node.name()}", node.scope, "backward"
             frame = frame.f_back  # type: ignore[assignment]  # (None ends the loop)
         phase = self._phase
         if grad_mode.state.enabled:
             phase = self._phase = "forward"
         elif phase == "backward":
             phase = self._phase = "update"
-        return _scope_name(module_scope.stack).strip(), phase
-
-
-def _scope_name(scope: tuple[Any, ...]) -> str:
-    if not scope:
-        return ""
-    return " (" + " > ".join(type(m).__name__ for m in scope) + ")"
+        return "", module_scope.stack, phase
 
 
 def _graph_hooks(roots: Any) -> str | None:
