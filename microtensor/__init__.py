@@ -274,7 +274,7 @@ __all__ = [
     "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
     "asin", "asinh", "atan", "atan2", "atanh", "autograd", "backends", "bernoulli", "bitwise_and",
     "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "bool", "bool_", "broadcast_shapes", "cat",
-    "ceil", "chunk", "clamp", "clip", "clone", "compile", "cos", "cosh", "cuda", "cumprod", "cumsum",
+    "ceil", "chunk", "clamp", "clip", "clone", "cos", "cosh", "cuda", "cumprod", "cumsum",
     "default_generator", "detach", "device", "diagnose", "diag", "diagonal", "div", "dot", "double",
     "draw_graph", "einsum", "empty", "enable_grad", "eq", "equal", "erf", "erfc", "erfinv", "exp",
     "exp2", "expm1", "eye", "fix", "flatten", "flip", "fliplr", "flipud", "float", "float16",
@@ -282,7 +282,7 @@ __all__ = [
     "full_like", "gather", "ge", "Generator", "ger", "get_default_device", "get_default_dtype",
     "get_rng_state", "gt", "half", "index_add", "index_select", "inference_mode", "initial_seed",
     "int", "int16", "int32", "int64", "int8", "is_floating_point", "is_grad_enabled", "is_tensor",
-    "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "jit", "kthvalue", "le",
+    "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "kthvalue", "le",
     "leaky_relu", "lerp", "linalg", "linspace", "load", "log", "log10", "log1p", "log2",
     "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "long",
     "lt", "manual_seed", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
@@ -297,4 +297,5 @@ __all__ = [
     "tanh", "Tensor", "tensor", "tile", "to_dot", "topk", "transpose", "tril", "triu", "trunc",
     "uint8", "unbind", "unflatten", "unique", "unsqueeze", "utils", "var", "var_mean", "viz",
     "where", "zeros", "zeros_like",
+    "compile", "jit",  # (issue 12: microtensor.compile)
 ]

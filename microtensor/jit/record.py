@@ -144,8 +144,8 @@ class Recorder:
         if recording.recorder is not None:
             raise RuntimeError("microtensor.compile: a step is already being recorded")
         out, err = sys.stdout, sys.stderr
-        sys.stdout = _WatchedStream(out, self, "stdout")  # type: ignore[assignment]  # (a TextIO stand-in)
-        sys.stderr = _WatchedStream(err, self, "stderr")  # type: ignore[assignment]  # (a TextIO stand-in)
+        sys.stdout = _WatchedStream(out, self, "stdout")
+        sys.stderr = _WatchedStream(err, self, "stderr")
         recording.recorder = self
         try:
             result = fn(*args, **kwargs)
