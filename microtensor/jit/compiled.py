@@ -82,6 +82,7 @@ class CompiledStep(Generic[_R]):
         self.recompiles = 0
         self.source: str | None = None
         self._entries: list[_Entry] = []
+        self._last: _Entry | None = None  # (the entry of the last call: checked first)
         self._limit_warned = False
         functools.update_wrapper(self, fn)
 
@@ -89,12 +90,23 @@ class CompiledStep(Generic[_R]):
         if recording.recorder is not None:  # (a compiled step called inside another's record)
             return self.fn(*args, **kwargs)
         tensors: list[TensorBase] = []
-        key = (grad_mode.state.enabled, _key(args, tensors), _key(kwargs, tensors))
-        entry = None
-        for e in self._entries:
-            if _same_key(e.key, key):
-                entry = e
-                break
+        parts: list[Any] = [grad_mode.state.enabled]
+        for a in args:  # (_key, inlined for the common case: a tensor)
+            if isinstance(a, TensorBase):
+                tensors.append(a)
+                parts.append(("T", a._data.shape, a._data.dtype, a._requires_grad))
+            else:
+                parts.append(_key(a, tensors))
+        if kwargs:
+            parts.append(_key(kwargs, tensors))
+        key = tuple(parts)
+        entry = self._last
+        if entry is None or not _same_key(entry.key, key):
+            entry = None
+            for e in self._entries:
+                if _same_key(e.key, key):
+                    entry = self._last = e
+                    break
         if entry is not None and entry.replay is not None:
             if entry.guards_hold():
                 result: _R = entry.replay(tensors)
@@ -108,7 +120,7 @@ class CompiledStep(Generic[_R]):
             if self._entries and not self._may_record("new argument shapes, dtypes or "
                                                       "values, or grad mode"):
                 return self.fn(*args, **kwargs)
-            entry = _Entry(key)
+            entry = self._last = _Entry(key)
             self._entries.append(entry)
         if entry.eager:
             return self.fn(*args, **kwargs)
