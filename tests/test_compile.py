@@ -551,3 +551,14 @@ def test_the_eager_path_is_untouched_when_nothing_records() -> None:
     f = mt.compile(lambda x: x * 2)
     f(mt.ones(2))
     assert recording.recorder is None
+
+
+def test_compiling_a_compiled_step_starts_afresh_with_the_function() -> None:
+    w = mt.ones(2)
+    f = mt.compile(lambda x: x * w)
+    for _ in range(3):
+        f(mt.ones(2))
+    assert f.source is not None
+    g = mt.compile(f)
+    assert g.fn is f.fn and g.source is None and g.recompiles == 0
+    assert g.__name__ == "<lambda>"

@@ -173,7 +173,9 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
         else:
             names.namespace[f"s{k}"] = value
             what = "a constant" if kind == "constant" else "an array"
-            lines.append(f"    # s{k}: {what} ({_describe(value)}, kept from the recording)")
+            shown = f" {value.tolist()}" if value.size <= 4 else ""
+            lines.append(f"    # s{k}: {what}{shown} ({_describe(value)}, kept from the "
+                         f"recording)")
 
     def where(e: Event) -> str:
         place = ""

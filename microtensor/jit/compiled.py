@@ -78,13 +78,15 @@ class CompiledStep(Generic[_R]):
     """
 
     def __init__(self, fn: Callable[..., _R]) -> None:
+        while isinstance(fn, CompiledStep):  # (compiling a compiled step starts afresh)
+            fn = fn.fn
         self.fn = fn
         self.recompiles = 0
         self.source: str | None = None
         self._entries: list[_Entry] = []
         self._last: _Entry | None = None  # (the entry of the last call: checked first)
         self._limit_warned = False
-        functools.update_wrapper(self, fn)
+        functools.update_wrapper(self, fn, updated=())  # (name and docstring only)
 
     def __call__(self, *args: Any, **kwargs: Any) -> _R:
         if recording.recorder is not None:  # (a compiled step called inside another's record)
