@@ -77,6 +77,8 @@ class CompiledStep(Generic[_R]):
             again.
     """
 
+    fn: Callable[..., _R]  # the step, as written
+
     def __init__(self, fn: Callable[..., _R]) -> None:
         while isinstance(fn, CompiledStep):  # (compiling a compiled step starts afresh)
             fn = fn.fn
