@@ -423,6 +423,8 @@ class Tensor(TensorBase):
         self._grad = value
 
     def __format__(self, spec: str) -> str:
+        if recording.recorder is not None:
+            recording.recorder.refuse("a tensor formatted into a string (its values read)")
         if self._data.ndim == 0:
             return format(self.item(), spec)
         if spec:

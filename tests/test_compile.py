@@ -423,6 +423,18 @@ def test_numpy_and_asarray_in_the_step_are_refused() -> None:
     refused(body2, r"np\.asarray")
 
 
+def test_formatting_a_tensor_is_refused() -> None:
+    log: list[str] = []
+
+    def body(x: mt.Tensor, y: mt.Tensor, model: nn.Module) -> mt.Tensor:
+        loss = mse(x, y, model)
+        loss.backward()
+        log.append(f"{loss}")
+        return loss
+    refused(body, r"a tensor formatted into a string")
+    assert len(log) == 10
+
+
 def test_printing_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     def body(x: mt.Tensor, y: mt.Tensor, model: nn.Module) -> mt.Tensor:
         loss = mse(x, y, model)
@@ -562,3 +574,35 @@ def test_compiling_a_compiled_step_starts_afresh_with_the_function() -> None:
     g = mt.compile(f)
     assert g.fn is f.fn and g.source is None and g.recompiles == 0
     assert g.__name__ == "<lambda>"
+
+
+def test_train_eval_mode_and_hooks_added_later_are_guarded() -> None:
+    class Scale(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(mt.ones(3))
+
+        def forward(self, x: mt.Tensor) -> mt.Tensor:
+            return x * self.w * (2.0 if self.training else 3.0)
+
+    model = Scale()
+
+    @mt.compile
+    def f(x: mt.Tensor) -> mt.Tensor:
+        model.w.grad = None
+        loss = model(x).sum()
+        loss.backward()
+        return loss
+
+    x = mt.ones(3)
+    for _ in range(3):
+        assert f(x).item() == 6.0
+    model.eval()
+    assert f(x).item() == 9.0 and f.recompiles == 1
+    for _ in range(2):
+        assert f(x).item() == 9.0
+    seen: list[mt.Tensor] = []
+    model.w.register_hook(seen.append)
+    with pytest.warns(UserWarning, match="register_hook"):
+        assert f(x).item() == 9.0
+    assert len(seen) == 1 and model.w.grad is not None and model.w.grad[0].item() == 3.0

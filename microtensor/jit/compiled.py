@@ -19,7 +19,9 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from ..autograd import grad_mode
+from ..autograd.anomaly_mode import anomaly_mode
 from ..autograd.function import TensorBase, recording
+from ..autograd.hooks import backward_post_hooks, backward_pre_hooks
 from ..tensor import Tensor
 from .codegen import generate, merge
 from .record import Recorder, Refusal
@@ -57,14 +59,21 @@ class _Entry:
         self.replay: Callable[[list[TensorBase]], Any] | None = None
         self.source: str | None = None
         self.guards: list[tuple[TensorBase, Any, Any, bool]] = []  # captured tensors
+        self.modules: list[tuple[Any, bool]] = []  # the modules the ops ran in, and .training
         self.eager = False
 
     def guards_hold(self) -> bool:
+        """Whether what the replay assumes of the captured tensors and modules still holds:
+        the same shapes, dtypes and requires_grad, the same train/eval mode, no hooks."""
         for t, shape, dtype, requires_grad in self.guards:
             d = t._data
-            if d.shape != shape or d.dtype != dtype or t._requires_grad is not requires_grad:
+            if d.shape != shape or d.dtype != dtype or t._requires_grad is not requires_grad \
+                    or t._hooks:
                 return False
-        return True
+        for m, training in self.modules:
+            if m.training is not training or m._hooks:
+                return False
+        return not (backward_pre_hooks or backward_post_hooks or anomaly_mode.enabled)
 
 
 class CompiledStep(Generic[_R]):
@@ -116,7 +125,8 @@ class CompiledStep(Generic[_R]):
                 result: _R = entry.replay(tensors)
                 return result
             if not self._may_record("a captured tensor changed shape, dtype or "
-                                    "requires_grad"):
+                                    "requires_grad, a module its train/eval mode, or a hook "
+                                    "was added"):
                 entry.eager = True
             else:
                 entry.replay, entry.recordings = None, []
@@ -170,6 +180,7 @@ class CompiledStep(Generic[_R]):
         entry.source = self.source = source
         entry.guards = [(t, t._data.shape, t._data.dtype, t._requires_grad)
                         for kind, t in plan.sources if kind == "tensor"]
+        entry.modules = [(m, m.training) for m in entry.recordings[1].modules]
         entry.recordings = []
 
     def _name(self) -> str:

@@ -129,6 +129,7 @@ class Recorder:
         self._fresh: set[int] = set()             # ids of arrays owned by events' outputs
         self._keep: list[Any] = []                # references, so that ids stay unique
         self._checked_modules: set[int] = set()
+        self.modules: list[Any] = []              # the modules the ops ran in (for guards)
         self._n_vars = 0
         self._phase = "forward"
         for i, t in enumerate(arg_tensors):
@@ -346,7 +347,7 @@ class Recorder:
         for m in module_scope.stack:
             if id(m) not in self._checked_modules:
                 self._checked_modules.add(id(m))
-                self._keep.append(m)
+                self.modules.append(m)
                 if getattr(m, "_hooks", None):
                     raise Refusal(f"a hook registered on the module {type(m).__name__}",
                                   user_line())
