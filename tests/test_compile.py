@@ -606,3 +606,11 @@ def test_train_eval_mode_and_hooks_added_later_are_guarded() -> None:
     with pytest.warns(UserWarning, match="register_hook"):
         assert f(x).item() == 9.0
     assert len(seen) == 1 and model.w.grad is not None and model.w.grad[0].item() == 3.0
+
+
+def test_the_same_tensor_passed_twice_is_guarded() -> None:
+    f = mt.compile(lambda a, b: a * 2 + b)
+    x = mt.ones(2)
+    for _ in range(3):
+        assert f(x, x).tolist() == [3.0, 3.0]
+    assert f(x, mt.zeros(2)).tolist() == [2.0, 2.0] and f.recompiles == 1

@@ -112,6 +112,9 @@ class CompiledStep(Generic[_R]):
                 parts.append(_key(a, tensors))
         if kwargs:
             parts.append(_key(kwargs, tensors))
+        if len(tensors) > 1:  # which arguments are one array (the replay reads it once)
+            first: dict[int, int] = {}
+            parts.append(tuple(first.setdefault(id(t._data), i) for i, t in enumerate(tensors)))
         key = tuple(parts)
         entry = self._last
         if entry is None or not _same_key(entry.key, key):
