@@ -614,3 +614,30 @@ def test_the_same_tensor_passed_twice_is_guarded() -> None:
     for _ in range(3):
         assert f(x, x).tolist() == [3.0, 3.0]
     assert f(x, mt.zeros(2)).tolist() == [2.0, 2.0] and f.recompiles == 1
+
+
+def test_parameters_that_are_views_of_one_buffer_are_captured() -> None:
+    # as fused optimizers keep them: each parameter a view of one flat array
+    def build() -> tuple[list[mt.Tensor], Step, Callable[[int], tuple[Any, ...]]]:
+        mt.manual_seed(9)
+        model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+        params = list(model.parameters())
+        flat = np.concatenate([p.detach().numpy().ravel() for p in params])
+        offset = 0
+        for p in params:
+            n = p.numel()
+            p.data = mt.from_numpy(flat[offset:offset + n].reshape(p.shape))
+            offset += n
+        opt = optim.SGD(params, lr=0.1)
+        x, y = mt.randn(5, 3), mt.randn(5, 1)
+
+        def step(x: mt.Tensor, y: mt.Tensor) -> mt.Tensor:
+            opt.zero_grad()
+            w = model[0].weight
+            loss = ((model(x) - y) ** 2).mean() + (w.t() * w.t()).sum() * 0.01
+            loss.backward()
+            opt.step()
+            return loss
+
+        return params, step, lambda i: (x, y)
+    compiled_quietly(build, 20)

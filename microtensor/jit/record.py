@@ -177,7 +177,8 @@ class Recorder:
         self._n_vars += 1
         self._known[id(array)] = Ref("v", n)
         self._keep.append(array)
-        self._fresh.add(id(array if array.base is None else array.base))
+        if array.base is None:  # (a view's base is fresh only if an op made it: a parameter
+            self._fresh.add(id(array))  # may be a view of one buffer with the others)
         return n
 
     def _array_ref(self, array: np.ndarray, tensor: TensorBase | None, what: str) -> Ref:
