@@ -641,3 +641,14 @@ def test_parameters_that_are_views_of_one_buffer_are_captured() -> None:
 
         return params, step, lambda i: (x, y)
     compiled_quietly(build, 20)
+
+
+def test_a_result_computed_outside_an_op_is_refused() -> None:
+    def step(x: mt.Tensor) -> mt.Tensor:
+        y = x * 2
+        return mt.Tensor._make(y._data[:1])  # a NumPy view of an op's output
+    f = mt.compile(step)
+    x = mt.ones(3)
+    with pytest.warns(UserWarning, match="the step's result: an array computed outside an op"):
+        for _ in range(3):
+            assert f(x).tolist() == [2.0]

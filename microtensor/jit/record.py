@@ -151,7 +151,10 @@ class Recorder:
         try:
             result = fn(*args, **kwargs)
             if self.refusal is None:
-                self.result = self._operand(result, "the step's result")
+                try:
+                    self.result = self._operand(result, "the step's result")
+                except Refusal as r:
+                    self._refused(r)
         finally:
             recording.recorder = None
             sys.stdout, sys.stderr = out, err
