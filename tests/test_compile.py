@@ -652,3 +652,24 @@ def test_a_result_computed_outside_an_op_is_refused() -> None:
     with pytest.warns(UserWarning, match="the step's result: an array computed outside an op"):
         for _ in range(3):
             assert f(x).tolist() == [2.0]
+
+
+def test_a_mask_computed_with_numpy_in_a_backward_is_refused_even_when_equal() -> None:
+    # ReLU's backward builds its mask with NumPy from the saved output: both recordings see the
+    # same mask here (x > 0 throughout), yet a later step could flip a sign: never a constant.
+    w = mt.ones(3, requires_grad=True)
+    x = mt.tensor([1.0, 2.0, 3.0])
+
+    def step(x: mt.Tensor) -> mt.Tensor:
+        w.grad = None
+        loss = (x * w).relu().sum()
+        loss.backward()
+        return loss
+    f = mt.compile(step)
+    with pytest.warns(UserWarning, match=r"read by Mul \(in ReluBackward\) is a new one"):
+        for _ in range(3):
+            assert f(x).item() == 6.0
+    assert f.source is None
+    with mt.no_grad():
+        w.mul_(-1.0)
+    assert f(x).item() == 0.0 and w.grad is not None and w.grad.tolist() == [0.0, 0.0, 0.0]

@@ -185,9 +185,9 @@ def run_backward(roots: Sequence[TensorBase], grad_roots: Sequence[Any] | None,
     With ``inputs`` nothing accumulates; the gradient of each input is returned instead
     (``autograd.grad``), ``None`` for an input the outputs do not depend on.
     """
-    if recording.recorder is not None:  # (microtensor.compile refuses what it cannot replay)
-        recording.recorder.backward(roots, create_graph, inputs)
     grads_out = _root_grads(roots, grad_roots)
+    if recording.recorder is not None:  # (microtensor.compile refuses what it cannot replay)
+        recording.recorder.backward(roots, grads_out, create_graph, inputs)
     observed = inputs is None and (backward_pre_hooks or backward_post_hooks)
     if observed:
         for hook in list(backward_pre_hooks):

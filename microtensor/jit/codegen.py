@@ -104,6 +104,10 @@ def merge(first: Recorder, second: Recorder) -> Plan:
                           s2.where)
         elif s1.array is s2.array:
             sources.append(("array", s2.array))
+        elif s1.strict or s2.strict:
+            raise Refusal(f"an array computed outside an op: an array of {_describe(s2.array)} "
+                          f"read by {s2.what} is a new one at each call (a backward or an "
+                          f"argument computing with NumPy)", s2.where)
         elif (s1.array.shape == s2.array.shape and s1.array.dtype == s2.array.dtype
               and np.array_equal(s1.array, s2.array, equal_nan=s1.array.dtype.kind in "fc")):
             sources.append(("constant", s2.array.copy()))

@@ -54,6 +54,7 @@ class Source:
     tensor: TensorBase | None   # the tensor that held it (None for a bare array argument)
     where: str
     what: str                   # what read it first (an op's name)
+    strict: bool = False        # must be the same array in both recordings (not a constant)
     as_tensor: bool = False     # also used as a tensor (a leaf whose .grad is written)
 
 
@@ -132,6 +133,7 @@ class Recorder:
         self.modules: list[Any] = []              # the modules the ops ran in (for guards)
         self._n_vars = 0
         self._phase = "forward"
+        self._strict = False  # (new sources must be the same arrays: read in a backward)
         for i, t in enumerate(arg_tensors):
             self._known.setdefault(id(t._data), Ref("a", i))
             self._tensors[id(t)] = Ref("a", i)
@@ -193,7 +195,8 @@ class Recorder:
             raise Refusal(f"{what}: an array computed outside an op from a value of this step "
                           f"(a view or NumPy computation outside Function.apply)", user_line())
         ref = Ref("s", len(self.sources))
-        self.sources.append(Source(array, tensor, user_line(), what))
+        self.sources.append(Source(array, tensor, user_line(), what,
+                                   strict=self._strict or tensor is None))
         self._known[id(array)] = ref
         self._keep.append(array)
         if tensor is not None:
@@ -238,6 +241,10 @@ class Recorder:
             self._check_modules()
             node, scope, phase = self._origin()
             what = f"{fn.__name__} (in {node})" if node else fn.__name__
+            # NOTE: an array that a backward computed with NumPy (a mask from saved values)
+            # may have equal values in both recordings and not later: only the same array is
+            # accepted there, never a constant.
+            self._strict = bool(node)
             event = Event("op", fn, self._operand(args, what),
                           self._operand(kwargs, what), needs=ctx.needs_input_grad,
                           scalar=type(raw) is not np.ndarray, phase=phase, node=node,
@@ -269,6 +276,7 @@ class Recorder:
                 raise Refusal("backward(create_graph=True)", user_line())
             if leaf._hooks:
                 raise Refusal("a hook registered on a tensor (register_hook)", user_line())
+            self._strict = True
             event = Event("acc", None, (self._tensor_ref(leaf, "a leaf's gradient"),
                                         self._operand(grad, "a gradient")),
                           kwargs={"shared": shared}, phase="backward")
@@ -285,8 +293,9 @@ class Recorder:
         event.out = self._var(leaf._grad._data)
         self.events.append(event)
 
-    def backward(self, roots: Any, create_graph: bool, inputs: Any) -> None:
-        """The engine starts a backward: refuse what the replay could not redo."""
+    def backward(self, roots: Any, seeds: list[Any], create_graph: bool, inputs: Any) -> None:
+        """The engine starts a backward from ``seeds``, the gradients of the ``roots`` (ones
+        for a loss: a constant): refuse what the replay could not redo."""
         reason = None
         if create_graph:
             reason = "backward(create_graph=True)"
@@ -300,6 +309,12 @@ class Recorder:
             reason = _graph_hooks(roots)
         if reason is not None:
             self.refuse(reason)
+            return
+        self._strict = False
+        try:
+            self._operand(seeds, "the gradient backward() starts from")
+        except Refusal as r:
+            self._refused(r)
         self._phase = "backward"
 
     def inplace(self, target: TensorBase, fn: Any, other: Any, alpha: Any) -> None:
