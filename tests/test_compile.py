@@ -673,3 +673,26 @@ def test_a_mask_computed_with_numpy_in_a_backward_is_refused_even_when_equal() -
     with mt.no_grad():
         w.mul_(-1.0)
     assert f(x).item() == 0.0 and w.grad is not None and w.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_random_op_draws_fresh_numbers_in_the_eager_order() -> None:
+    def build() -> tuple[list[mt.Tensor], Step, Callable[[int], tuple[Any, ...]]]:
+        mt.manual_seed(10)
+        model = nn.Linear(4, 4)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        x = mt.randn(6, 4)
+
+        def step(x: mt.Tensor) -> mt.Tensor:
+            opt.zero_grad()
+            h = model(x)
+            keep = h.detach().bernoulli(0.5)  # (an op: BernoulliScalar draws in its forward)
+            loss = (h * keep).pow(2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return list(model.parameters()), step, lambda i: (x,)
+    fn = compiled_quietly(build, 30)
+    assert "BernoulliScalar.forward(" in fn.source
+    losses = run(build, 30, compiled=True)[0]
+    assert len({float(v) for v in losses}) > 20  # fresh draws: the losses differ
