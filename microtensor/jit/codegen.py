@@ -70,7 +70,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray):
         return a is b
     if isinstance(a, np.generic):
-        return a.dtype == b.dtype and (a == b or (a != a and b != b))  # type: ignore[no-any-return]
+        return bool(a.dtype == b.dtype and (a == b or (a != a and b != b)))
     if isinstance(a, float):
         return a == b or (math.isnan(a) and math.isnan(b))
     try:

@@ -21,6 +21,7 @@ import linecache
 import os
 import sys
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, TextIO
 
 import numpy as np
@@ -92,9 +93,9 @@ class Refusal(Exception):
 
 def user_line() -> str:
     """``file:line: code`` of the innermost frame outside microtensor: the user's line."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame = frame.f_back  # type: ignore[assignment]  # (None ends the loop)
+        frame = frame.f_back
     if frame is None:
         return ""
     name, line = frame.f_code.co_filename, frame.f_lineno
@@ -374,7 +375,7 @@ class Recorder:
     def _origin(self) -> tuple[str, tuple[Any, ...], str]:
         """For step.source: the node whose backward ran an op (or ""), the modules it ran in
         (the node's, in a backward), and the phase."""
-        frame = sys._getframe(3)
+        frame: FrameType | None = sys._getframe(3)
         for _ in range(4):
             if frame is None:
                 break
@@ -385,7 +386,7 @@ class Recorder:
             if frame.f_code.co_name == "_propagate" and isinstance(local.get("node"), Context):
                 node = local["node"]
                 return f"the engine, at {node.name()}", node.scope, "backward"
-            frame = frame.f_back  # type: ignore[assignment]  # (None ends the loop)
+            frame = frame.f_back
         phase = self._phase
         if grad_mode.state.enabled:
             phase = self._phase = "forward"
