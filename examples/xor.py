@@ -5,6 +5,7 @@
     python examples/xor.py --plot loss.png          # also draw the loss curve (matplotlib)
     python examples/xor.py --init-scale 0.01 --diagnose   # a learner's stuck recipe, explained
     python examples/xor.py --init-scale 0.01 --watch      # ... and the run itself, watched
+    python examples/xor.py --compile                # the training step compiled (mt.compile)
     python examples/xor.py --help
 
 In a terminal a progress bar runs under the progress lines (with tqdm installed: the
@@ -89,6 +90,7 @@ def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmo
           loss: str = "bce", seed: int = 0, log: Callable[[str], object] = print,
           losses: list[float] | None = None, bar: bool | None = None,
           init_scale: float | None = None, diagnose: bool = False, watch: bool = False,
+          compile: bool = False,  # noqa: A002  (the option's name)
           ) -> tuple[nn.Module, mt.Tensor, mt.Tensor]:
     """Train a 2-hidden-1 network on ``task``; return the model, the inputs and the targets.
 
@@ -96,7 +98,8 @@ def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmo
     ``bar`` chooses the progress bar (see ``Progress``; by default, one in a terminal);
     ``diagnose`` logs ``microtensor.diagnose.check``'s report on the run before training;
     ``watch`` watches the training loop with ``microtensor.diagnose.watch`` and logs its
-    report after training.
+    report after training; ``compile`` runs the training step through ``microtensor.compile``
+    (the same losses, faster).
     """
     model, loss_fn, opt, x, y = build(task, hidden, activation, optimizer, lr, loss, seed,
                                       init_scale)
@@ -108,16 +111,32 @@ def train(task: str = "xor", hidden: int | None = None, activation: str = "sigmo
     diverged = (f"the learning rate ({rate:g}) is probably too large: try a smaller one "
                 f"(--lr {rate / 10:g})")
     doctor = mt.diagnose.watch(model, opt)
+
+    def train_step() -> mt.Tensor:
+        output = model(x)
+        loss_value = loss_fn(output, y)
+        opt.zero_grad()
+        loss_value.backward()
+        opt.step()
+        return loss_value
+
+    # A compiled step replays the NumPy calls of its first calls: no check inside it may read
+    # a value (a nan output shows in the loss, checked below).
+    step = mt.compile(train_step) if compile else None
     with Progress(epochs, unit="epoch", desc=task, log=log, bar=bar) as progress, \
             (doctor if watch else contextlib.nullcontext()):
         for epoch in range(1, epochs + 1):
-            output = model(x)
-            if not output.isfinite().all():  # (BCELoss would refuse a nan output)
-                raise FloatingPointError(f"epoch {epoch}: the output is not finite; {diverged}")
-            loss_value = loss_fn(output, y)
-            opt.zero_grad()
-            loss_value.backward()
-            opt.step()
+            if step is not None:
+                loss_value = step()
+            else:
+                output = model(x)
+                if not output.isfinite().all():  # (BCELoss would refuse a nan output)
+                    raise FloatingPointError(f"epoch {epoch}: the output is not finite; "
+                                             f"{diverged}")
+                loss_value = loss_fn(output, y)
+                opt.zero_grad()
+                loss_value.backward()
+                opt.step()
             value = loss_value.item()
             if not math.isfinite(value):  # diverged: every later step would be nan too
                 raise FloatingPointError(f"epoch {epoch}: the loss is {value}; {diverged}")
@@ -188,6 +207,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "microtensor.diagnose.watch and print its report after training")
     p.add_argument("--diagnose", action="store_true", help="before training, print what "
                    "microtensor.diagnose finds in this run (why it would not learn)")
+    p.add_argument("--compile", action="store_true", help="run the training step through "
+                   "microtensor.compile: recorded on its first calls, then replayed as "
+                   "straight-line NumPy (the same losses)")
     p.add_argument("--graph", type=Path, default=Path("xor_graph.svg"),
                    help="where to draw the computation graph (.svg, .png, .pdf or .dot; "
                    "default: xor_graph.svg)")
@@ -207,7 +229,7 @@ def main(argv: list[str] | None = None) -> float:
         model, x, y = train(args.task, args.hidden, args.activation, args.optimizer, args.lr,
                             args.epochs, args.loss, args.seed, losses=losses,
                             init_scale=args.init_scale, diagnose=args.diagnose,
-                            watch=args.watch)
+                            watch=args.watch, compile=args.compile)
     except FloatingPointError as err:
         sys.exit(str(err))
     accuracy = report(model, x, y)

@@ -18,6 +18,7 @@ from . import (
     creation,
     cuda,
     diagnose,
+    jit,
     linalg,
     nn,
     optim,
@@ -60,6 +61,7 @@ from .dtypes import (
     set_default_dtype,
     uint8,
 )
+from .jit import compile
 from .mathops import einsum, floor_divide, fmod, lerp, remainder, std_mean, var_mean
 from .random import (
     Generator,
@@ -295,4 +297,5 @@ __all__ = [
     "tanh", "Tensor", "tensor", "tile", "to_dot", "topk", "transpose", "tril", "triu", "trunc",
     "uint8", "unbind", "unflatten", "unique", "unsqueeze", "utils", "var", "var_mean", "viz",
     "where", "zeros", "zeros_like",
+    "compile", "jit",  # (issue 12: microtensor.compile)
 ]

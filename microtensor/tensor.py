@@ -23,7 +23,7 @@ import numpy as np
 from . import dtypes, viz
 from .autograd import engine, grad_mode
 from .autograd.engine import format_shape as _fmt
-from .autograd.function import Context, Function, TensorBase
+from .autograd.function import Context, Function, TensorBase, recording
 from .autograd.hooks import RemovableHandle as RemovableHandle
 from .device import CPU, check_device
 from .device import device as Device
@@ -418,9 +418,13 @@ class Tensor(TensorBase):
                                    f"'{value._data.dtype}' to a tensor with dtype "
                                    f"'{self._data.dtype}'. The gradient must match the tensor's "
                                    f"dtype")
+        if recording.recorder is not None:  # (microtensor.compile replays this assignment)
+            recording.recorder.set_grad(self, value)
         self._grad = value
 
     def __format__(self, spec: str) -> str:
+        if recording.recorder is not None:
+            recording.recorder.refuse("a tensor formatted into a string (its values read)")
         if self._data.ndim == 0:
             return format(self.item(), spec)
         if spec:
@@ -488,6 +492,8 @@ class Tensor(TensorBase):
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        if recording.recorder is not None:
+            recording.recorder.read(".numpy() (the values leave the ops)")
         return self._data
 
     def item(self) -> Scalar:
@@ -495,11 +501,15 @@ class Tensor(TensorBase):
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
                                f"Scalar (shape {_fmt(self.shape)})")
+        if recording.recorder is not None:
+            recording.recorder.refuse(".item(), float() or int() (a value read into Python)")
         value: _int | _float | _bool = self._data.item()
         return value
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists."""
+        if recording.recorder is not None:
+            recording.recorder.refuse(".tolist() (values read into Python)")
         return self._data.tolist()
 
     def __array__(self, dtype: Any = None, copy: _bool | None = None) -> np.ndarray:
@@ -509,6 +519,8 @@ class Tensor(TensorBase):
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        if recording.recorder is not None:
+            recording.recorder.refuse("np.asarray(tensor) (the values leave the ops)")
         arr: np.ndarray = self._data if dtype is None else self._data.astype(dtype, copy=False)
         if arr is self._data and copy:
             arr = arr.copy()
@@ -560,6 +572,8 @@ class Tensor(TensorBase):
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
                                f"(shape {_fmt(self.shape)})")
+        if recording.recorder is not None:
+            recording.recorder.refuse("bool(tensor) (a value steering Python's control flow)")
         return bool(self._data)
 
     def __float__(self) -> _float:
@@ -571,6 +585,8 @@ class Tensor(TensorBase):
     def __index__(self) -> _int:
         if self.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
+        if recording.recorder is not None:
+            recording.recorder.refuse("a tensor used as a Python index (a value read into Python)")
         return int(self._data)
 
     __hash__ = TensorBase.__hash__
@@ -2517,6 +2533,8 @@ class Tensor(TensorBase):
         """self = fn(self, alpha * other), in place (the hot path of every optimizer)."""
         if grad_mode.state.enabled:  # (optimizers run under no_grad: skip the call there)
             self._check_inplace(other)
+        if recording.recorder is not None:  # (microtensor.compile replays it)
+            recording.recorder.inplace(self, fn, other, alpha)
         value = other._data if isinstance(other, Tensor) else other
         if alpha != 1:
             value = np.multiply(value, alpha)

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import grad_mode
 from .anomaly_mode import anomaly_mode, forward_traceback
-from .function import Context, Function, TensorBase
+from .function import Context, Function, TensorBase, recording
 from .hooks import backward_post_hooks, backward_pre_hooks
 
 if TYPE_CHECKING:  # for the type checker only: at run time the engine never imports Tensor
@@ -157,6 +157,9 @@ def _hook_name(hook: Any) -> str:
 def _accumulate_leaf(leaf: TensorBase, grad: Any, create_graph: bool, shared: bool) -> None:
     """leaf.grad += grad (in place, as PyTorch); a ``shared`` gradient array is copied so that
     no two .grad alias."""
+    if recording.recorder is not None:  # (microtensor.compile records it, then calls this)
+        recording.recorder.accumulate(leaf, grad, create_graph, shared)
+        return
     if leaf._hooks:
         # A hook may keep the gradient it sees (or return a tensor the user keeps): .grad must
         # not be that tensor, or the next backward's accumulation would change it in place.
@@ -183,6 +186,8 @@ def run_backward(roots: Sequence[TensorBase], grad_roots: Sequence[Any] | None,
     (``autograd.grad``), ``None`` for an input the outputs do not depend on.
     """
     grads_out = _root_grads(roots, grad_roots)
+    if recording.recorder is not None:  # (microtensor.compile refuses what it cannot replay)
+        recording.recorder.backward(roots, grads_out, create_graph, inputs)
     observed = inputs is None and (backward_pre_hooks or backward_post_hooks)
     if observed:
         for hook in list(backward_pre_hooks):

@@ -98,6 +98,8 @@ class TensorBase:
 
     def _bump_version(self) -> None:
         """Record an in-place change (every in-place op calls this once)."""
+        if recording.recorder is not None:
+            recording.recorder.refuse("an in-place change of a tensor outside an op")
         self._versions[0] += 1
 
 
@@ -123,6 +125,18 @@ class ModuleScope:
 
 
 module_scope = ModuleScope()
+
+
+class Recording:
+    """The slot of ``microtensor.compile``'s recorder: ``None`` except while a compiled step
+    records one of its first calls. ``Function.apply``, the engine, a few ``Tensor`` methods
+    and the optimizers report to the recorder through it (one attribute read when it is off).
+    """
+
+    recorder: Any = None
+
+
+recording = Recording()
 
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
@@ -306,6 +320,8 @@ class Function:
         raw = cls.forward(ctx, *arrays, **kwargs)
         # NumPy returns scalars (not 0-d arrays) from 0-d computations: keep tensors on arrays.
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
+        if recording.recorder is not None:  # (microtensor.compile is recording a step)
+            recording.recorder.op(cls, ctx, args, kwargs, raw, out)
         # An output that is a NumPy view of an input shares its version counter, as a view does
         # in PyTorch: an in-place change through either is seen by a graph that saved the other.
         versions = None

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, TypeVar, overload
 import numpy as np
 
 from ..autograd import enable_grad, no_grad
+from ..autograd.function import recording
 from ..creation import tensor
 from ..tensor import RemovableHandle, Tensor
 from .flat import FlatGroup, FlatParams, NotFlat, State, check_disjoint
@@ -75,6 +76,9 @@ def _runs_step_hooks(step: Callable[..., _R]) -> Callable[..., _R]:
 
     @functools.wraps(step)
     def step_with_hooks(self: Optimizer, /, *args: Any, **kwargs: Any) -> _R:
+        if recording.recorder is not None:  # (microtensor.compile replays the call)
+            out: _R = recording.recorder.call(self, "step", args, kwargs)
+            return out
         if not self._step_hooks or self._stepping:
             out = step(self, *args, **kwargs)
             self._opt_called = True  # (read by lr schedulers to warn about a wrong call order)
@@ -306,6 +310,9 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradient of every parameter: to ``None`` (default) or to zeros in place."""
+        if recording.recorder is not None:  # (microtensor.compile replays the call)
+            recording.recorder.call(self, "zero_grad", (set_to_none,), {})
+            return
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
@@ -335,6 +342,9 @@ class Optimizer:
         Returns:
             The closure's loss, or ``None``.
         """
+        if recording.recorder is not None:  # (microtensor.compile replays the call)
+            replayed: _Loss | None = recording.recorder.call(self, "step", (closure,), {})
+            return replayed
         # NOTE: on the training loop's hot path: without hooks, one check is all it adds.
         if self._step_hooks and not self._stepping:
             # (The hooks see a closure as a positional argument, however it was passed.)

@@ -1,0 +1,265 @@
+"""The replay of a recorded step: Python source with one line per event, and its ``exec``.
+
+Two recordings of the same step (``record.Recorder``) are compared first (``merge``): they must
+have done the same things with the same functions and literals. Each source (an array that the
+step read but no op computed) is then a *captured* tensor (the same tensor in both recordings:
+a parameter or buffer, read afresh at each replay), a captured array (the same array), or a
+*constant* (equal values: e.g. backward's seed gradient of ones, a ``mt.zeros`` initial
+state). Different values mean a value computed outside an op (``mt.randn`` in the step, NumPy
+on a tensor's values): the step is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import TensorBase
+from .record import Event, Recorder, Ref, Refusal
+
+
+class ReplayContext:
+    """The ``ctx`` an op's forward gets in a replay: attributes can be set, nothing is saved
+    (the replay runs the backward's ops itself, it never calls ``backward``)."""
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
+        self.needs_input_grad = needs_input_grad
+
+    def save_for_backward(self, *values: Any) -> None:
+        self.saved = values  # (the backward's ops of the replay may read a kept array)
+
+
+def accumulate(leaf: TensorBase, grad: np.ndarray, shared: bool) -> np.ndarray:
+    """``leaf.grad += grad`` as the engine does it without create_graph (``_accumulate_leaf``):
+    a new ``.grad`` (copied if the array is shared), else an in-place add. Returns the array
+    ``.grad`` holds."""
+    old = leaf._grad
+    if old is None:
+        new = leaf._make(grad.copy() if shared else grad)
+        leaf._grad = new
+        return new._data
+    if old._requires_grad:
+        added = old + leaf._make(grad)
+        leaf._grad = added
+        return added._data
+    np.add(old._data, grad, out=old._data)
+    old._versions[0] += 1
+    return old._data
+
+
+@dataclass
+class Plan:
+    """What ``merge`` found: the events, and for each source how the replay gets it."""
+
+    events: list[Event]
+    sources: list[tuple[str, Any]]   # ("tensor", t) | ("array", a) | ("constant", a)
+    result: Any
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two recorded operands are the same (literals equal, of the same type)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray):
+        return a is b
+    if isinstance(a, np.generic):
+        return bool(a.dtype == b.dtype and (a == b or (a != a and b != b)))
+    if isinstance(a, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    try:
+        return bool(a == b)
+    except Exception:
+        return a is b
+
+
+def merge(first: Recorder, second: Recorder) -> Plan:
+    """Compare two recordings of a step; return what the replay does, or raise ``Refusal``."""
+    if len(first.events) != len(second.events):
+        raise Refusal(f"the two first calls ran different ops ({len(first.events)} and "
+                      f"{len(second.events)} events): control flow that depends on values",
+                      "")
+    for i, (e1, e2) in enumerate(zip(first.events, second.events, strict=True)):
+        if not (e1.kind == e2.kind and e1.fn is e2.fn and e1.obj is e2.obj
+                and e1.needs == e2.needs and e1.scalar == e2.scalar
+                and _same(e1.args, e2.args) and _same(e1.kwargs, e2.kwargs)):
+            name = getattr(e1.fn, "__name__", e1.fn or e1.kind)
+            raise Refusal(f"the two first calls differ at event {i} ({name}): different ops "
+                          f"or arguments", e2.line)
+    if len(first.sources) != len(second.sources) or not _same(first.result, second.result):
+        raise Refusal("the two first calls read different values or returned different things",
+                      "")
+    sources: list[tuple[str, Any]] = []
+    for s1, s2 in zip(first.sources, second.sources, strict=True):
+        if s1.tensor is not None and s1.tensor is s2.tensor:
+            sources.append(("tensor", s2.tensor))
+        elif s1.as_tensor or s2.as_tensor:
+            raise Refusal("a leaf tensor created inside the step (its .grad cannot be replayed)",
+                          s2.where)
+        elif s1.array is s2.array:
+            sources.append(("array", s2.array))
+        elif s1.strict or s2.strict:
+            raise Refusal(f"an array computed outside an op: an array of {_describe(s2.array)} "
+                          f"read by {s2.what} is a new one at each call (a backward or an "
+                          f"argument computing with NumPy)", s2.where)
+        elif (s1.array.shape == s2.array.shape and s1.array.dtype == s2.array.dtype
+              and np.array_equal(s1.array, s2.array, equal_nan=s1.array.dtype.kind in "fc")):
+            sources.append(("constant", s2.array.copy()))
+        else:
+            raise Refusal(f"values computed outside an op: an array of "
+                          f"{_describe(s2.array)} read by {s2.what} differs between the two "
+                          f"first calls (e.g. mt.randn in the step, or NumPy on a tensor's "
+                          f"values)", s2.where)
+    return Plan(second.events, sources, second.result)
+
+
+def _describe(a: np.ndarray) -> str:
+    return f"{tuple(a.shape)} {a.dtype}"
+
+
+def _qualified_names(events: list[Event]) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the modules and parameters under the outermost modules the ops ran in
+    (``0``, ``0.weight``), by id."""
+    modules: dict[int, str] = {}
+    params: dict[int, str] = {}
+    roots = {id(e.scope[0]): e.scope[0] for e in events if e.scope}
+    for root in roots.values():
+        for name, m in root.named_modules():
+            modules.setdefault(id(m), name)
+        for name, p in root.named_parameters():
+            params.setdefault(id(p), name)
+    return modules, params
+
+
+class _Names:
+    """The namespace of the generated function: each object gets a readable, unique name."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"np": np, "asarray": np.asarray}
+        self._by_id: dict[int, str] = {}
+
+    def add(self, obj: Any, name: str) -> str:
+        found = self._by_id.get(id(obj))
+        if found is not None:
+            return found
+        base, n = name, 1
+        while name in self.namespace:
+            n += 1
+            name = f"{base}_{n}"
+        self.namespace[name] = obj
+        self._by_id[id(obj)] = name
+        return name
+
+
+_SIMPLE = (bool, int, str, type(None))
+
+
+def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, Any]]:
+    """The source of ``replay(A)`` (``A``: the step's tensor arguments) and its namespace."""
+    names = _Names()
+    names.namespace["accumulate"] = accumulate
+    names.namespace["Tensor"] = tensor_type
+    modules, params = _qualified_names(plan.events)
+    lines = ["def replay(A):"]
+    for i in range(n_args):
+        lines.append(f"    a{i} = A[{i}]._data  # argument {i}")
+    for k, (kind, value) in enumerate(plan.sources):
+        if kind == "tensor":
+            names.namespace[f"S{k}"] = value
+            name = params.get(id(value), "a tensor")
+            lines.append(f"    s{k} = S{k}._data  # {name}, {_describe(value._data)}")
+        else:
+            names.namespace[f"s{k}"] = value
+            what = "a constant" if kind == "constant" else "an array"
+            shown = f" {value.tolist()}" if value.size <= 4 else ""
+            lines.append(f"    # s{k}: {what}{shown} ({_describe(value)}, kept from the "
+                         f"recording)")
+
+    def where(e: Event) -> str:
+        place = ""
+        if e.scope:
+            m = e.scope[-1]
+            name = modules.get(id(m), "")
+            place = f"{name}: {type(m).__name__}" if name else type(m).__name__
+        return ", ".join(w for w in (place, e.node) if w)
+
+    def array(ref: Ref) -> str:
+        return f"c{ref.index}.{ref.attr}" if ref.kind == "c" else f"{ref.kind}{ref.index}"
+
+    def tensor(ref: Ref) -> str:
+        return f"A[{ref.index}]" if ref.kind == "a" else f"S{ref.index}"
+
+    def literal(value: Any) -> str:
+        if isinstance(value, Ref):
+            return array(value)
+        if isinstance(value, tuple):
+            inner = ", ".join(literal(v) for v in value)
+            return f"({inner},)" if len(value) == 1 else f"({inner})"
+        if isinstance(value, list):
+            return "[" + ", ".join(literal(v) for v in value) + "]"
+        if isinstance(value, dict) and all(type(k) is str for k in value):
+            return "{" + ", ".join(f"{k!r}: {literal(v)}" for k, v in value.items()) + "}"
+        if type(value) in _SIMPLE or (type(value) is float and math.isfinite(value)):
+            return repr(value)
+        return names.add(value, "k")
+
+    def call_args(args: tuple[Any, ...], kwargs: dict[str, Any], drop_none: bool = False) -> str:
+        while drop_none and args and args[-1] is None:  # (opt.step(None) is opt.step())
+            args = args[:-1]
+        parts = [literal(a) for a in args] + [f"{k}={literal(v)}" for k, v in kwargs.items()]
+        return ", ".join(parts)
+
+    phase = None
+    for i, e in enumerate(plan.events):
+        if e.phase != phase:
+            phase = e.phase
+            lines.append(f"    # -- {phase}")
+        if e.kind == "op":
+            fn = names.add(e.fn, e.fn.__name__)
+            ctx = f"c{i}"
+            names.namespace[ctx] = ReplayContext(e.needs)
+            code = f"{fn}.forward({ctx}, {call_args(e.args, e.kwargs)})"
+            if e.scalar:
+                code = f"asarray({code})"
+            lines.append(f"    v{e.out} = {code}  # {where(e)}".rstrip(" #"))
+        elif e.kind == "acc":
+            leaf, grad = e.args
+            name = params.get(id(plan.sources[leaf.index][1]), "") if leaf.kind == "s" else ""
+            lines.append(f"    v{e.out} = accumulate({tensor(leaf)}, {literal(grad)}, "
+                         f"{e.kwargs['shared']})  # {name or tensor(leaf)}.grad += gradient")
+        elif e.kind == "inplace":
+            target, other, alpha = e.args
+            value = literal(other)
+            if alpha != 1:
+                value = f"np.multiply({value}, {literal(alpha)})"
+            fn = names.add(e.fn, f"np_{e.fn.__name__}")
+            lines.append(f"    {fn}({array(target)}, {value}, out={array(target)})"
+                         f"  # in place")
+        elif e.kind == "set_grad":
+            target, value = e.args
+            new = "None" if value is None else f"Tensor._make({literal(value)})"
+            lines.append(f"    {tensor(target)}._grad = {new}")
+        else:  # "call"
+            obj = names.add(e.obj, type(e.obj).__name__.lower())
+            lines.append(f"    {obj}.{e.fn}({call_args(e.args, e.kwargs, True)})")
+
+    def output(value: Any) -> str:
+        if isinstance(value, Ref):
+            return f"Tensor._make({array(value)})"
+        if isinstance(value, tuple):
+            inner = ", ".join(output(v) for v in value)
+            return f"({inner},)" if len(value) == 1 else f"({inner})"
+        if isinstance(value, list):
+            return "[" + ", ".join(output(v) for v in value) + "]"
+        if isinstance(value, dict) and all(type(k) is str for k in value):
+            return "{" + ", ".join(f"{k!r}: {output(v)}" for k, v in value.items()) + "}"
+        return literal(value)
+
+    lines.append(f"    return {output(plan.result)}")
+    return "\n".join(lines) + "\n", names.namespace

@@ -1,0 +1,211 @@
+"""``microtensor.compile``: a training step recorded twice, then replayed as straight-line code.
+
+    step = mt.compile(train_step)      # or @mt.compile above the def
+    loss = step(x, y)                  # calls 1 and 2 run eagerly and record; later calls replay
+
+A compiled step keeps one entry per *guard key*: the shapes, dtypes and requires_grad of its
+tensor arguments, its other arguments (compared with ==) and the grad mode. A new key records
+again (``step.recompiles`` counts it); past ``RECOMPILE_LIMIT`` new keys, a warning says why
+and new keys run eagerly. A step that cannot be replayed (see ``record.py``) runs eagerly for
+its key, after one warning naming the cause and the line.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import warnings
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from ..autograd import grad_mode
+from ..autograd.anomaly_mode import anomaly_mode
+from ..autograd.function import TensorBase, recording
+from ..autograd.hooks import backward_post_hooks, backward_pre_hooks
+from ..tensor import Tensor
+from .codegen import generate, merge
+from .record import Recorder, Refusal
+
+_R = TypeVar("_R")
+
+RECOMPILE_LIMIT = 8
+
+
+def _key(value: Any, tensors: list[TensorBase]) -> Any:
+    """The guard key of an argument; its tensors are appended to ``tensors`` in order."""
+    if isinstance(value, TensorBase):
+        tensors.append(value)
+        return ("T", value._data.shape, value._data.dtype, value._requires_grad)
+    if type(value) is tuple or type(value) is list:
+        return (type(value).__name__, tuple(_key(v, tensors) for v in value))
+    if type(value) is dict:
+        return ("dict", tuple((k, _key(v, tensors)) for k, v in value.items()))
+    return ("=", type(value), value)
+
+
+def _same_key(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # (e.g. an ndarray argument: == is elementwise)
+        return False
+
+
+class _Entry:
+    """What a compiled step knows about one guard key."""
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+        self.recordings: list[Recorder] = []
+        self.replay: Callable[[list[TensorBase]], Any] | None = None
+        self.source: str | None = None
+        self.guards: list[tuple[TensorBase, Any, Any, bool]] = []  # captured tensors
+        self.modules: list[tuple[Any, bool]] = []  # the modules the ops ran in, and .training
+        self.eager = False
+
+    def guards_hold(self) -> bool:
+        """Whether what the replay assumes of the captured tensors and modules still holds:
+        the same shapes, dtypes and requires_grad, the same train/eval mode, no hooks."""
+        for t, shape, dtype, requires_grad in self.guards:
+            d = t._data
+            if d.shape != shape or d.dtype != dtype or t._requires_grad is not requires_grad \
+                    or t._hooks:
+                return False
+        for m, training in self.modules:
+            if m.training is not training or m._hooks:
+                return False
+        return not (backward_pre_hooks or backward_post_hooks or anomaly_mode.enabled)
+
+
+class CompiledStep(Generic[_R]):
+    """A step function, recorded on its first calls and replayed afterwards (see the module's
+    docstring and docs/compile.md).
+
+    Attributes:
+        source: the generated replay function of the last key compiled (None before).
+        recompiles: how many times a new guard key (or a changed captured tensor) recorded
+            again.
+    """
+
+    fn: Callable[..., _R]  # the step, as written
+
+    def __init__(self, fn: Callable[..., _R]) -> None:
+        while isinstance(fn, CompiledStep):  # (compiling a compiled step starts afresh)
+            fn = fn.fn
+        self.fn = fn
+        self.recompiles = 0
+        self.source: str | None = None
+        self._entries: list[_Entry] = []
+        self._last: _Entry | None = None  # (the entry of the last call: checked first)
+        self._limit_warned = False
+        functools.update_wrapper(self, fn, updated=())  # (name and docstring only)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _R:
+        if recording.recorder is not None:  # (a compiled step called inside another's record)
+            return self.fn(*args, **kwargs)
+        tensors: list[TensorBase] = []
+        parts: list[Any] = [grad_mode.state.enabled]
+        for a in args:  # (_key, inlined for the common case: a tensor)
+            if isinstance(a, TensorBase):
+                tensors.append(a)
+                parts.append(("T", a._data.shape, a._data.dtype, a._requires_grad))
+            else:
+                parts.append(_key(a, tensors))
+        if kwargs:
+            parts.append(_key(kwargs, tensors))
+        if len(tensors) > 1:  # which arguments are one array (the replay reads it once)
+            first: dict[int, int] = {}
+            parts.append(tuple(first.setdefault(id(t._data), i) for i, t in enumerate(tensors)))
+        key = tuple(parts)
+        entry = self._last
+        if entry is None or not _same_key(entry.key, key):
+            entry = None
+            for e in self._entries:
+                if _same_key(e.key, key):
+                    entry = self._last = e
+                    break
+        if entry is not None and entry.replay is not None:
+            if entry.guards_hold():
+                result: _R = entry.replay(tensors)
+                return result
+            if not self._may_record("a captured tensor changed shape, dtype or "
+                                    "requires_grad, a module its train/eval mode, or a hook "
+                                    "was added"):
+                entry.eager = True
+            else:
+                entry.replay, entry.recordings = None, []
+        if entry is None:
+            if self._entries and not self._may_record("new argument shapes, dtypes or "
+                                                      "values, or grad mode"):
+                return self.fn(*args, **kwargs)
+            entry = self._last = _Entry(key)
+            self._entries.append(entry)
+        if entry.eager:
+            return self.fn(*args, **kwargs)
+        return self._record(entry, tensors, args, kwargs)
+
+    def _may_record(self, why: str) -> bool:
+        """Count a re-record; False (and a warning, once) past the limit."""
+        if self.recompiles >= RECOMPILE_LIMIT:
+            if not self._limit_warned:
+                self._limit_warned = True
+                warnings.warn(f"microtensor.compile({self._name()}): recompiled "
+                              f"{RECOMPILE_LIMIT} times (the last because of {why}); new "
+                              f"arguments now run eagerly", UserWarning, stacklevel=3)
+            return False
+        self.recompiles += 1
+        return True
+
+    def _record(self, entry: _Entry, tensors: list[TensorBase], args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> _R:
+        recorder = Recorder(tensors)
+        result: _R = recorder.run(self.fn, args, kwargs)
+        refusal = recorder.refusal
+        if refusal is None:
+            entry.recordings.append(recorder)
+            if len(entry.recordings) == 2:
+                try:
+                    self._build(entry, len(tensors))
+                except Refusal as r:
+                    refusal = r
+        if refusal is not None:
+            entry.eager, entry.recordings = True, []
+            where = f" at {refusal.where}" if refusal.where else ""
+            warnings.warn(f"microtensor.compile({self._name()}): runs eagerly for these "
+                          f"arguments: refused {refusal.reason}{where}", UserWarning,
+                          stacklevel=3)
+        return result
+
+    def _build(self, entry: _Entry, n_args: int) -> None:
+        plan = merge(*entry.recordings)
+        source, namespace = generate(plan, Tensor, n_args)
+        exec(builtins.compile(source, f"<microtensor.compile {self._name()}>", "exec"), namespace)
+        entry.replay = namespace["replay"]
+        entry.source = self.source = source
+        entry.guards = [(t, t._data.shape, t._data.dtype, t._requires_grad)
+                        for kind, t in plan.sources if kind == "tensor"]
+        entry.modules = [(m, m.training) for m in entry.recordings[1].modules]
+        entry.recordings = []
+
+    def _name(self) -> str:
+        return getattr(self.fn, "__name__", type(self.fn).__name__)
+
+    def __repr__(self) -> str:
+        return f"<compiled {self._name()}>"
+
+
+def compile(fn: Callable[..., _R]) -> CompiledStep[_R]:  # noqa: A001  (torch.compile's name)
+    """Compile a training step: its first two calls run eagerly and record what it does (the
+    forward, the backward the engine runs, gradient accumulation, the optimizer's ``zero_grad``
+    and ``step``); later calls with the same argument shapes, dtypes and values replay it as
+    straight-line NumPy (``step.source``). Usable as a decorator.
+
+    Args:
+        fn: the step, e.g. ``def step(x, y): opt.zero_grad(); loss = ...; loss.backward();
+            opt.step(); return loss``.
+
+    Returns:
+        A callable with ``fn``'s signature. A replay returns tensors without ``grad_fn``
+        (nothing to differentiate: the backward already ran); what the step cannot replay
+        (see docs/compile.md) makes it run eagerly, with a warning.
+    """
+    return CompiledStep(fn)
