@@ -150,14 +150,9 @@ def test_mlp_with_momentum_sgd_is_bit_identical() -> None:
 
 
 def test_relu_net_with_cross_entropy_and_adam_is_bit_identical() -> None:
-    # NOTE: ReLU's backward computes its mask with NumPy outside an op until that moves into an
-    # op (issue 12, item 2): until then the step is refused and runs eagerly; equal either way.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        fn = assert_same(mlp("adam", nn.ReLU, "ce", (64, 128, 10), batch=32))
-    if fn.source is None:
-        with pytest.warns(UserWarning, match=r"ReluBackward"):
-            assert_same(mlp("adam", nn.ReLU, "ce", (64, 128, 10), batch=32), steps=3)
+    # ReLU's backward mask comes from an op (ReluGrad): the step compiles
+    fn = compiled_quietly(mlp("adam", nn.ReLU, "ce", (64, 128, 10), batch=32))
+    assert "ReluGrad.forward(" in fn.source and "adam.step()" in fn.source
 
 
 def test_tanh_net_with_cross_entropy_and_adam_is_bit_identical() -> None:
@@ -274,7 +269,7 @@ def test_two_backwards_in_one_step_and_zero_grad_to_zeros() -> None:
     assert isinstance(out, tuple) and len(out) == 2 and out[0].grad_fn is None
 
 
-def test_dropout_draws_fresh_numbers_in_the_eager_order_or_is_refused() -> None:
+def test_dropout_draws_fresh_numbers_in_the_eager_order() -> None:
     def build() -> tuple[list[mt.Tensor], Step, Callable[[int], tuple[Any, ...]]]:
         mt.manual_seed(5)
         model = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Dropout(0.3), nn.Linear(16, 1))
@@ -292,10 +287,9 @@ def test_dropout_draws_fresh_numbers_in_the_eager_order_or_is_refused() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fn = assert_same(build, 30)
-    if fn.source is None:  # the mask drawn outside an op: refused, as it must be
-        assert "values computed outside an op" in str(caught[0].message)
-    else:
-        assert not caught
+    # the mask is drawn inside an op (DropoutMask): the replay draws a fresh one each step
+    assert fn.source is not None and "DropoutMask.forward(" in fn.source
+    assert not caught
 
 
 def test_the_xor_example_with_compile_gives_the_eager_losses() -> None:
@@ -396,6 +390,30 @@ def test_item_steering_control_flow_is_refused() -> None:
             loss.backward()
         return loss
     refused(body, r"refused \.item\(\)")
+
+
+def test_an_lr_scheduler_step_inside_the_step_is_refused() -> None:
+    # a replay would skip the scheduler's Python side effect (the learning rate would freeze)
+    def build() -> tuple[list[mt.Tensor], Step, Callable[[int], tuple[Any, ...]]]:
+        mt.manual_seed(6)
+        model = nn.Linear(3, 1)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        x, y = mt.randn(6, 3), mt.randn(6, 1)
+
+        def step(x: mt.Tensor, y: mt.Tensor) -> mt.Tensor:
+            opt.zero_grad()
+            loss = mse(x, y, model)
+            loss.backward()
+            opt.step()
+            sched.step()
+            return loss
+
+        return list(model.parameters()), step, lambda i: (x, y)
+    with pytest.warns(UserWarning, match=r"LR scheduler's step\(\)") as caught:
+        fn = assert_same(build, 8)
+    assert len(caught) == 1 and "test_compile.py:" in str(caught[0].message)
+    assert fn.source is None
 
 
 def test_bool_of_a_tensor_is_refused() -> None:
@@ -654,9 +672,9 @@ def test_a_result_computed_outside_an_op_is_refused() -> None:
             assert f(x).tolist() == [2.0]
 
 
-def test_a_mask_computed_with_numpy_in_a_backward_is_refused_even_when_equal() -> None:
-    # ReLU's backward builds its mask with NumPy from the saved output: both recordings see the
-    # same mask here (x > 0 throughout), yet a later step could flip a sign: never a constant.
+def test_relu_mask_is_recomputed_in_the_replay() -> None:
+    # ReLU's backward takes its mask from an op (ReluGrad): the replay recomputes it, so a sign
+    # that flips after the recordings gives the eager result, not the recorded mask.
     w = mt.ones(3, requires_grad=True)
     x = mt.tensor([1.0, 2.0, 3.0])
 
@@ -666,7 +684,41 @@ def test_a_mask_computed_with_numpy_in_a_backward_is_refused_even_when_equal() -
         loss.backward()
         return loss
     f = mt.compile(step)
-    with pytest.warns(UserWarning, match=r"read by Mul \(in ReluBackward\) is a new one"):
+    for _ in range(3):
+        assert f(x).item() == 6.0
+    assert f.source is not None and "ReluGrad" in f.source
+    with mt.no_grad():
+        w.mul_(-1.0)
+    assert f(x).item() == 0.0 and w.grad is not None and w.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+class NumpyMaskRelu(mt.autograd.Function):
+    """A user's ReLU whose backward builds its mask with NumPy, outside any op."""
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx: Any, g: mt.Tensor) -> mt.Tensor:
+        (x,) = ctx.saved_tensors
+        return g * mt.Tensor._make(x._data > 0)  # (a mask made outside an op)
+
+
+def test_a_mask_computed_with_numpy_in_a_backward_is_refused_even_when_equal() -> None:
+    # Both recordings see the same mask here (x > 0 throughout), yet a later step could flip
+    # a sign: a mask made outside an op is never taken for a constant.
+    w = mt.ones(3, requires_grad=True)
+    x = mt.tensor([1.0, 2.0, 3.0])
+
+    def step(x: mt.Tensor) -> mt.Tensor:
+        w.grad = None
+        loss = NumpyMaskRelu.apply(x * w).sum()
+        loss.backward()
+        return loss
+    f = mt.compile(step)
+    with pytest.warns(UserWarning, match=r"\(in NumpyMaskReluBackward\) is a new one"):
         for _ in range(3):
             assert f(x).item() == 6.0
     assert f.source is None

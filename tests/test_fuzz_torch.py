@@ -2336,6 +2336,8 @@ EXCLUDED: dict[str, str] = {
     "mt.draw_graph": "viz: no PyTorch counterpart",
     "mt.save_graph": "viz: no PyTorch counterpart",
     "mt.to_dot": "viz: no PyTorch counterpart",
+    # A compiled step is compared with the eager step (tests/test_compile.py).
+    "mt.compile": "records and replays a step; compared with eager in tests/test_compile.py",
     # Python object protocol, not an op.
     "Tensor.__repr__": "compared in tests/test_parity_torch.py::test_repr_matches_torch",
     "Tensor.__hash__": "identity hash in both; nothing to compare",

@@ -11,7 +11,7 @@ import pytest
 
 import microtensor as mt
 from microtensor import optim
-from microtensor.optim import adagrad, adam, optimizer, rmsprop, rprop, sgd
+from microtensor.optim import adagrad, adam, flat, optimizer, rmsprop, rprop, sgd
 
 # ----------------------------------------------------------------------------------------------
 # Reference update rules, written out from the algorithm boxes of PyTorch's documentation.
@@ -850,7 +850,7 @@ def test_optimizers_use_only_the_public_tensor_api():
     """optim sits above Tensor: no private attributes of Tensor (DESIGN.md), no raw arrays."""
     private = re.compile(r"\._(data|versions|bump_version|grad|make|requires_grad)\b"
                          r"|np\.asarray")
-    for module in (optimizer, sgd, adam, rmsprop, rprop, adagrad):
+    for module in (optimizer, flat, sgd, adam, rmsprop, rprop, adagrad):
         source = inspect.getsource(module)
         assert not private.findall(source), (module.__name__, private.findall(source))
 

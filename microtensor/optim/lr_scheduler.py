@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..autograd.function import recording
 from .optimizer import Optimizer
 
 
@@ -73,6 +74,9 @@ class LRScheduler:
             epoch: deprecated (as in PyTorch): jump to this epoch, using the closed form where
                 the schedule has one.
         """
+        if recording.recorder is not None:  # (a replay would not call it: microtensor.compile)
+            recording.recorder.refuse("an LR scheduler's step() (a replay would skip it: call "
+                                      "it outside the compiled step)")
         opt = self.optimizer
         if (self._step_count == 1 and not getattr(opt, "_opt_called", True)
                 and type(opt).step is Optimizer.step):
