@@ -748,3 +748,23 @@ def test_a_random_op_draws_fresh_numbers_in_the_eager_order() -> None:
     assert "BernoulliScalar.forward(" in fn.source
     losses = run(build, 30, compiled=True)[0]
     assert len({float(v) for v in losses}) > 20  # fresh draws: the losses differ
+
+
+@pytest.mark.parametrize("flag", ["fused", "foreach"])
+def test_a_fused_or_foreach_optimizer_replays_as_eager(flag: str) -> None:
+    def build() -> tuple[list[mt.Tensor], Step, Callable[[int], tuple[Any, ...]]]:
+        mt.manual_seed(3)
+        model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+        opt = optim.Adam(model.parameters(), lr=0.01, **{flag: True})
+        x, y = mt.randn(12, 8), mt.randint(0, 4, (12,))
+
+        def step(x: mt.Tensor, y: mt.Tensor) -> mt.Tensor:
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return list(model.parameters()), step, lambda i: (x, y)
+    fn = compiled_quietly(build, 30)
+    assert "adam.step()" in fn.source
