@@ -72,6 +72,20 @@ def jax_module() -> ModuleType | None:
         return None
 
 
+class CompiledSteps(ModuleType):
+    """microtensor, with the training loops' step compiled (``mt.compile``): the loops of
+    ``train`` and ``rnn_framework`` read ``compile_steps``; everything else is microtensor."""
+
+    compile_steps = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(mt, name)
+
+
+COMPILED_NAME = "microtensor, mt.compile"
+COMPILED_WORKLOADS = ("xor", "moons", "adam", "mlp", "rnn")
+
+
 def frameworks() -> dict[str, ModuleType]:
     """The libraries with PyTorch's API to time, by their name in the table: microtensor, and
     PyTorch when it is installed."""
@@ -164,13 +178,19 @@ def train(lib: ModuleType, layers: Callable[[ModuleType], list[object]], loss: s
     data = [(lib.from_numpy(x.astype(dtype)),
              lib.from_numpy(y if y.dtype.kind == "i" else y.astype(dtype)))  # class indices
             for x, y in batches]
+    def one_step(xs: Any, ys: Any) -> Any:
+        loss = loss_fn(model(xs), ys)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    if getattr(lib, "compile_steps", False):
+        one_step = mt.compile(one_step)
     value = None
     for step in range(1, steps + 1):
         xs, ys = data[(step - 1) % len(data)]
-        value = loss_fn(model(xs), ys)
-        opt.zero_grad()
-        value.backward()
-        opt.step()
+        value = one_step(xs, ys)
         if on_step is not None:
             on_step(step)
     if value is None:
@@ -186,6 +206,8 @@ def bench_training(res: Results, workload: str, numpy_fn: Callable[[int], float]
     impls: dict[str, Callable[[], float]] = {"hand-written NumPy": partial(numpy_fn, steps)}
     for name, lib in frameworks().items():
         impls[name] = partial(framework_fn, lib, steps)
+        if lib is mt and workload in COMPILED_WORKLOADS:
+            impls[COMPILED_NAME] = partial(framework_fn, CompiledSteps("microtensor"), steps)
     jax = jax_module() if workload in JAX_WORKLOADS else None
     if jax is not None:
         # median_times runs each implementation once before timing it: that first run traces
@@ -505,15 +527,20 @@ def rnn_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) ->
     inputs = [lib.from_numpy(x.astype(dtype)) for x in xs]
     target = lib.from_numpy(y.astype(dtype))
     h0 = lib.zeros(RNN_BATCH, RNN_HIDDEN, dtype=getattr(lib, np.dtype(dtype).name))
-    value = None
-    for _ in range(steps):
-        h = h0
+    def one_step(h: Any) -> Any:
         for x in inputs:
             h = lib.tanh(inp(x) + rec(h))
-        value = loss_fn(readout(h), target)
+        loss = loss_fn(readout(h), target)
         opt.zero_grad()
-        value.backward()
+        loss.backward()
         opt.step()
+        return loss
+
+    if getattr(lib, "compile_steps", False):
+        one_step = mt.compile(one_step)
+    value = None
+    for _ in range(steps):
+        value = one_step(h0)
     if value is None:
         raise ValueError(f"steps must be at least 1, not {steps}")
     return float(value.item())

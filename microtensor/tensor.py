@@ -79,15 +79,18 @@ from .ops.elementwise import (
     Tan,
     Tanh,
     Trunc,
+    Values,
     Where,
 )
 from .ops.index import MaskPositions, RepeatIndex, Scatter
+from .ops.index import arange_along as _arange_along
 from .ops.index import grid as _grid
 from .ops.linalg import Matmul
 from .ops.random import Bernoulli, BernoulliScalar, Multinomial, numpy_rng
 from .ops.reduce import (
     Amax,
     Amin,
+    ArgExtreme,
     LogSoftmax,
     Logsumexp,
     Mean,
@@ -324,6 +327,14 @@ _PRINT_OPTIONS: dict[str, Any] = {"separator": ", ", "prefix": "tensor(", "thres
 # Tensor
 # ----------------------------------------------------------------------------------------------
 
+def _values(fn: Callable[..., Any], *args: Any, **options: Any) -> Tensor:
+    """``fn(*args, **options)`` on the values of the tensors among ``args``, as an op without
+    gradient (``Values``): a comparison, a test or a logical op, recomputed by a compiled step's
+    replay like any op."""
+    return Values.apply(*(a.detach() if isinstance(a, Tensor) else a for a in args), fn=fn,
+                        **options)
+
+
 class Tensor(TensorBase):
     """An n-dimensional array that records operations for automatic differentiation.
 
@@ -549,6 +560,9 @@ class Tensor(TensorBase):
         if "out" in kwargs:
             raise TypeError(f"np.{ufunc.__name__}(): out= cannot be a microtensor Tensor; "
                             f"assign the result instead")
+        if recording.recorder is not None:  # (a NumPy function's result is outside the ops)
+            recording.recorder.refuse(f"np.{ufunc.__name__}() of a tensor (use "
+                                      f"microtensor.{ufunc.__name__} or the tensor's method)")
         values = [x._data if isinstance(x, Tensor) else x for x in inputs]
         result = getattr(ufunc, method)(*values, **kwargs)
         if method != "__call__":
@@ -1071,7 +1085,7 @@ class Tensor(TensorBase):
 
     def _compare(self, other: Any, op: Callable[[Any, Any], Any]) -> Tensor:
         a, b = self._operands(other)
-        return Tensor._make(np.asarray(op(a._data, b._data if isinstance(b, Tensor) else b)))
+        return _values(op, a, b)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
@@ -1130,13 +1144,13 @@ class Tensor(TensorBase):
     def _bitwise(self, other: Any, fn: Callable[..., Any], name: str) -> Tensor:
         a, b = self._operands(other)
         self._require_integers(name, a, b)
-        return Tensor._make(np.asarray(fn(a._data, b._data if isinstance(b, Tensor) else b)))
+        return _values(fn, a, b)
 
     def __invert__(self) -> Tensor:
         if self.dtype.kind not in "biu":
             raise TypeError(f"~ (bitwise_not): only integer and bool tensors are supported, got "
                             f"{self.dtype}")
-        return Tensor._make(np.asarray(np.invert(self._data)))
+        return _values(np.invert, self)
 
     def __and__(self, other: Any) -> Tensor:
         return self._bitwise(other, np.bitwise_and, "& (bitwise_and)")
@@ -1346,13 +1360,13 @@ class Tensor(TensorBase):
         """True where x is neither nan nor infinite"""
         if self.dtype.kind != "f":
             return Tensor._make(np.ones(self.shape, dtype=np.bool_))
-        return Tensor._make(np.isfinite(self._data))
+        return _values(np.isfinite, self)
 
     def _test(self, fn: Callable[[np.ndarray], np.ndarray]) -> Tensor:
         """A float test (integers and bools are never nan or infinite)."""
         if self.dtype.kind != "f":
             return Tensor._make(np.zeros(self.shape, dtype=np.bool_))
-        return Tensor._make(np.asarray(fn(self._data)))
+        return _values(fn, self)
 
     def nan_to_num(self, nan: _float = 0.0, posinf: _float | None = None,
                    neginf: _float | None = None) -> Tensor:
@@ -1368,7 +1382,7 @@ class Tensor(TensorBase):
                             f"{_type_name(other)}")
         if other.shape != self.shape:
             broadcast_shapes(self.shape, other.shape)
-        return Tensor._make(np.asarray(fn(self._data, other._data)))
+        return _values(fn, self, other)
 
     def logical_and(self, other: Tensor) -> Tensor:
         """True where both are nonzero"""
@@ -1384,7 +1398,7 @@ class Tensor(TensorBase):
 
     def logical_not(self) -> Tensor:
         """True where x is zero"""
-        return Tensor._make(np.asarray(np.logical_not(self._data)))
+        return _values(np.logical_not, self)
 
     def _division_operands(self, other: Any, kernel: str, reflected: _bool = False) -> tuple[Any,
                                                                                            Any]:
@@ -1445,11 +1459,9 @@ class Tensor(TensorBase):
                                    f"{value}")
         if self.shape != other.shape:
             broadcast_shapes(self.shape, other.shape)
-        a, b = self._data, other._data
-        if a.dtype.kind == "b":
-            return Tensor._make(np.asarray(a == b))
-        return Tensor._make(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol,
-                                                  equal_nan=equal_nan)))
+        if self.dtype.kind == "b":
+            return _values(np.equal, self, other)
+        return _values(np.isclose, self, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
     def allclose(self, other: Tensor, rtol: _float = 1e-05, atol: _float = 1e-08,
                  equal_nan: _bool = False) -> _bool:
@@ -1548,16 +1560,14 @@ class Tensor(TensorBase):
         """True where every element (over ``dim``, or all) is nonzero"""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("all", dim, keepdim, axis, keepdims)
-        return Tensor._make(np.asarray(np.all(self._data, axis=_dims(dim, self.ndim),
-                                              keepdims=keepdim)))
+        return _values(np.all, self, axis=_dims(dim, self.ndim), keepdims=keepdim)
 
     def any(self, dim: _int | None = None, keepdim: _bool = False,
             *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
         """True where some element (over ``dim``, or all) is nonzero"""
         if axis is not None or keepdims is not None:
             dim, keepdim = self._dim_aliases("any", dim, keepdim, axis, keepdims)
-        return Tensor._make(np.asarray(np.any(self._data, axis=_dims(dim, self.ndim),
-                                              keepdims=keepdim)))
+        return _values(np.any, self, axis=_dims(dim, self.ndim), keepdims=keepdim)
 
     def argmax(self, dim: _int | None = None, keepdim: _bool = False,
                *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
@@ -1566,10 +1576,8 @@ class Tensor(TensorBase):
             dim, keepdim = self._dim_aliases("argmax", dim, keepdim, axis, keepdims)
         if self.dtype == dtypes.bool_:
             raise RuntimeError("argmax(): does not support bool input")
-        if dim is None:
-            return Tensor._make(np.asarray(np.argmax(self._data, keepdims=keepdim), dtype=np.int64))
-        d = _dim(dim, self.ndim)
-        return Tensor._make(np.argmax(self._data, axis=d, keepdims=keepdim).astype(np.int64))
+        d = None if dim is None else _dim(dim, self.ndim)
+        return ArgExtreme.apply(self.detach(), dim=d, keepdim=keepdim, largest=True)
 
     def argmin(self, dim: _int | None = None, keepdim: _bool = False,
                *, axis: Any = None, keepdims: _bool | None = None) -> Tensor:
@@ -1578,10 +1586,8 @@ class Tensor(TensorBase):
             dim, keepdim = self._dim_aliases("argmin", dim, keepdim, axis, keepdims)
         if self.dtype == dtypes.bool_:
             raise RuntimeError("argmin(): does not support bool input")
-        if dim is None:
-            return Tensor._make(np.asarray(np.argmin(self._data, keepdims=keepdim), dtype=np.int64))
-        d = _dim(dim, self.ndim)
-        return Tensor._make(np.argmin(self._data, axis=d, keepdims=keepdim).astype(np.int64))
+        d = None if dim is None else _dim(dim, self.ndim)
+        return ArgExtreme.apply(self.detach(), dim=d, keepdim=keepdim, largest=False)
 
     # -- reductions ---------------------------------------------------------------------------
 
@@ -1716,11 +1722,11 @@ class Tensor(TensorBase):
     def _pick(self, arg: Callable[..., np.ndarray], dim: _int, keepdim: _bool) -> ValuesIndices:
         d = _dim(dim, self.ndim)
         x = self if self.ndim else self.reshape(1)  # a 0-d tensor is its own max, at index 0
-        idx = arg(x._data, axis=d, keepdims=True).astype(np.int64)
-        values = x.take_along_dim(Tensor._make(idx), d)
+        idx = ArgExtreme.apply(x.detach(), dim=d, keepdim=True, largest=arg is np.argmax)
+        values = x.take_along_dim(idx, d)
         if not keepdim or not self.ndim:
             values, idx = values.squeeze(d), idx.squeeze(d)
-        return ValuesIndices(values, Tensor._make(idx))
+        return ValuesIndices(values, idx)
 
     def take_along_dim(self, indices: Any, dim: _int | None = None) -> Tensor:
         """out[..., i, ...] = self[..., indices[..., i, ...], ...] along ``dim``.
@@ -1747,8 +1753,7 @@ class Tensor(TensorBase):
             if k == d:
                 index.append(idx)
             else:
-                index.append(np.arange(n if self.shape[k] != 1 else 1).reshape(
-                    [-1 if j == k else 1 for j in range(self.ndim)]))
+                index.append(_arange_along(n if self.shape[k] != 1 else 1, k, self.ndim))
         # (the index arrays broadcast together to others[:d] + (idx.shape[d],) + others[d + 1:])
         index[d] = indices if isinstance(indices, Tensor) else idx
         return Index.apply(self, *index, index=(ARRAY,) * self.ndim)

@@ -43,7 +43,8 @@ def test_quick_run_prints_every_workload() -> None:
     # Every implementation trains the same network from the same start: the losses agree (in
     # float32, to the 5 decimals printed; test_same_losses_in_float64 checks them tightly).
     jax_installed = "JAX not installed" not in out
-    impls = ["hand-written NumPy", "microtensor"]
+    # (the compiled step gives the eager numbers bit for bit: tests/test_compile.py)
+    impls = ["hand-written NumPy", "microtensor", "microtensor, mt.compile"]
     impls += ["PyTorch eager (1 thread)"] * ("PyTorch not installed" not in out)
     for workload in ("xor (20 steps)", "moons (20 steps)", "adam (10 steps)", "mlp (2 steps)",
                      "rnn (2 steps)"):

@@ -768,3 +768,37 @@ def test_a_fused_or_foreach_optimizer_replays_as_eager(flag: str) -> None:
         return list(model.parameters()), step, lambda i: (x, y)
     fn = compiled_quietly(build, 30)
     assert "adam.step()" in fn.source
+
+
+def test_comparisons_and_argmax_in_the_step_are_recomputed() -> None:
+    # masks and indices computed by tensor methods (x > 0, argmax, max(dim)) are ops: a replay
+    # on new data recomputes them (the two recordings see the same batch, later ones differ)
+    def build() -> tuple[list[mt.Tensor], Step, Callable[[int], tuple[Any, ...]]]:
+        mt.manual_seed(8)
+        model = nn.Linear(4, 3)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        first = mt.randn(6, 4)
+        others = [mt.randn(6, 4) for _ in range(5)]
+
+        def step(x: mt.Tensor) -> mt.Tensor:
+            opt.zero_grad()
+            out = model(x)
+            mask = (x[:, :3] > 0).logical_and(out.isfinite())
+            best = out.argmax(1, keepdim=True)
+            top, _ = out.max(1)
+            loss = (out * mask).sum() + out.take_along_dim(best, 1).sum() + top.mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return list(model.parameters()), step, lambda i: (first if i < 2 else others[i % 5],)
+    fn = compiled_quietly(build, 20)
+    assert "Values.forward(" in fn.source and "ArgExtreme.forward(" in fn.source
+
+
+def test_a_numpy_ufunc_of_a_tensor_in_the_step_is_refused() -> None:
+    def body(x: mt.Tensor, y: mt.Tensor, model: nn.Module) -> mt.Tensor:
+        loss = mse(x, y, model) * np.exp(x.detach()).mean()
+        loss.backward()
+        return loss
+    refused(body, r"np\.exp\(\) of a tensor")

@@ -332,10 +332,8 @@ CASES: dict[str, Callable[[int], Any]] = {
 
 # Cases whose numbers still go through NumPy code outside an op, in tensor.py (left for a later
 # change): each fails today (checked below), so that fixing it flips the marker.
-STILL_OUTSIDE: dict[str, str] = {
-    "compare": "comparisons wrap NumPy results outside an op (Tensor._compare, tensor.py)",
-    "max_with_indices": "max(dim) computes its indices outside an op (Tensor._pick, tensor.py)",
-}
+# (the cases that still compute outside an op, each with the reason: none left)
+STILL_OUTSIDE: dict[str, str] = {}
 
 
 def _run(make: Callable[[int], Any], seed: int, monkeypatch: pytest.MonkeyPatch

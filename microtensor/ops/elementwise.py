@@ -8,6 +8,7 @@ A positional argument may be a Python scalar instead of a tensor (``x * 2``); it
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -897,6 +898,24 @@ class Compare(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: Any, op: str = "eq") -> np.ndarray:
         return _COMPARISONS[op](a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[None, ...]:
+        return (None,) * len(ctx.needs_input_grad)
+
+
+class Values(Function):
+    """y = fn(*inputs, **options): a NumPy function of the values that has no gradient (a
+    logical or bitwise op, a test such as isfinite, all/any, isclose); da = None for each input
+
+    The tensor methods that compute such values apply this op (on detached inputs), so that
+    the computation is an op: replaying recorded ops (``microtensor.compile``) recomputes it
+    from the new values instead of keeping the old result.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, *inputs: Any, fn: Callable[..., Any], **options: Any) -> Any:
+        return fn(*inputs, **options)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[None, ...]:

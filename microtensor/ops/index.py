@@ -5,6 +5,7 @@ compositions of ``Index`` and ``IndexAdd`` (``shape.py``) with these positions."
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,17 +18,21 @@ if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
     from ..tensor import Tensor
 
 
+@functools.lru_cache(maxsize=256)
+def arange_along(n: int, dim: int, ndim: int) -> np.ndarray:
+    """``arange(n)`` shaped to run along ``dim`` of ``ndim`` dims (size 1 in the others), read
+    only. Cached: the same shape gives the same array object, a constant that a compiled step
+    can keep (a new array at each call would look like a value computed outside an op)."""
+    a = np.arange(n).reshape([-1 if k == dim else 1 for k in range(ndim)])
+    a.flags.writeable = False
+    return a
+
+
 def grid(shape: tuple[int, ...], dim: int, index: Any) -> list[Any]:
     """The index arrays that pick, for each element of an index tensor of ``shape``, the element
     at the same position except along ``dim``, where ``index`` says which: ``index`` itself at
     ``dim``, and an ``arange`` (shaped to broadcast) in every other dim."""
-    arrays: list[Any] = []
-    for d, n in enumerate(shape):
-        if d == dim:
-            arrays.append(index)
-        else:
-            arrays.append(np.arange(n).reshape([-1 if k == d else 1 for k in range(len(shape))]))
-    return arrays
+    return [index if d == dim else arange_along(n, d, len(shape)) for d, n in enumerate(shape)]
 
 
 class Scatter(Function):
