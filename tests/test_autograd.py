@@ -814,3 +814,16 @@ def test_leaf_gradients_never_alias() -> None:
     d = mt.tensor([[1.0, 2.0]], requires_grad=True)
     d.reshape(2).sum().backward()            # a view of another gradient
     np.testing.assert_array_equal(d.grad.detach().numpy(), [[1.0, 1.0]])
+
+
+def test_increment_version_makes_a_saved_tensor_refuse_backward():
+    from microtensor.autograd.graph import increment_version
+    w = mt.tensor([1.0, 2.0], requires_grad=True)
+    b = mt.tensor([3.0], requires_grad=True)
+    before = (w._version, b._version)
+    loss = (w * w).sum()
+    increment_version([w, b])  # an iterable of tensors, as PyTorch's
+    increment_version(w)       # or one tensor
+    assert (w._version, b._version) == (before[0] + 2, before[1] + 1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()

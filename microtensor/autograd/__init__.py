@@ -2,6 +2,7 @@
 grad mode (``no_grad``), anomaly mode (``detect_anomaly``) and gradient checking
 (``gradcheck``), and hooks around every ``backward()``."""
 
+from . import graph
 from .anomaly_mode import (
     detect_anomaly,
     is_anomaly_check_nan_enabled,
@@ -23,6 +24,7 @@ __all__ = [
     "detect_anomaly",
     "enable_grad",
     "grad",
+    "graph",
     "gradcheck",
     "gradgradcheck",
     "inference_mode",

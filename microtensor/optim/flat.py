@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import byte_bounds
 
+from ..autograd.graph import increment_version
 from ..creation import from_numpy
 from ..tensor import Tensor
 
@@ -139,11 +140,15 @@ class FlatParams:
                 f"the optimizer again after changing a parameter's shape or dtype")
 
     def store_params(self) -> None:
-        """Parameters += update: ``p.add_(its piece of update)`` for each; or, when this step
-        copied the parameters into ``values`` (not pinned), ``values += update`` and
-        ``p.copy_(its piece of values)``. (In-place Tensor methods, which count the change in
-        each parameter's version counter.)"""
-        if self._loaded:
+        """Parameters += update. Pinned, ``values += update`` (the parameters are its views),
+        and each parameter's version counter counts the change
+        (``autograd.graph.increment_version``); when this step copied the parameters into
+        ``values`` (not pinned), ``values += update`` and ``p.copy_(its piece of values)``;
+        otherwise ``p.add_(its piece of update)`` for each."""
+        if self.pinned:
+            self.values += self.update
+            increment_version(self.params)
+        elif self._loaded:
             self.values += self.update
             for p, v in zip(self.params, self._value_tensors, strict=True):
                 p.copy_(v)
