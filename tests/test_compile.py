@@ -311,7 +311,7 @@ def test_the_xor_example_with_compile_gives_the_eager_losses() -> None:
 # -- guards -------------------------------------------------------------------------------------
 
 def test_guards_re_record_on_new_shapes_values_and_grad_mode() -> None:
-    w = mt.randn(3, requires_grad=True)
+    w = mt.randn(3)
     calls: list[int] = []
 
     @mt.compile
@@ -321,8 +321,7 @@ def test_guards_re_record_on_new_shapes_values_and_grad_mode() -> None:
 
     x = mt.randn(4, 3)
     for _ in range(4):
-        assert np.array_equal(f(x, 2.0).detach().numpy(),
-                              ((x * w).sum() * 2.0).detach().numpy())
+        assert np.array_equal(f(x, 2.0).numpy(), ((x * w).sum() * 2.0).numpy())
     assert len(calls) == 2 and f.recompiles == 0
     f(x, 3.0)
     f(mt.randn(5, 3), 2.0)
@@ -331,8 +330,13 @@ def test_guards_re_record_on_new_shapes_values_and_grad_mode() -> None:
     assert f.recompiles == 3
     out = f(x, 2.0)  # a replay: a tensor without a graph
     assert out.grad_fn is None and not out.requires_grad
-    w.requires_grad_(False)  # a captured tensor changed: recorded again
-    assert np.array_equal(f(x, 2.0).numpy(), ((x * w).sum() * 2.0).numpy())
+    # a captured tensor changed: recorded again; its result now needs a graph, which a replay
+    # cannot give (no backward ran in the function): it runs eagerly, with a warning
+    w.requires_grad_(True)
+    with pytest.warns(UserWarning, match="compile a whole training step"):
+        out = f(x, 2.0)
+    assert out.grad_fn is not None
+    assert np.array_equal(out.detach().numpy(), ((x * w).sum() * 2.0).detach().numpy())
     assert f.recompiles == 4
 
 
@@ -802,3 +806,19 @@ def test_a_numpy_ufunc_of_a_tensor_in_the_step_is_refused() -> None:
         loss.backward()
         return loss
     refused(body, r"np\.exp\(\) of a tensor")
+
+
+def test_compiling_the_model_alone_runs_eagerly_with_a_warning() -> None:
+    # model = torch.compile(model), then loss.backward() outside: the output must keep its graph
+    mt.manual_seed(2)
+    model = nn.Linear(3, 1)
+    compiled = mt.compile(model)
+    x = mt.randn(4, 3)
+    with pytest.warns(UserWarning, match=r"compile a whole training step"):
+        for _ in range(3):
+            out = compiled(x)
+            out.sum().backward()
+    assert compiled.source is None and out.grad_fn is not None
+    assert model.weight.grad is not None
+    expected = 3 * x.sum(0, keepdim=True)  # three backward calls accumulated
+    assert np.allclose(model.weight.grad.numpy(), expected.numpy())

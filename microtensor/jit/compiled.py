@@ -160,6 +160,12 @@ class CompiledStep(Generic[_R]):
         recorder = Recorder(tensors)
         result: _R = recorder.run(self.fn, args, kwargs)
         refusal = recorder.refusal
+        if refusal is None and recorder.backwards == 0 and _needs_grad(result):
+            # (a replay returns tensors without grad_fn: the caller could not differentiate)
+            refusal = Refusal("a result that is differentiated after the call (it requires grad "
+                              "and the function ran no backward): compile a whole training "
+                              "step (forward, loss.backward(), optimizer step), not the model "
+                              "alone", "")
         if refusal is None:
             entry.recordings.append(recorder)
             if len(entry.recordings) == 2:
@@ -191,6 +197,17 @@ class CompiledStep(Generic[_R]):
 
     def __repr__(self) -> str:
         return f"<compiled {self._name()}>"
+
+
+def _needs_grad(value: Any) -> bool:
+    """Whether a step's result holds a tensor that requires grad."""
+    if isinstance(value, TensorBase):
+        return bool(value._requires_grad)
+    if isinstance(value, (tuple, list)):
+        return any(_needs_grad(v) for v in value)
+    if isinstance(value, dict):
+        return any(_needs_grad(v) for v in value.values())
+    return False
 
 
 def compile(fn: Callable[..., _R]) -> CompiledStep[_R]:  # noqa: A001  (torch.compile's name)

@@ -125,6 +125,7 @@ class Recorder:
         self.events: list[Event] = []
         self.sources: list[Source] = []
         self.refusal: Refusal | None = None
+        self.backwards = 0  # backward() calls during the step
         self.result: Any = None
         self._known: dict[int, Ref] = {}          # id(array) -> its Ref
         self._tensors: dict[int, Ref] = {}        # id(tensor) -> Ref (args and leaves)
@@ -297,6 +298,7 @@ class Recorder:
     def backward(self, roots: Any, seeds: list[Any], create_graph: bool, inputs: Any) -> None:
         """The engine starts a backward from ``seeds``, the gradients of the ``roots`` (ones
         for a loss: a constant): refuse what the replay could not redo."""
+        self.backwards += 1
         reason = None
         if create_graph:
             reason = "backward(create_graph=True)"
