@@ -157,6 +157,15 @@ def forward_order(root: Tensor) -> list[tuple[Tensor, Context]]:
     return order
 
 
+def consumer_of(loss: Tensor, output: Any) -> type[Function] | None:
+    """The first op (in forward order) of ``loss``'s graph that takes ``output`` as an input:
+    the loss's first op on the model's output."""
+    for _, ctx in forward_order(loss):
+        if any(a is output for a in ctx.inputs):
+            return ctx.fn
+    return None
+
+
 def is_custom(fn: type[Function]) -> bool:
     """True for a Function defined outside microtensor (by the user)."""
     return not fn.__module__.startswith("microtensor.")
@@ -181,11 +190,8 @@ def run(model: Module, loss_fn: LossFn, inputs: Any, targets: Any,
         trace.error, trace.error_in = err, "loss"
         return trace
     loss = trace.loss
-    if isinstance(loss, Tensor) and loss.grad_fn is not None:
-        for _, ctx in forward_order(loss):
-            if any(a is out for a in ctx.inputs):
-                trace.consumer = ctx.fn
-                break
+    if isinstance(loss, Tensor):
+        trace.consumer = consumer_of(loss, out)
     if backward and isinstance(loss, Tensor) and loss.requires_grad:  # (not all frozen)
         try:
             loss.backward()

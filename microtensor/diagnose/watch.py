@@ -37,9 +37,9 @@ from ..optim import Optimizer
 from ..tensor import Tensor
 from . import static
 from .findings import HINT, PROBLEM, Finding
-from .probe import still_identical
+from .probe import first_nonfinite, still_identical
 from .report import Report
-from .trace import Trace, as_array, forward_order, loss_kind, read_graph, spread
+from .trace import Trace, as_array, consumer_of, loss_kind, read_graph, spread
 
 MAX_HISTORY = 256      # entries of the loss / gradient-norm history (then it is thinned)
 TRACE_EVERY = 50       # read the activations from the graph every this many steps
@@ -165,10 +165,7 @@ class Watch:
         if step % TRACE_EVERY == 0 and math.isfinite(loss):
             trace = Trace(output=output, loss=roots[0])
             read_graph(trace, self.model, output)
-            for _, ctx in forward_order(roots[0]):
-                if any(a is output for a in ctx.inputs):
-                    trace.consumer = ctx.fn
-                    break
+            trace.consumer = consumer_of(roots[0], output)
             self.kind = loss_kind(None, trace.consumer)
             if step == 0:
                 self._read_initial(trace)
@@ -412,10 +409,7 @@ def _first_nonfinite(model: Module, output: Tensor) -> str:
     """The first op (in forward order) whose output is not finite, with its module."""
     trace = Trace(output=output)
     read_graph(trace, model, output)
-    for node in trace.nodes:
-        if not np.all(np.isfinite(as_array(node.output))):
-            return f"{node.op.__name__}" + (f" in {node.module}" if node.module else "")
-    return ""
+    return first_nonfinite(trace)
 
 
 __all__ = ["History", "Watch", "watch"]
