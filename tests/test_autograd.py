@@ -827,3 +827,15 @@ def test_increment_version_makes_a_saved_tensor_refuse_backward():
     assert (w._version, b._version) == (before[0] + 2, before[1] + 1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
+
+
+def test_increment_version_counts_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    from microtensor.autograd.graph import increment_version
+    a, b = mt.zeros(2), mt.zeros(3)
+    ta, tb = torch.zeros(2), torch.zeros(3)
+    increment_version(a)
+    torch.autograd.graph.increment_version(ta)
+    increment_version([a, b])
+    torch.autograd.graph.increment_version([ta, tb])
+    assert (a._version, b._version) == (ta._version, tb._version) == (2, 1)
