@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import TensorBase
+from ..autograd.graph import increment_version
+from ..optim.flat import lerp_
+from . import updates
 from .record import Event, Recorder, Ref, Refusal
 
 
@@ -141,7 +144,9 @@ class _Names:
     """The namespace of the generated function: each object gets a readable, unique name."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {"np": np, "asarray": np.asarray}
+        self.namespace: dict[str, Any] = {"np": np, "math": math, "asarray": np.asarray,
+                                          "lerp_": lerp_,
+                                          "increment_version": increment_version}
         self._by_id: dict[int, str] = {}
 
     def add(self, obj: Any, name: str) -> str:
@@ -158,6 +163,29 @@ class _Names:
 
 
 _SIMPLE = (bool, int, str, type(None))
+
+
+def _written_out(plan: Plan) -> dict[int, updates.Layout]:
+    """The optimizers whose zero_grad and step the replay writes out (by id): those of a
+    built-in rule (``updates.layout``) whose every ``step()`` finds a gradient on every
+    parameter, computed by the step itself (accumulated by its backward, not cleared since)."""
+    found: dict[int, updates.Layout | None] = {}
+    present: set[int] = set()  # ids of the tensors whose .grad this step has set
+    for e in plan.events:
+        if e.kind == "acc" and e.args[0].kind == "s":
+            present.add(id(plan.sources[e.args[0].index][1]))
+        elif e.kind == "set_grad" and e.args[0].kind == "s":
+            present.discard(id(plan.sources[e.args[0].index][1]))
+        elif e.kind == "call":
+            opt = e.obj
+            if id(opt) not in found:
+                found[id(opt)] = updates.layout(opt)
+            params = [p for g in opt.param_groups for p in g["params"]]
+            if e.fn == "zero_grad" and (not e.args or e.args[0]):
+                present.difference_update(id(p) for p in params)
+            elif e.fn == "step" and not all(id(p) in present for p in params):
+                found[id(opt)] = None
+    return {k: lay for k, lay in found.items() if lay is not None}
 
 
 def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, Any]]:
@@ -215,6 +243,32 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
         parts = [literal(a) for a in args] + [f"{k}={literal(v)}" for k, v in kwargs.items()]
         return ", ".join(parts)
 
+    written = _written_out(plan)
+    for k, lay in enumerate(written.values()):
+        name = names.add(lay.opt, type(lay.opt).__name__.lower())
+        names.namespace[f"L{k}"] = lay
+        lines.append(f"    {name}_as_recorded = L{k}.ready()  # (else its own zero_grad and "
+                     f"step)")
+
+    sources = {id(value): k for k, (kind, value) in enumerate(plan.sources) if kind == "tensor"}
+
+    class ParamNames:  # (updates.Names: the parameters are sources S0, S1, ...)
+        def add(self, obj: Any, hint: str) -> str:
+            return names.add(obj, hint)
+
+        def tensor(self, p: Any) -> str:
+            k = sources.get(id(p))
+            return f"S{k}" if k is not None else names.add(p, "p")
+
+        def array(self, p: Any) -> str:
+            k = sources.get(id(p))
+            return f"s{k}" if k is not None else f"{names.add(p, 'p')}._data"
+
+        def label(self, p: Any) -> str:
+            return params.get(id(p), "a parameter")
+
+    param = ParamNames()
+
     phase = None
     for i, e in enumerate(plan.events):
         if e.phase != phase:
@@ -247,7 +301,21 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
             lines.append(f"    {tensor(target)}._grad = {new}")
         else:  # "call"
             obj = names.add(e.obj, type(e.obj).__name__.lower())
-            lines.append(f"    {obj}.{e.fn}({call_args(e.args, e.kwargs, True)})")
+            call = f"{obj}.{e.fn}({call_args(e.args, e.kwargs, True)})"
+            lay = written.get(id(e.obj))
+            body = None
+            if lay is not None and e.fn == "zero_grad":
+                body = updates.zero_grad_lines(lay, param, bool(e.args[0]) if e.args else True)
+            elif lay is not None and e.fn == "step":
+                body = updates.step_lines(lay, param, obj)
+                lines.append(f"    # {call}, written out ({type(e.obj).__name__}'s update)")
+            if body is None:
+                lines.append(f"    {call}")
+            else:
+                lines.append(f"    if {obj}_as_recorded:")
+                lines += [f"        {line}" for line in body]
+                lines.append("    else:")
+                lines.append(f"        {call}")
 
     def output(value: Any) -> str:
         if isinstance(value, Ref):
