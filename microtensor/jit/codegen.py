@@ -244,9 +244,9 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
         return ", ".join(parts)
 
     written = _written_out(plan)
-    for k, lay in enumerate(written.values()):
-        name = names.add(lay.opt, type(lay.opt).__name__.lower())
-        names.namespace[f"L{k}"] = lay
+    for k, layout in enumerate(written.values()):
+        name = names.add(layout.opt, type(layout.opt).__name__.lower())
+        names.namespace[f"L{k}"] = layout
         lines.append(f"    {name}_as_recorded = L{k}.ready()  # (else its own zero_grad and "
                      f"step)")
 
@@ -302,12 +302,12 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
         else:  # "call"
             obj = names.add(e.obj, type(e.obj).__name__.lower())
             call = f"{obj}.{e.fn}({call_args(e.args, e.kwargs, True)})"
-            lay = written.get(id(e.obj))
+            found = written.get(id(e.obj))
             body = None
-            if lay is not None and e.fn == "zero_grad":
-                body = updates.zero_grad_lines(lay, param, bool(e.args[0]) if e.args else True)
-            elif lay is not None and e.fn == "step":
-                body = updates.step_lines(lay, param, obj)
+            if found is not None and e.fn == "zero_grad":
+                body = updates.zero_grad_lines(found, param, bool(e.args[0]) if e.args else True)
+            elif found is not None and e.fn == "step":
+                body = updates.step_lines(found, param, obj)
                 lines.append(f"    # {call}, written out ({type(e.obj).__name__}'s update)")
             if body is None:
                 lines.append(f"    {call}")
