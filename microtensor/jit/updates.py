@@ -32,15 +32,19 @@ class Names(Protocol):
 
     def add(self, obj: Any, hint: str) -> str:
         """The name of ``obj`` (added to the replay's namespace if new)."""
+        ...
 
     def tensor(self, p: Any) -> str:
         """The name of tensor ``p``."""
+        ...
 
     def array(self, p: Any) -> str:
         """An expression for the array of tensor ``p``."""
+        ...
 
     def label(self, p: Any) -> str:
         """What ``p`` is, for a comment (``0.weight``)."""
+        ...
 
 
 def _sgd_options(group: dict[str, Any]) -> tuple[Any, ...]:
