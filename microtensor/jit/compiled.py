@@ -18,6 +18,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+import numpy as np
+
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import anomaly_mode
 from ..autograd.function import TensorBase, recording
@@ -59,8 +61,23 @@ class _Entry:
         self.replay: Callable[[list[TensorBase]], Any] | None = None
         self.source: str | None = None
         self.guards: list[tuple[TensorBase, Any, Any, bool]] = []  # captured tensors
+        self.grad_enabled = bool(key[0])  # (the key's first part)
         self.modules: list[tuple[Any, bool]] = []  # the modules the ops ran in, and .training
         self.eager = False
+        # The tensor arguments of the last call with this key, with their arrays, shapes,
+        # dtypes and requires_grad: the same again is the same key (checked first, faster).
+        self.seen: tuple[tuple[Any, np.ndarray, Any, Any, bool], ...] = ()
+
+    def same_as_seen(self, args: tuple[Any, ...]) -> bool:
+        """Whether ``args`` are the tensors of the last call, unchanged (so the same key)."""
+        seen = self.seen
+        if len(args) != len(seen):
+            return False
+        for a, (t, d, shape, dtype, requires_grad) in zip(args, seen):  # noqa: B905 (same len)
+            if a is not t or a._data is not d or d.shape != shape or d.dtype != dtype \
+                    or a._requires_grad is not requires_grad:
+                return False
+        return True
 
     def guards_hold(self) -> bool:
         """Whether what the replay assumes of the captured tensors and modules still holds:
@@ -102,6 +119,12 @@ class CompiledStep(Generic[_R]):
     def __call__(self, *args: Any, **kwargs: Any) -> _R:
         if recording.recorder is not None:  # (a compiled step called inside another's record)
             return self.fn(*args, **kwargs)
+        entry = self._last
+        if entry is not None and entry.replay is not None and not kwargs \
+                and entry.grad_enabled is grad_mode.state.enabled and entry.same_as_seen(args) \
+                and entry.guards_hold():
+            result: _R = entry.replay(list(args))
+            return result
         tensors: list[TensorBase] = []
         parts: list[Any] = [grad_mode.state.enabled]
         for a in args:  # (_key, inlined for the common case: a tensor)
@@ -125,7 +148,8 @@ class CompiledStep(Generic[_R]):
                     break
         if entry is not None and entry.replay is not None:
             if entry.guards_hold():
-                result: _R = entry.replay(tensors)
+                entry.seen = _seen(args) if not kwargs and len(tensors) == len(args) else ()
+                result = entry.replay(tensors)
                 return result
             if not self._may_record("a captured tensor changed shape, dtype or "
                                     "requires_grad, a module its train/eval mode, or a hook "
@@ -197,6 +221,11 @@ class CompiledStep(Generic[_R]):
 
     def __repr__(self) -> str:
         return f"<compiled {self._name()}>"
+
+
+def _seen(args: tuple[Any, ...]) -> tuple[tuple[Any, np.ndarray, Any, Any, bool], ...]:
+    """``_Entry.seen`` for these arguments (all tensors)."""
+    return tuple((a, a._data, a._data.shape, a._data.dtype, a._requires_grad) for a in args)
 
 
 def _needs_grad(value: Any) -> bool:
