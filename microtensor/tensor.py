@@ -2077,7 +2077,8 @@ class Tensor(TensorBase):
                 math.isfinite(value)):
             raise RuntimeError(f"value cannot be converted to type {self.dtype} without "
                                f"overflow")
-        return np.asarray(value).astype(self.dtype)
+        # (a NumPy scalar, not a 0-d array: compile keeps it as a literal of the step)
+        return np.asarray(value).astype(self.dtype)[()]
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
         """A copy with ``value`` where ``mask`` is True (the mask broadcasts)."""

@@ -12,6 +12,7 @@ on a tensor's values): the step is refused.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ import numpy as np
 from ..autograd.function import TensorBase
 from ..autograd.graph import increment_version
 from ..optim.flat import lerp_
-from . import updates
+from . import inline, updates
 from .record import Event, Recorder, Ref, Refusal
 
 
@@ -147,14 +148,20 @@ class _Names:
         self.namespace: dict[str, Any] = {"np": np, "math": math, "asarray": np.asarray,
                                           "lerp_": lerp_,
                                           "increment_version": increment_version}
-        self._by_id: dict[int, str] = {}
+        self._by_id: dict[int, str] = {id(v): k for k, v in self.namespace.items()}
+        # The replay's own local names (and those of the forwards written in): never given.
+        self.reserved = {"g", "lr", "buf", "state", "t", "denom", "exp_avg", "exp_avg_sq",
+                         "momentum", "dampening", "weight_decay", "beta1", "beta2", "eps"}
+
+    def taken(self, name: str) -> bool:
+        return name in self.namespace or name in self.reserved
 
     def add(self, obj: Any, name: str) -> str:
         found = self._by_id.get(id(obj))
         if found is not None:
             return found
         base, n = name, 1
-        while name in self.namespace:
+        while self.taken(name):
             n += 1
             name = f"{base}_{n}"
         self.namespace[name] = obj
@@ -163,6 +170,17 @@ class _Names:
 
 
 _SIMPLE = (bool, int, str, type(None))
+
+
+def _refs(value: Any) -> list[Ref]:
+    """The Refs in a recorded operand (nested in tuples, lists and dicts)."""
+    if isinstance(value, Ref):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [r for v in value for r in _refs(v)]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _refs(v)]
+    return []
 
 
 def _written_out(plan: Plan) -> dict[int, updates.Layout]:
@@ -243,6 +261,14 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
         parts = [literal(a) for a in args] + [f"{k}={literal(v)}" for k, v in kwargs.items()]
         return ", ".join(parts)
 
+    ctx_reads: dict[int, set[str]] = {}  # op event -> the attributes of its ctx read later
+    for e in plan.events:
+        for ref in _refs((e.args, e.kwargs)):
+            if ref.kind == "c":
+                ctx_reads.setdefault(ref.index, set()).add(ref.attr)
+    for ref in _refs(plan.result):
+        if ref.kind == "c":
+            ctx_reads.setdefault(ref.index, set()).add(ref.attr)
     written = _written_out(plan)
     for k, layout in enumerate(written.values()):
         name = names.add(layout.opt, type(layout.opt).__name__.lower())
@@ -275,9 +301,22 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
             phase = e.phase
             lines.append(f"    # -- {phase}")
         if e.kind == "op":
-            fn = names.add(e.fn, e.fn.__name__)
             ctx = f"c{i}"
             names.namespace[ctx] = ReplayContext(e.needs)
+            body = inline.write(e.fn.forward, i, [literal(a) for a in e.args],
+                                {k: literal(v) for k, v in e.kwargs.items()}, f"v{e.out}",
+                                e.scalar, e.needs, ctx_reads.get(i, set()), names.add,
+                                names.taken)
+            if body is not None:
+                names.reserved.update(re.findall(rf"\b\w+_{i}\b", "\n".join(body)))
+                comment = ", ".join(w for w in (e.fn.__name__, where(e)) if w)
+                if len(body) == 1:
+                    lines.append(f"    {body[0]}  # {comment}")
+                else:
+                    lines.append(f"    # {comment}")
+                    lines += [f"    {line}" for line in body]
+                continue
+            fn = names.add(e.fn, e.fn.__name__)
             code = f"{fn}.forward({ctx}, {call_args(e.args, e.kwargs)})"
             if e.scalar:
                 code = f"asarray({code})"
