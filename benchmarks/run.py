@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -77,9 +78,46 @@ class CompiledSteps(ModuleType):
     ``train`` and ``rnn_framework`` read ``compile_steps``; everything else is microtensor."""
 
     compile_steps = True
+    compile_seconds = 0.0  # the last run's recording calls (and the build of their replay)
+    compile_calls = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(mt, name)
+
+
+def compiled_if_asked(lib: ModuleType, step: Callable[..., Any]) -> Callable[..., Any]:
+    """``step``, compiled with ``mt.compile`` when ``lib`` is ``CompiledSteps``."""
+    if not isinstance(lib, CompiledSteps):
+        return step
+    lib.compile_seconds, lib.compile_calls = 0.0, 0
+    return mt.compile(step)
+
+
+def recording_steps(lib: ModuleType, shapes: list[Any], steps: int) -> set[int]:
+    """The steps (from 1) whose call records, for ``CompiledSteps`` (none otherwise): the first
+    two with each argument shape, when a loop over ``shapes`` (one per batch) runs ``steps``.
+    They run eagerly and the second builds the replay: ``timed_apart`` times them into
+    ``lib.compile_seconds``, which the table reports apart from the time per step, as JAX's
+    tracing and compiling is done in the warm-up run."""
+    if not isinstance(lib, CompiledSteps):
+        return set()
+    seen: Counter[Any] = Counter()
+    found = set()
+    for step in range(1, steps + 1):
+        shape = shapes[(step - 1) % len(shapes)]
+        seen[shape] += 1
+        if seen[shape] <= 2:
+            found.add(step)
+    return found
+
+
+def timed_apart(lib: CompiledSteps, step: Callable[..., Any], *args: Any) -> Any:
+    """``step(*args)``, its time added to ``lib.compile_seconds`` (see ``recording_steps``)."""
+    t = time.perf_counter()
+    out = step(*args)
+    lib.compile_seconds += time.perf_counter() - t
+    lib.compile_calls += 1
+    return out
 
 
 COMPILED_NAME = "microtensor, mt.compile"
@@ -126,11 +164,14 @@ class Results:
         return "\n".join(lines)
 
 
-def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+def median_times(fns: dict[str, Callable[[], object]], repeats: int,
+                 excluded: dict[str, Callable[[], float]] | None = None) -> dict[str, float]:
     """Median wall time of each ``fn()`` over ``repeats`` runs, after one warm-up run each.
 
     The runs are interleaved (a, b, c, a, b, c, ...) so that a machine that speeds up or slows
-    down during the benchmark affects every implementation alike.
+    down during the benchmark affects every implementation alike. ``excluded[name]()``, read
+    after each run of ``name``, is time that run spent on something the table reports apart
+    (compiling), subtracted from it.
     """
     for fn in fns.values():
         fn()
@@ -140,7 +181,10 @@ def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str
             gc.collect()
             t = time.perf_counter()
             fn()
-            times[name].append(time.perf_counter() - t)
+            elapsed = time.perf_counter() - t
+            if excluded and name in excluded:
+                elapsed -= excluded[name]()
+            times[name].append(elapsed)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -185,12 +229,15 @@ def train(lib: ModuleType, layers: Callable[[ModuleType], list[object]], loss: s
         opt.step()
         return loss
 
-    if getattr(lib, "compile_steps", False):
-        one_step = mt.compile(one_step)
+    one_step = compiled_if_asked(lib, one_step)
+    apart = recording_steps(lib, [(x.shape, y.shape) for x, y in batches], steps)
     value = None
     for step in range(1, steps + 1):
         xs, ys = data[(step - 1) % len(data)]
-        value = one_step(xs, ys)
+        if step in apart and isinstance(lib, CompiledSteps):
+            value = timed_apart(lib, one_step, xs, ys)
+        else:
+            value = one_step(xs, ys)
         if on_step is not None:
             on_step(step)
     if value is None:
@@ -204,10 +251,17 @@ def bench_training(res: Results, workload: str, numpy_fn: Callable[[int], float]
     """Time a training workload in NumPy, microtensor, PyTorch and JAX (the last two where
     installed; JAX for the JAX_WORKLOADS), interleaved."""
     impls: dict[str, Callable[[], float]] = {"hand-written NumPy": partial(numpy_fn, steps)}
+    compiled = CompiledSteps("microtensor")
+    compile_times: list[float] = []
+
+    def compile_time() -> float:
+        compile_times.append(compiled.compile_seconds)
+        return compiled.compile_seconds
+
     for name, lib in frameworks().items():
         impls[name] = partial(framework_fn, lib, steps)
         if lib is mt and workload in COMPILED_WORKLOADS:
-            impls[COMPILED_NAME] = partial(framework_fn, CompiledSteps("microtensor"), steps)
+            impls[COMPILED_NAME] = partial(framework_fn, compiled, steps)
     jax = jax_module() if workload in JAX_WORKLOADS else None
     if jax is not None:
         # median_times runs each implementation once before timing it: that first run traces
@@ -215,11 +269,16 @@ def bench_training(res: Results, workload: str, numpy_fn: Callable[[int], float]
         impls[JAX_NAME] = partial(jax_runs(jax)[workload], steps, np.float32)
     losses: dict[str, float] = {}
     times = median_times({name: keeping_result(fn, losses, name)
-                          for name, fn in impls.items()}, repeats)
+                          for name, fn in impls.items()}, repeats, {COMPILED_NAME: compile_time})
     base = times["hand-written NumPy"] * scale / steps
     for name, t in times.items():
-        res.add(f"{workload} ({steps} steps)", name, t * scale / steps, unit,
-                f"final loss {losses[name]:.5f}", base)
+        note = f"final loss {losses[name]:.5f}"
+        timed = steps
+        if name == COMPILED_NAME:  # (the recording calls are timed apart)
+            timed = max(steps - compiled.compile_calls, 1)
+            note += (f"; not in the time: compiling, {statistics.median(compile_times):.3g} s "
+                     f"({compiled.compile_calls} recording calls)")
+        res.add(f"{workload} ({steps} steps)", name, t * scale / timed, unit, note, base)
 
 
 def bce_with_logits(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -536,11 +595,14 @@ def rnn_framework(lib: ModuleType, steps: int, dtype: DTypeLike = np.float32) ->
         opt.step()
         return loss
 
-    if getattr(lib, "compile_steps", False):
-        one_step = mt.compile(one_step)
+    one_step = compiled_if_asked(lib, one_step)
+    apart = recording_steps(lib, [()], steps)
     value = None
-    for _ in range(steps):
-        value = one_step(h0)
+    for step in range(1, steps + 1):
+        if step in apart and isinstance(lib, CompiledSteps):
+            value = timed_apart(lib, one_step, h0)
+        else:
+            value = one_step(h0)
     if value is None:
         raise ValueError(f"steps must be at least 1, not {steps}")
     return float(value.item())

@@ -51,8 +51,9 @@ def test_quick_run_prints_every_workload() -> None:
         rows = [line.split(" | ") for line in out.splitlines()
                 if line.startswith(f"| {workload} |")]
         assert [row[1] for row in rows] == impls + ["JAX jit (1 thread)"] * jax_installed
-        losses = [float(row[4].split()[2]) for row in rows]  # "final loss 0.69364 |"
+        losses = [float(row[4].split()[2].rstrip(";")) for row in rows]  # "final loss 0.69364"
         assert max(losses) - min(losses) <= 1.5e-5, (workload, losses)
+        assert "not in the time: compiling" in rows[2][4]  # (the recording calls, timed apart)
     if not jax_installed:
         assert "JAX rows skipped: JAX is not installed (pip install jax)" in out
     losses = [line.split("final loss ")[1].split(";")[0].split()[0] for line in out.splitlines()

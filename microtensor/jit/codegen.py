@@ -12,7 +12,6 @@ on a tensor's values): the step is refused.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -303,12 +302,13 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
         if e.kind == "op":
             ctx = f"c{i}"
             names.namespace[ctx] = ReplayContext(e.needs)
-            body = inline.write(e.fn.forward, i, [literal(a) for a in e.args],
-                                {k: literal(v) for k, v in e.kwargs.items()}, f"v{e.out}",
-                                e.scalar, e.needs, ctx_reads.get(i, set()), names.add,
-                                names.taken)
-            if body is not None:
-                names.reserved.update(re.findall(rf"\b\w+_{i}\b", "\n".join(body)))
+            written_in = inline.write(e.fn.forward, i, [literal(a) for a in e.args],
+                                      {k: literal(v) for k, v in e.kwargs.items()},
+                                      f"v{e.out}", e.scalar, e.needs, ctx_reads.get(i, set()),
+                                      names.add, names.taken)
+            if written_in is not None:
+                body, local = written_in
+                names.reserved.update(local)
                 comment = ", ".join(w for w in (e.fn.__name__, where(e)) if w)
                 if len(body) == 1:
                     lines.append(f"    {body[0]}  # {comment}")

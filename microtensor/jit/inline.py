@@ -27,6 +27,8 @@ import ast
 import builtins
 import copy
 import inspect
+import keyword
+import re
 import textwrap
 from collections.abc import Callable
 from typing import Any
@@ -121,26 +123,84 @@ def _stores(body: list[ast.stmt]) -> set[str]:
 
 def write(forward: Callable[..., Any], index: int, args: list[str], kwargs: dict[str, str],
           out: str, scalar: bool, needs: tuple[bool, ...], ctx_reads: set[str],
-          name_of: Callable[[Any, str], str], taken: Callable[[str], bool]) -> list[str] | None:
-    """The lines of ``out = forward(ctx, *args, **kwargs)`` written out, or None when the
-    forward does not fit (see the module's docstring).
+          name_of: Callable[[Any, str], str], taken: Callable[[str], bool]
+          ) -> tuple[list[str], list[str]] | None:
+    """The lines of ``out = forward(ctx, *args, **kwargs)`` written out and the local names
+    they use (``y_5``), or None when the forward does not fit (see the module's docstring).
 
     Args:
         forward: the op's forward function.
         index: the event's number (the suffix of local names; ``ctx`` is ``c<index>``).
-        args, kwargs: the source of the arguments after ``ctx``.
+        args, kwargs: the source of the arguments after ``ctx``: a name (a variable of the
+            replay, or of an object in its namespace) or a literal.
         out: the variable to assign.
         scalar: wrap the result in ``asarray`` (NumPy returned a scalar).
         needs: the op's ``needs_input_grad`` (tests on it are decided).
         ctx_reads: the ``ctx`` attributes that later lines of the replay read (``saved[0]``,
             ``mask``).
         name_of: the replay's name of a global object (``name_of(np, "np")``).
-        taken: whether a name is already used by the replay (for builtins).
+        taken: whether a name is already used by the replay.
     """
+    # NOTE: the lines are made once per op and kind of arguments (a template, with
+    # placeholders for names): an RNN step applies the same few ops hundreds of times.
+    variables = [a for a in args if _is_variable(a)]
+    variables += [v for v in kwargs.values() if _is_variable(v)]
+    shape = (tuple("" if _is_variable(a) else a for a in args),
+             tuple((k, "" if _is_variable(v) else v) for k, v in kwargs.items()))
+    key = (forward, shape, scalar, needs, frozenset(ctx_reads))
+    if key not in _templates:
+        _templates[key] = _template(forward, shape, scalar, needs, ctx_reads)
+    template = _templates[key]
+    if template is None:
+        return None
+    text, local, used = template
+    globals_ = forward.__globals__
+    replace = {f"MTVAR{k}MT": v for k, v in enumerate(variables)}
+    replace.update({f"MTLOCAL{n}MT": f"{n}_{index}" for n in local})
+    if any(taken(n) for n in replace.values() if n not in variables):
+        return None
+    for name in used:  # (globals and builtins)
+        if name in globals_:
+            replace[f"MTGLOBAL{name}MT"] = name_of(globals_[name], name)
+        elif taken(name):
+            return None  # (a builtin whose name the replay gives to something else)
+        else:
+            replace[f"MTGLOBAL{name}MT"] = name
+    replace["MTCTXMT"] = f"c{index}"
+    replace["MTOUTMT"] = out
+    lines = _PLACEHOLDER.sub(lambda m: replace[m.group(0)], text).splitlines()
+    return lines, [f"{n}_{index}" for n in local]
+
+
+def _is_variable(source: str) -> bool:
+    """Whether an argument's source is a name (not a literal such as ``None``)."""
+    return source.isidentifier() and not keyword.iskeyword(source)
+
+
+_PLACEHOLDER = re.compile(r"MT(?:VAR\d+|LOCAL\w+?|GLOBAL\w+?|CTX|OUT)MT")
+_templates: dict[Any, tuple[str, list[str], list[str]] | None] = {}
+
+
+def _template(forward: Callable[..., Any], shape: tuple[Any, ...], scalar: bool,
+              needs: tuple[bool, ...], ctx_reads: set[str]
+              ) -> tuple[str, list[str], list[str]] | None:
+    """``write``'s lines with placeholders (``MTVAR0MT`` for the first variable argument,
+    ``MTLOCALyMT`` for local ``y``, ``MTGLOBALnpMT``, ``MTCTXMT``, ``MTOUTMT``), the local
+    names and the global names used; None when the forward does not fit."""
     tree = _parse(forward)
     if tree is None:
         return None
     tree = copy.deepcopy(tree)
+    arg_shapes, kwarg_shapes = shape
+    n_var = 0
+    args: list[str] = []
+    for a in arg_shapes:
+        args.append(a or f"MTVAR{n_var}MT")
+        n_var += not a
+    kwargs: dict[str, str] = {}
+    for k, v in kwarg_shapes:
+        kwargs[k] = v or f"MTVAR{n_var}MT"
+        n_var += not v
     params = [a.arg for a in tree.args.args]
     kwonly = [a.arg for a in tree.args.kwonlyargs]
     defaults = dict(zip(params[len(params) - len(forward.__defaults__ or ()):],
@@ -189,11 +249,9 @@ def write(forward: Callable[..., Any], index: int, args: list[str], kwargs: dict
            for s in body for n in ast.walk(s)):
         return None  # (an identity test on an argument: a literal put in would change it)
     stored = _stores(body)
-    local = set(forward.__code__.co_varnames) - {ctx_name}
-    rename = {n: f"{n}_{index}" for n in local}
-    rename[_OUT] = out
-    if any(taken(n) for n in rename.values() if n != out):
-        return None
+    local = sorted(set(forward.__code__.co_varnames) - {ctx_name})
+    rename = {n: f"MTLOCAL{n}MT" for n in local}
+    rename[_OUT] = "MTOUTMT"
     substitute: dict[str, ast.expr] = {}
     prologue: list[str] = []
     for p, (src, expr) in sources.items():
@@ -201,14 +259,14 @@ def write(forward: Callable[..., Any], index: int, args: list[str], kwargs: dict
             prologue.append(f"{rename[p]} = {src}")
         else:
             substitute[p] = expr
-    ctx = f"c{index}"
     # ``out = name`` at the end: the local itself becomes ``out``.
     last = body[-1]
     if isinstance(last, ast.Assign) and isinstance(last.value, ast.Name) \
             and last.value.id in local and last.value.id not in substitute \
             and isinstance(last.targets[0], ast.Name) and last.targets[0].id == _OUT:
-        rename[last.value.id] = out
+        rename[last.value.id] = "MTOUTMT"
         body.pop()
+    used: set[str] = set()
     globals_ = forward.__globals__
 
     class Rewrite(ast.NodeTransformer):
@@ -216,17 +274,15 @@ def write(forward: Callable[..., Any], index: int, args: list[str], kwargs: dict
 
         def visit_Name(self, node: ast.Name) -> ast.AST:
             if node.id == ctx_name:
-                return ast.copy_location(ast.Name(ctx, node.ctx), node)
+                return ast.copy_location(ast.Name("MTCTXMT", node.ctx), node)
             if node.id in substitute:
                 return copy.deepcopy(substitute[node.id])
             if node.id in rename:
                 return ast.copy_location(ast.Name(rename[node.id], node.ctx), node)
-            if node.id in globals_:
-                return ast.copy_location(ast.Name(name_of(globals_[node.id], node.id),
-                                                  node.ctx), node)
-            if not hasattr(builtins, node.id) or taken(node.id):
+            if node.id not in globals_ and not hasattr(builtins, node.id):
                 self.failed = True
-            return node
+            used.add(node.id)
+            return ast.copy_location(ast.Name(f"MTGLOBAL{node.id}MT", node.ctx), node)
 
     rewrite = Rewrite()
     lines = list(prologue)
@@ -235,8 +291,9 @@ def write(forward: Callable[..., Any], index: int, args: list[str], kwargs: dict
     if rewrite.failed:
         return None
     if scalar:
-        lines.append(f"{out} = asarray({out})")
-    return lines
+        lines.append("MTOUTMT = asarray(MTOUTMT)")
+    local_used = [n for n in local if rename.get(n) == f"MTLOCAL{n}MT"]
+    return "\n".join(lines), local_used, sorted(used)
 
 
 class _FoldExpressions(ast.NodeTransformer):
@@ -261,14 +318,20 @@ class _FoldExpressions(ast.NodeTransformer):
         return node
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
-        return self._decided(node) or self.generic_visit(node)
+        decided = self._decided(node)
+        return decided if decided is not None else self._visit_inside(node)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
-        return self._decided(node) or self.generic_visit(node)
+        decided = self._decided(node)
+        return decided if decided is not None else self._visit_inside(node)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
-        return (self._decided(node) if isinstance(node.op, ast.Not) else None) \
-            or self.generic_visit(node)
+        decided = self._decided(node) if isinstance(node.op, ast.Not) else None
+        return decided if decided is not None else self._visit_inside(node)
+
+    def _visit_inside(self, node: ast.AST) -> ast.AST:
+        self.generic_visit(node)
+        return node
 
 
 def _fold(body: list[ast.stmt], known: dict[str, Any]) -> list[ast.stmt] | None:
