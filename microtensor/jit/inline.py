@@ -10,6 +10,7 @@ code (from its source, by ``ast``), changed only so that it fits in the replay:
 - ``ctx`` is the event's ``ReplayContext`` (``c5``); ``ctx.save_for_backward(...)`` and
   ``ctx.<name> = <value>`` are left out when nothing reads them (the replay never calls a
   backward) and computing the value has no effect (no call);
+- assignments that nothing reads any more are left out, when computing them has no effect;
 - ``if`` tests that the arguments decide (``b is not None`` for an array ``b``, ``dim is None``
   for a literal) keep only the branch taken: the arguments are the same at every replay;
 - ``return value`` becomes ``v5 = value`` (a return inside an ``if`` followed by more
@@ -29,6 +30,7 @@ import copy
 import inspect
 import keyword
 import re
+import sys
 import textwrap
 from collections.abc import Callable
 from typing import Any
@@ -241,7 +243,7 @@ def _template(forward: Callable[..., Any], shape: tuple[Any, ...], scalar: bool,
     folded = _fold(_else_after_return(body), known)
     if not folded or not _tail(folded):
         return None
-    body = _drop_unread_ctx(folded, ctx_name, ctx_reads)
+    body = _drop_unread(_drop_unread_ctx(folded, ctx_name, ctx_reads), forward.__globals__)
     if any(isinstance(n, ast.Return) for s in body for n in ast.walk(s)):
         return None  # (a return that is not the last statement)
     if any(isinstance(n, ast.Compare) and any(isinstance(o, (ast.Is, ast.IsNot)) for o in n.ops)
@@ -399,6 +401,36 @@ def _else_after_return(body: list[ast.stmt]) -> list[ast.stmt]:
             stmt.orelse = _else_after_return(body[i + 1:])
             return [*body[:i], stmt]
     return body
+
+
+def _drop_unread(body: list[ast.stmt], globals_: dict[str, Any]) -> list[ast.stmt]:
+    """``body`` without assignments to local names that nothing reads, when computing the
+    value has no effect: operators, and calls of NumPy functions (not ``np.random``, not with
+    ``out=``). What a folded branch or a left-out ``ctx`` attribute no longer needs goes."""
+    numpy = sys.modules["numpy"]
+
+    def harmless(node: ast.expr) -> bool:
+        for n in ast.walk(node):
+            if isinstance(n, ast.NamedExpr):
+                return False
+            if isinstance(n, ast.Call):
+                f = n.func
+                if not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+                        and globals_.get(f.value.id) is numpy and f.attr != "random"
+                        and all(k.arg != "out" for k in n.keywords)):
+                    return False
+        return True
+
+    while True:
+        read = {n.id for s in body for n in ast.walk(s)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        kept = [s for s in body
+                if not (isinstance(s, ast.Assign) and len(s.targets) == 1
+                        and isinstance(s.targets[0], ast.Name) and s.targets[0].id != _OUT
+                        and s.targets[0].id not in read and harmless(s.value))]
+        if len(kept) == len(body):
+            return body
+        body = kept
 
 
 def _tail(body: list[ast.stmt]) -> bool:
