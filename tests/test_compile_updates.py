@@ -166,6 +166,9 @@ def test_changes_to_the_optimizer_fall_back_to_its_own_methods() -> None:
             opt.add_param_group({"params": [extra]})
         if i == 17:
             opt.register_step_post_hook(lambda o, a, k: calls.append(i))
+        if i == 20:
+            for group in opt.param_groups:
+                group["lr"] = np.float32(0.05)  # (a NumPy number: the step's own arithmetic)
     assert_same_as_eager(lambda ps: optim.SGD(ps, lr=0.1), steps=24, between=between)
     assert len(calls) == 2 * 7  # (eager and compiled: each of calls 17..23 ran the hook)
 

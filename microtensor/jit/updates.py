@@ -47,15 +47,26 @@ class Names(Protocol):
         ...
 
 
+def _numbers(*values: Any) -> bool:
+    """Whether the values are Python numbers (the lines compute with them as such)."""
+    return all(type(v) is float or type(v) is int for v in values)
+
+
 def _sgd_options(group: dict[str, Any]) -> tuple[Any, ...]:
+    """What decides which lines SGD's update is (the numbers themselves are read at each
+    call)."""
     return (group["momentum"] != 0, group["weight_decay"] != 0, bool(group["nesterov"]),
-            bool(group["maximize"]), bool(group["foreach"]), bool(group["fused"]))
+            bool(group["maximize"]), bool(group["foreach"]), bool(group["fused"]),
+            _numbers(group["lr"], group["momentum"], group["dampening"],
+                     group["weight_decay"]))
 
 
 def _adam_options(group: dict[str, Any]) -> tuple[Any, ...]:
+    """What decides which lines Adam's update is."""
     return (group["weight_decay"] != 0, bool(group["decoupled_weight_decay"]),
             bool(group["amsgrad"]), bool(group["maximize"]), bool(group["foreach"]),
-            bool(group["fused"]))
+            bool(group["fused"]), _numbers(group["lr"], group["eps"], group["weight_decay"],
+                                           *group["betas"]))
 
 
 @dataclass
@@ -101,6 +112,8 @@ def layout(opt: Optimizer) -> Layout | None:
             or type(opt).step is not Optimizer.step:
         return None
     kinds = [options(g) for g in opt.param_groups]
+    if not all(k[-1] for k in kinds):  # (a number that is a tensor: the optimizer's own step)
+        return None
     if type(opt) is SGD:
         if any(k[4] or k[5] for k in kinds):  # (fused / foreach: their own flat update)
             return None
