@@ -69,6 +69,19 @@ def _adam_options(group: dict[str, Any]) -> tuple[Any, ...]:
                                            *group["betas"]))
 
 
+# The options that decide which lines the update is, as raw values: a change (momentum switched
+# on, new betas) makes ``Layout.ready`` false, and the optimizer's own step runs.
+_STRUCTURE: dict[type, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
+    SGD: operator.itemgetter("momentum", "dampening", "weight_decay", "nesterov", "maximize",
+                             "foreach", "fused"),
+    Adam: operator.itemgetter("betas", "eps", "weight_decay", "decoupled_weight_decay",
+                              "amsgrad", "maximize", "foreach", "fused"),
+}
+_STRUCTURE[AdamW] = _STRUCTURE[Adam]
+_OPTIONS: dict[type, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
+    SGD: _sgd_options, Adam: _adam_options, AdamW: _adam_options}
+
+
 @dataclass
 class Layout:
     """What the written-out update assumes of an optimizer (``ready`` checks it)."""
@@ -76,33 +89,37 @@ class Layout:
     opt: Optimizer
     groups: list[dict[str, Any]]
     params: list[tuple[Any, ...]]
-    options: list[tuple[Any, ...]]
-    state: tuple[str, ...]  # the state every parameter must have
+    options: list[tuple[Any, ...]]      # per group: what _OPTIONS says (for the lines)
+    structure: list[tuple[Any, ...]]    # per group: the raw values of _STRUCTURE
+    states: list[tuple[Any, dict[str, Any], int]]  # (parameter, its state dict, its length)
 
     def ready(self) -> bool:
-        """Whether the optimizer is as recorded: the same groups, parameters and kind of
-        update, each parameter with its state, no step hooks."""
+        """Whether the optimizer is as recorded: the same groups, parameters and options
+        (a Python number as ``lr``), each parameter's state dict with its entries, no step
+        hooks."""
+        # NOTE: once per replay, so plain loops and identity checks: a replayed step of a
+        # small network takes 50 us.
         opt = self.opt
         groups = opt.param_groups
         if opt._step_hooks or len(groups) != len(self.groups):
             return False
-        options = _OPTIONS[type(opt)]
-        state = opt.state
-        for group, expected, params, kind in zip(groups, self.groups, self.params,
-                                                 self.options, strict=True):
-            ps = group["params"]
-            if group is not expected or len(ps) != len(params) \
-                    or not all(map(operator.is_, ps, params)) or options(group) != kind:
+        structure = _STRUCTURE[type(opt)]
+        for group, expected, params, values in zip(groups, self.groups, self.params,
+                                                   self.structure, strict=True):
+            if group is not expected or structure(group) != values \
+                    or not _numbers(group["lr"]):
                 return False
-            for p in params if self.state else ():
-                st = state.get(p)
-                if st is None or any(st.get(k) is None for k in self.state):
+            ps = group["params"]
+            if len(ps) != len(params):
+                return False
+            for p, q in zip(ps, params, strict=True):
+                if p is not q:
                     return False
+        get = opt.state.get
+        for p, st, n in self.states:
+            if get(p) is not st or len(st) != n:
+                return False
         return True
-
-
-_OPTIONS: dict[type, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
-    SGD: _sgd_options, Adam: _adam_options, AdamW: _adam_options}
 
 
 def layout(opt: Optimizer) -> Layout | None:
@@ -117,15 +134,24 @@ def layout(opt: Optimizer) -> Layout | None:
     if type(opt) is SGD:
         if any(k[4] or k[5] for k in kinds):  # (fused / foreach: their own flat update)
             return None
-        state: tuple[str, ...] = ("momentum_buffer",) if any(k[0] for k in kinds) else ()
+        if any(k[0] for k in kinds) and not all(k[0] for k in kinds):
+            return None  # (momentum in some groups only: not written out)
+        keys: tuple[str, ...] = ("momentum_buffer",) if kinds and kinds[0][0] else ()
     else:
         if any(k[2] or k[4] or k[5] for k in kinds):  # (amsgrad, fused, foreach)
             return None
-        state = ("step", "exp_avg", "exp_avg_sq")
-    if state and not all(k[0] for k in kinds) and type(opt) is SGD:
-        return None  # (momentum in some groups only: not written out)
+        keys = ("step", "exp_avg", "exp_avg_sq")
+    states = []
+    for g in opt.param_groups:
+        for p in g["params"]:
+            st = opt.state.get(p)
+            if keys and (st is None or any(st.get(k) is None for k in keys)):
+                return None  # (the state the lines read is not there yet)
+            if st is not None:
+                states.append((p, st, len(st)))
+    structure = _STRUCTURE[type(opt)]
     return Layout(opt, list(opt.param_groups), [tuple(g["params"]) for g in opt.param_groups],
-                  kinds, state)
+                  kinds, [structure(g) for g in opt.param_groups], states)
 
 
 def zero_grad_lines(lay: Layout, names: Names, set_to_none: bool) -> list[str] | None:
