@@ -15,7 +15,8 @@ code (from its source, by ``ast``), changed only so that it fits in the replay:
   for a literal) keep only the branch taken: the arguments are the same at every replay;
 - ``return value`` becomes ``v5 = value`` (a return inside an ``if`` followed by more
   statements puts them in its ``else``); a global name becomes the replay's name of the same
-  object (``np``).
+  object (``np``), bound when the replay is made: a module, a function, a class, or a
+  constant named in capitals (another global might be rebound later).
 
 A forward that does not fit (a closure, a nested function or comprehension, a ``return`` that
 is not the last statement, ``*args``, a default that is not a plain literal) is called as it
@@ -32,6 +33,7 @@ import keyword
 import re
 import sys
 import textwrap
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -281,7 +283,14 @@ def _template(forward: Callable[..., Any], shape: tuple[Any, ...], scalar: bool,
                 return copy.deepcopy(substitute[node.id])
             if node.id in rename:
                 return ast.copy_location(ast.Name(rename[node.id], node.ctx), node)
-            if node.id not in globals_ and not hasattr(builtins, node.id):
+            if node.id in globals_:
+                # (its object is bound when the replay is made: a module, a function or a
+                # class, or a constant named as one; a global that may be rebound is not)
+                value = globals_[node.id]
+                if not (callable(value) or isinstance(value, types.ModuleType)
+                        or node.id.lstrip("_").isupper()):
+                    self.failed = True
+            elif not hasattr(builtins, node.id):
                 self.failed = True
             used.add(node.id)
             return ast.copy_location(ast.Name(f"MTGLOBAL{node.id}MT", node.ctx), node)
