@@ -12,6 +12,7 @@ import pytest
 from test_ops_inside import CASES
 
 import microtensor as mt
+from microtensor.autograd.function import Context, Function
 from microtensor.tensor import Tensor
 
 
@@ -52,3 +53,96 @@ def test_a_compiled_op_gives_the_eager_bits(name: str) -> None:
 
 # Cases that compile refuses (run eagerly, with a warning), and why.
 REFUSED: dict[str, str] = {}
+
+
+# -- how a forward is written in (jit/inline.py), on ops of a test's own ----------------------
+
+scale_by = 2.0  # (a module global that the test rebinds: a replay must not keep its old value)
+
+
+class Scaled(Function):
+    """y = x * k  (``mode="double"``: y = 2 x);   dx = g * k"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, mode: str = "k", k: float = 3.0) -> np.ndarray:
+        if mode == "double":
+            ctx.k = 2.0
+            return x * 2.0
+        ctx.k = k
+        unused = np.zeros(x.shape)  # noqa: F841 (nothing reads it: left out)
+        with np.errstate(over="ignore"):
+            return x * k
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return g * ctx.k
+
+
+class ByGlobal(Function):
+    """y = x * scale_by (a rebindable global);   dx = g * scale_by"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return x * scale_by
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return g * scale_by
+
+
+class Summed(Function):
+    """y = sum of the rows of x, by a comprehension;   dx = g broadcast"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.shape = x.shape
+        return np.asarray(sum([row for row in x]))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return g.expand(*ctx.shape)
+
+
+def test_a_forward_is_written_in_with_its_branches_decided() -> None:
+    def step(x: Tensor) -> Tensor:
+        loss = (Scaled.apply(x, mode="double") + Scaled.apply(x, k=0.5)).sum()
+        loss.backward()
+        return loss
+
+    compiled = mt.compile(step)
+    for i in range(4):
+        x, y = (mt.tensor([[1.0, -2.0], [3.0, 0.5 * i]], requires_grad=True) for _ in range(2))
+        assert np.array_equal(step(x).detach().numpy(), compiled(y).detach().numpy())
+        assert x.grad is not None and y.grad is not None
+        assert np.array_equal(x.grad.numpy(), y.grad.numpy())
+    source = compiled.source
+    assert source is not None and "Scaled.forward(" not in source
+    assert "* 2.0  # Scaled" in source and "* 0.5" in source  # (each call's branch only)
+    assert "mode" not in source and "np.zeros" not in source
+    assert "np.errstate(over='ignore')" in source  # (kept: it is the forward's own code)
+
+
+def test_a_forward_that_does_not_fit_is_called() -> None:
+    """A forward that reads a global that may be rebound, or that has a comprehension, is
+    called, not written in: the replay's forward reads the global's value of the moment. (The
+    backward's ``g * scale_by`` is a Mul with a number, a constant of the recording, as any
+    Python number the step reads from outside its arguments: see docs/compile.md.)"""
+    global scale_by
+
+    def step(x: Tensor) -> Tensor:
+        loss = (ByGlobal.apply(x) + Summed.apply(x)).sum()
+        loss.backward()
+        return loss
+
+    compiled = mt.compile(step)
+    try:
+        for i in range(5):
+            scale_by = 2.0 + (i >= 3)  # (rebound after the replay was made)
+            x, y = (mt.tensor([[1.0, 2.0], [3.0, float(i)]], requires_grad=True)
+                    for _ in range(2))
+            assert np.array_equal(step(x).detach().numpy(), compiled(y).detach().numpy())
+    finally:
+        scale_by = 2.0
+    source = compiled.source
+    assert source is not None
+    assert "ByGlobal.forward(" in source and "Summed.forward(" in source
