@@ -153,7 +153,8 @@ class _Names:
                          "momentum", "dampening", "weight_decay", "beta1", "beta2", "eps"}
 
     def taken(self, name: str) -> bool:
-        return name in self.namespace or name in self.reserved
+        return name in self.namespace or name in self.reserved \
+            or (name[:1] in "asv" and name[1:].isdigit())  # (a0, s0, v0: the replay's own)
 
     def add(self, obj: Any, name: str) -> str:
         found = self._by_id.get(id(obj))
