@@ -163,3 +163,12 @@ def test_digits_cnn_compiled_gives_the_eager_run_bit_for_bit(
     # Batch norm's running statistics were updated by every step, replays included.
     batches = int(compiled.checkpoint["model"]["features.1.num_batches_tracked"].item())
     assert batches == steps
+
+
+@pytest.mark.parametrize("name", ["digits", "digits_cnn"])
+def test_help_names_the_compile_option(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        load_example(name).main(["--help"])
+    assert exc.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())  # (argparse wraps the help text)
+    assert "--compile run the training step through microtensor.compile" in out
