@@ -3,6 +3,7 @@
     python examples/digits.py                       # 64-64-10 MLP, Adam, 20 epochs: ~97% accuracy
     python examples/digits.py --epochs 5 --hidden 32 --checkpoint /tmp/digits.npz
     python examples/digits.py --plot                # also draw the loss and accuracy curves
+    python examples/digits.py --compile             # the training step compiled (mt.compile)
     python examples/digits.py --help
 
 Needs scikit-learn for the dataset (bundled with it, no download):
@@ -79,6 +80,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    default=None, metavar="FILE", help="draw the training loss and the test "
                    "accuracy of every epoch to FILE (default: digits_curves.png); needs "
                    "matplotlib")
+    p.add_argument("--compile", action="store_true", help="run the training step through "
+                   "microtensor.compile: recorded on its first calls, then replayed as "
+                   "straight-line NumPy (the same losses and accuracy)")
     args = p.parse_args(argv)
     if args.epochs < 1:
         p.error("--epochs must be at least 1")
@@ -100,6 +104,18 @@ def main(argv: list[str] | None = None) -> float:
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.Adam(model.parameters(), lr=args.lr)
 
+    def train_step(x: mt.Tensor, y: mt.Tensor) -> mt.Tensor:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    # --compile: mt.compile records the step on its first two calls and then replays it as
+    # straight-line NumPy, with the same numbers (docs/compile.md). The last, smaller batch of
+    # an epoch records once more, for its shape. What reads values (.item()) stays outside.
+    step = mt.compile(train_step) if args.compile else train_step
+
     losses: list[float] = []  # the training loss of each epoch, for --plot
     accuracies: list[float] = []  # and the test accuracy
     batches = math.ceil(len(x_train) / args.batch_size)
@@ -111,10 +127,7 @@ def main(argv: list[str] | None = None) -> float:
             total = 0.0
             for i in range(0, len(x_train), args.batch_size):
                 batch = order[i:i + args.batch_size]
-                loss = loss_fn(model(x_train[batch]), y_train[batch])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+                loss = step(x_train[batch], y_train[batch])
                 value = loss.item()
                 if not math.isfinite(value):  # diverged: every later step would be nan too
                     sys.exit(f"epoch {epoch}: the loss is {value}; the learning rate "
