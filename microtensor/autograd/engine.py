@@ -213,7 +213,13 @@ def _edges(node: Context) -> list[Context]:
 def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph: bool,
                create_graph: bool, inputs: Sequence[TensorBase] | None) -> list[Any] | None:
     pending: dict[Context, Any] = {}          # node -> gradient of its output so far
-    leaf_grads: dict[int, Any] = {}           # id(leaf) -> [leaf, gradient so far]
+    # NOTE: a node or leaf that receives many gradients (an RNN's weights, one per time step)
+    # gets their sum: the first addition makes a new array, the next ones add into it in place
+    # (the same additions in the same order: the same floats), not one op and array each. Only
+    # on the plain path: create_graph records the sums, and so does microtensor.compile.
+    in_place = not create_graph and recording.recorder is None
+    summed: set[Context] = set()              # nodes whose pending gradient is such a sum
+    leaf_grads: dict[int, Any] = {}           # id(leaf) -> [leaf, gradient so far, summed]
     retained: list[Any] = []                  # gradients given to retain_grad() tensors
     wanted_leaves = {id(t) for t in inputs if t.grad_fn is None} if inputs is not None else None
     wanted_nodes = {t.grad_fn: None for t in inputs if t.grad_fn is not None} if inputs else {}
@@ -295,10 +301,17 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
                     g = unbroadcast(g, t._data.shape, node, i)
                 if parent is None:
                     if wanted_leaves is None or id(t) in wanted_leaves:
-                        _add_leaf_grad(leaf_grads, t, g)
+                        _add_leaf_grad(leaf_grads, t, g, in_place)
                 else:
                     prev = pending.get(parent)
-                    pending[parent] = g if prev is None else prev + g
+                    if prev is None:
+                        pending[parent] = g
+                    elif parent in summed:
+                        np.add(prev._data, g._data, out=prev._data)
+                    else:
+                        pending[parent] = prev + g
+                        if in_place:
+                            summed.add(parent)
             if parent is not None:
                 left = deps[parent] - 1
                 deps[parent] = left
@@ -313,7 +326,7 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
         exposed = {id(g._data) for g in root_grads}
         for node_grad in retained:
             exposed.add(id(node_grad._data))
-        for leaf, g in leaf_grads.values():
+        for leaf, g, _ in leaf_grads.values():
             # (a tensor that requires grad may be a graph's own tensor that backward returned)
             shared = id(g._data) in exposed or g._data.base is not None or g.requires_grad
             exposed.add(id(g._data))
@@ -350,12 +363,18 @@ def _retain(node: Context, grad: Any, create_graph: bool) -> None:
         kept._grad = g if kept._grad is None else kept._grad + g
 
 
-def _add_leaf_grad(leaf_grads: dict[int, Any], leaf: TensorBase, g: Any) -> None:
+def _add_leaf_grad(leaf_grads: dict[int, Any], leaf: TensorBase, g: Any,
+                   in_place: bool = False) -> None:
+    """Add ``g`` to the gradient of ``leaf`` so far; with ``in_place``, into the array of an
+    earlier sum (an array the engine made and nobody else holds yet)."""
     entry = leaf_grads.get(id(leaf))
     if entry is None:
-        leaf_grads[id(leaf)] = [leaf, g]
+        leaf_grads[id(leaf)] = [leaf, g, False]
+    elif entry[2]:
+        np.add(entry[1]._data, g._data, out=entry[1]._data)
     else:
         entry[1] = entry[1] + g
+        entry[2] = in_place
 
 
 def _leading_to(root_nodes: list[Context], deps: dict[Context, int], wanted_leaves: set[int],
