@@ -7,6 +7,7 @@ recursion limit. Each node runs once, after every node that feeds gradient into 
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -257,8 +258,7 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
     while ready:
         node = ready.pop()
         grad = pending.pop(node, None)
-        node_inputs = node.inputs
-        in_grads: Any = None
+        in_grads: Any = _NO_GRADIENTS  # (a node that no gradient reached sends none on)
         if grad is not None:
             if node._hooks:
                 grad = _run_hooks(node._hooks, grad)
@@ -274,31 +274,20 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
                     in_grads = node.fn.backward(node, grad)
                 if type(in_grads) is not tuple:
                     in_grads = (in_grads,)
-                if len(in_grads) != len(node_inputs):
+                if len(in_grads) != len(node.inputs):
                     raise RuntimeError(
                         f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(node_inputs)}, got {len(in_grads)})")
+                        f"(expected {len(node.inputs)}, got {len(in_grads)})")
                 if not retain_graph and node._saved is not None:
                     node._saved, node._released = None, True  # (node.release(), inlined)
-        for i, need in enumerate(node.needs_input_grad):
+        for t, need, g in zip(node.inputs, node.needs_input_grad, in_grads):
             if not need:
                 continue
-            t = node_inputs[i]
             parent = t.grad_fn
-            g = in_grads[i] if in_grads is not None else None
             if g is not None:
-                if not isinstance(g, AnyTensor) or g._data.dtype != t._data.dtype:
-                    g = _as_grad(g, t, node, create_graph)
-                if g._data.shape != t._data.shape:
-                    if shape_checks.strict and grad is not None and g._data.ndim > max(
-                            t._data.ndim, grad._data.ndim):
-                        raise GradientShapeError(
-                            f"Function {node.name()} returned an invalid gradient at index {i} "
-                            f"- got {format_shape(g._data.shape)} for an input of shape "
-                            f"{format_shape(t._data.shape)} and an output of shape "
-                            f"{format_shape(grad._data.shape)}: it has more dimensions than "
-                            f"both (return the input's shape)")
-                    g = unbroadcast(g, t._data.shape, node, i)
+                if not isinstance(g, AnyTensor) or g._data.dtype != t._data.dtype \
+                        or g._data.shape != t._data.shape:
+                    g = _fit_grad(g, t, node, grad, in_grads, create_graph)
                 if parent is None:
                     if wanted_leaves is None or id(t) in wanted_leaves:
                         _add_leaf_grad(leaf_grads, t, g, in_place)
@@ -336,6 +325,30 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
         entry[1] = _run_hooks(entry[0]._hooks, entry[1])
     return [(leaf_grads[id(t)][1] if id(t) in leaf_grads else None) if t.grad_fn is None
             else wanted_nodes[t.grad_fn] for t in inputs]
+
+
+_NO_GRADIENTS = itertools.repeat(None)  # what a node that received no gradient passes on
+
+
+def _fit_grad(g: Any, t: TensorBase, node: Context, grad: Any, in_grads: tuple[Any, ...],
+              create_graph: bool) -> Tensor:
+    """The gradient ``g`` that ``node``'s backward returned (in ``in_grads``) for its input
+    ``t``, as a Tensor of ``t``'s dtype and shape (summed over the broadcast dimensions)."""
+    i = next(i for i, (a, b) in enumerate(zip(node.inputs, in_grads))  # (for the messages)
+             if a is t and b is g)
+    if not isinstance(g, AnyTensor) or g._data.dtype != t._data.dtype:
+        g = _as_grad(g, t, node, create_graph)
+    if g._data.shape != t._data.shape:
+        if shape_checks.strict and grad is not None and g._data.ndim > max(
+                t._data.ndim, grad._data.ndim):
+            raise GradientShapeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} "
+                f"- got {format_shape(g._data.shape)} for an input of shape "
+                f"{format_shape(t._data.shape)} and an output of shape "
+                f"{format_shape(grad._data.shape)}: it has more dimensions than "
+                f"both (return the input's shape)")
+        g = unbroadcast(g, t._data.shape, node, i)
+    return g
 
 
 def _backward_checked(node: Context, grad: Any) -> Any:
