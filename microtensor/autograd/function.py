@@ -258,9 +258,6 @@ class Context:
         self._saved = None
 
 
-_NO_GRADS = [(False,) * n for n in range(8)]  # needs_input_grad of an op that is not recorded
-
-
 class Function:
     """Base class of every op: subclass it, write ``forward`` and ``backward``, call ``apply``.
 
@@ -313,7 +310,7 @@ class Function:
                         like = a
                 else:
                     arrays.append(a)
-            needs_input_grad = _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
+            needs_input_grad = (False,) * len(args)
         if like is None:
             raise TypeError(f"{cls.__name__}.apply expects at least one Tensor argument")
         ctx = Context(cls, needs_input_grad)
