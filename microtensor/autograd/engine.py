@@ -1,13 +1,15 @@
 """Reverse-mode differentiation: walk the graph from the outputs back to the leaves.
 
 The walk is iterative (no recursion), so a chain of 100,000 ops works at Python's default
-recursion limit. Each node runs once, after every node that feeds gradient into it has run
-(a dependency count, i.e. Kahn's topological order).
+recursion limit. Each node runs once, after every node that feeds gradient into it has run:
+nodes run newest first (by ``sequence_nr``, the order ``Function.apply`` created them in), and
+an op is always created after the ops that computed its inputs. PyTorch orders its ready queue
+the same way, so gradients that meet at a node are summed in PyTorch's order.
 """
 
 from __future__ import annotations
 
-import itertools
+import heapq
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -225,87 +227,70 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
     wanted_leaves = {id(t) for t in inputs if t.grad_fn is None} if inputs is not None else None
     wanted_nodes = {t.grad_fn: None for t in inputs if t.grad_fn is not None} if inputs else {}
 
-    # Count, for every node reachable from the roots, how many edges lead into it.
-    # (Roots count too: in backward([z, y]) with z computed from y, y waits for z.)
-    deps: dict[Context, int] = {}
-    stack = list(dict.fromkeys(t.grad_fn for t in roots if t.grad_fn is not None))
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        for t, need in zip(node.inputs, node.needs_input_grad, strict=True):  # (_edges, inlined)
-            parent = t.grad_fn if need else None
-            if parent is None:
-                continue
-            if parent in seen:
-                deps[parent] = deps.get(parent, 0) + 1
-            else:
-                deps[parent] = 1
-                seen.add(parent)
-                stack.append(parent)
-
+    # The nodes that have received a gradient and wait to run, newest first: a heap of
+    # (-sequence_nr, node). A node's consumers are all newer than it, so they all ran (and sent
+    # their gradients) before it comes out.
+    ready: list[tuple[int, Context]] = []
     for t, g in zip(roots, root_grads, strict=True):
-        if t.grad_fn is None:
+        node = t.grad_fn
+        if node is None:
             if wanted_leaves is None or id(t) in wanted_leaves:
                 _add_leaf_grad(leaf_grads, t, g)
         else:
-            prev = pending.get(t.grad_fn)
-            pending[t.grad_fn] = g if prev is None else prev + g
-    ready = [n for n in dict.fromkeys(t.grad_fn for t in roots if t.grad_fn is not None)
-             if n not in deps]
+            prev = pending.get(node)
+            if prev is None:
+                pending[node] = g
+                heapq.heappush(ready, (-node.sequence_nr, node))
+            else:
+                pending[node] = prev + g
     # autograd.grad runs only the nodes that lead to one of its inputs (as PyTorch does).
-    useful = None if wanted_leaves is None else _leading_to(ready, deps, wanted_leaves,
-                                                            wanted_nodes)
+    useful = None if wanted_leaves is None else _leading_to(
+        [n for _, n in ready], wanted_leaves, wanted_nodes)
     while ready:
-        node = ready.pop()
-        grad = pending.pop(node, None)
-        in_grads: Any = _NO_GRADIENTS  # (a node that no gradient reached sends none on)
-        if grad is not None:
-            if node._hooks:
-                grad = _run_hooks(node._hooks, grad)
-            if node._retained is not None:
-                _retain(node, grad, create_graph)
-                retained.append(grad)
-            if wanted_nodes and node in wanted_nodes:
-                wanted_nodes[node] = grad
-            if useful is None or node in useful:
-                if anomaly_mode.enabled:
-                    in_grads = _backward_checked(node, grad)
-                else:
-                    in_grads = node.fn.backward(node, grad)
-                if type(in_grads) is not tuple:
-                    in_grads = (in_grads,)
-                if len(in_grads) != len(node.inputs):
-                    raise RuntimeError(
-                        f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(node.inputs)}, got {len(in_grads)})")
-                if not retain_graph and node._saved is not None:
-                    node._saved, node._released = None, True  # (node.release(), inlined)
-        for t, need, g in zip(node.inputs, node.needs_input_grad, in_grads):
-            if not need:
+        node = heapq.heappop(ready)[1]
+        grad = pending.pop(node)
+        if node._hooks:
+            grad = _run_hooks(node._hooks, grad)
+        if node._retained is not None:
+            _retain(node, grad, create_graph)
+            retained.append(grad)
+        if wanted_nodes and node in wanted_nodes:
+            wanted_nodes[node] = grad
+        if useful is not None and node not in useful:
+            continue
+        if anomaly_mode.enabled:
+            in_grads = _backward_checked(node, grad)
+        else:
+            in_grads = node.fn.backward(node, grad)
+        if type(in_grads) is not tuple:
+            in_grads = (in_grads,)
+        if len(in_grads) != len(node.inputs):
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients "
+                f"(expected {len(node.inputs)}, got {len(in_grads)})")
+        if not retain_graph and node._saved is not None:
+            node._saved, node._released = None, True  # (node.release(), inlined)
+        for t, need, g in zip(node.inputs, node.needs_input_grad, in_grads, strict=True):
+            if not need or g is None:
                 continue
+            if not isinstance(g, AnyTensor) or g._data.dtype != t._data.dtype \
+                    or g._data.shape != t._data.shape:
+                g = _fit_grad(g, t, node, grad, in_grads, create_graph)
             parent = t.grad_fn
-            if g is not None:
-                if not isinstance(g, AnyTensor) or g._data.dtype != t._data.dtype \
-                        or g._data.shape != t._data.shape:
-                    g = _fit_grad(g, t, node, grad, in_grads, create_graph)
-                if parent is None:
-                    if wanted_leaves is None or id(t) in wanted_leaves:
-                        _add_leaf_grad(leaf_grads, t, g, in_place)
-                else:
-                    prev = pending.get(parent)
-                    if prev is None:
-                        pending[parent] = g
-                    elif parent in summed:
-                        np.add(prev._data, g._data, out=prev._data)
-                    else:
-                        pending[parent] = prev + g
-                        if in_place:
-                            summed.add(parent)
-            if parent is not None:
-                left = deps[parent] - 1
-                deps[parent] = left
-                if left == 0:
-                    ready.append(parent)
+            if parent is None:
+                if wanted_leaves is None or id(t) in wanted_leaves:
+                    _add_leaf_grad(leaf_grads, t, g, in_place)
+                continue
+            prev = pending.get(parent)
+            if prev is None:
+                pending[parent] = g
+                heapq.heappush(ready, (-parent.sequence_nr, parent))
+            elif parent in summed:
+                np.add(prev._data, g._data, out=prev._data)
+            else:
+                pending[parent] = prev + g
+                if in_place:
+                    summed.add(parent)
 
     # Leaves last, so that each leaf hook sees the leaf's total gradient, once.
     if inputs is None:
@@ -327,14 +312,11 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
             else wanted_nodes[t.grad_fn] for t in inputs]
 
 
-_NO_GRADIENTS = itertools.repeat(None)  # what a node that received no gradient passes on
-
-
 def _fit_grad(g: Any, t: TensorBase, node: Context, grad: Any, in_grads: tuple[Any, ...],
               create_graph: bool) -> Tensor:
     """The gradient ``g`` that ``node``'s backward returned (in ``in_grads``) for its input
     ``t``, as a Tensor of ``t``'s dtype and shape (summed over the broadcast dimensions)."""
-    i = next(i for i, (a, b) in enumerate(zip(node.inputs, in_grads))  # (for the messages)
+    i = next(i for i, (a, b) in enumerate(zip(node.inputs, in_grads, strict=True))
              if a is t and b is g)
     if not isinstance(g, AnyTensor) or g._data.dtype != t._data.dtype:
         g = _as_grad(g, t, node, create_graph)
@@ -390,19 +372,18 @@ def _add_leaf_grad(leaf_grads: dict[int, Any], leaf: TensorBase, g: Any,
         entry[2] = in_place
 
 
-def _leading_to(root_nodes: list[Context], deps: dict[Context, int], wanted_leaves: set[int],
+def _leading_to(root_nodes: list[Context], wanted_leaves: set[int],
                 wanted_nodes: dict[Context, Any]) -> set[Context]:
     """The nodes with a path to a wanted input: the only ones autograd.grad needs to run."""
-    order, remaining, ready = [], dict(deps), list(root_nodes)
-    while ready:  # a topological order, outputs first
-        node = ready.pop()
-        order.append(node)
-        for parent in _edges(node):
-            remaining[parent] -= 1
-            if remaining[parent] == 0:
-                ready.append(parent)
+    reachable, stack = set(root_nodes), list(root_nodes)
+    while stack:
+        for parent in _edges(stack.pop()):
+            if parent not in reachable:
+                reachable.add(parent)
+                stack.append(parent)
     useful: set[Context] = set()
-    for node in reversed(order):  # every node after the nodes it feeds gradient into
+    # Oldest first: every node after the nodes it feeds gradient into.
+    for node in sorted(reachable, key=lambda n: n.sequence_nr):
         for t, need in zip(node.inputs, node.needs_input_grad, strict=True):
             if not need:
                 continue

@@ -24,6 +24,7 @@ operations, the engine can run it without recording (plain ``backward()``) or wh
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -159,6 +160,7 @@ class Context:
     inputs: tuple[Any, ...] = ()           # the op's positional arguments (tensors and others)
     kwargs: dict[str, Any] = {}            # its keyword arguments (never mutated)
     scope: tuple[Any, ...] = ()            # the nn.Modules whose forward was running
+    sequence_nr = 0                        # when it was recorded: the engine runs newest first
     _to_save: tuple[Any, ...] = ()
     _saved: tuple[Any, ...] | None = None
     _versions: tuple[int, ...] = ()
@@ -258,6 +260,11 @@ class Context:
         self._saved = None
 
 
+# The numbers of the recorded nodes, in the order they are created: the engine runs the newest
+# first (every op is created after the ops that computed its inputs), as PyTorch does.
+_sequence = itertools.count()
+
+
 class Function:
     """Base class of every op: subclass it, write ``forward`` and ``backward``, call ``apply``.
 
@@ -333,6 +340,7 @@ class Function:
         ctx.inputs = args
         if kwargs:
             ctx.kwargs = kwargs
+        ctx.sequence_nr = next(_sequence)
         ctx.scope = module_scope.stack
         ctx._tensor_type = type(like)
         if anomaly_mode.enabled:
