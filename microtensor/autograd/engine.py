@@ -107,7 +107,7 @@ def _as_grad(value: Any, like: TensorBase, node: Context, create_graph: bool) ->
 def _root_grads(roots: Sequence[TensorBase], grads: Sequence[Any] | None) -> list[Any]:
     out = []
     for i, t in enumerate(roots):
-        if not t.requires_grad:
+        if not t._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                f"a grad_fn")
         g = grads[i] if grads is not None else None
@@ -172,7 +172,7 @@ def _accumulate_leaf(leaf: TensorBase, grad: Any, create_graph: bool, shared: bo
     if old is None:
         # (without create_graph, a gradient is a fresh tensor outside any graph: keep it as is)
         leaf._grad = leaf._make(grad._data.copy()) if shared and not create_graph else grad
-    elif create_graph or old.requires_grad:
+    elif create_graph or old._requires_grad:
         leaf._grad = old + grad
     else:
         np.add(old._data, grad._data, out=old._data)
@@ -302,7 +302,7 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
             exposed.add(id(node_grad._data))
         for leaf, g, _ in leaf_grads.values():
             # (a tensor that requires grad may be a graph's own tensor that backward returned)
-            shared = id(g._data) in exposed or g._data.base is not None or g.requires_grad
+            shared = id(g._data) in exposed or g._data.base is not None or g._requires_grad
             exposed.add(id(g._data))
             _accumulate_leaf(leaf, g, create_graph, shared)
         return None
