@@ -318,19 +318,20 @@ def _fit_grad(g: Any, t: TensorBase, node: Context, grad: Any, in_grads: tuple[A
     ``t``, as a Tensor of ``t``'s dtype and shape (summed over the broadcast dimensions)."""
     i = next(i for i, (a, b) in enumerate(zip(node.inputs, in_grads, strict=True))
              if a is t and b is g)
+    fitted: Tensor = g
     if not isinstance(g, AnyTensor) or g._data.dtype != t._data.dtype:
-        g = _as_grad(g, t, node, create_graph)
-    if g._data.shape != t._data.shape:
-        if shape_checks.strict and grad is not None and g._data.ndim > max(
+        fitted = _as_grad(g, t, node, create_graph)
+    if fitted._data.shape != t._data.shape:
+        if shape_checks.strict and grad is not None and fitted._data.ndim > max(
                 t._data.ndim, grad._data.ndim):
             raise GradientShapeError(
                 f"Function {node.name()} returned an invalid gradient at index {i} "
-                f"- got {format_shape(g._data.shape)} for an input of shape "
+                f"- got {format_shape(fitted._data.shape)} for an input of shape "
                 f"{format_shape(t._data.shape)} and an output of shape "
                 f"{format_shape(grad._data.shape)}: it has more dimensions than "
                 f"both (return the input's shape)")
-        g = unbroadcast(g, t._data.shape, node, i)
-    return g
+        fitted = unbroadcast(fitted, t._data.shape, node, i)
+    return fitted
 
 
 def _backward_checked(node: Context, grad: Any) -> Any:

@@ -233,7 +233,7 @@ class Context:
     def _keep_saved(self, args: tuple[Any, ...], raw: Any, out: TensorBase) -> None:
         """Map the arrays given to ``save_for_backward`` back to input tensors or the output,
         and note their versions; any other array is kept as a constant."""
-        saved = []
+        saved: list[tuple[Any, int]] = []
         out_data = out._data
         for value in self._to_save:
             if value is raw or value is out_data:

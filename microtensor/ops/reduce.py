@@ -39,9 +39,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
         ctx.shape = x.shape
-        # NOTE: np.add.reduce is what x.sum calls, less a Python wrapper: every Linear's bias
-        # gradient is a Sum, on each backward.
-        return np.add.reduce(x, axis=dim, keepdims=keepdim)
+        return x.sum(axis=dim, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -55,7 +53,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
         ctx.shape = x.shape
-        total = np.add.reduce(x, axis=dim, keepdims=keepdim)  # (x.sum, as in Sum)
+        total = x.sum(axis=dim, keepdims=keepdim)
         ctx.n = x.size // total.size if total.size else 0
         if ctx.n == 0:  # (the errstate costs microseconds: only where 0 / 0 can happen)
             with np.errstate(invalid="ignore"):  # the mean of nothing is nan, as in PyTorch
