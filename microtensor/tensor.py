@@ -2806,8 +2806,9 @@ class Tensor(TensorBase):
         e = end._data
         if e.dtype != s.dtype:
             raise RuntimeError(f"expected dtype {s.dtype} for `end` but got dtype {e.dtype}")
-        self._check_inplace(end)
-        self._check_inplace(weight)
+        if grad_mode.state.enabled:  # (optimizers run under no_grad: skip the calls there)
+            self._check_inplace(end)
+            self._check_inplace(weight)
         if isinstance(weight, Tensor) and weight.ndim == 0:
             weight = weight.item()  # a 0-d weight acts as a number, as in PyTorch
         if isinstance(weight, Tensor):
@@ -2838,12 +2839,14 @@ class Tensor(TensorBase):
                                                                                   np.ndarray]:
         """The arrays of ``tensor1`` and ``tensor2`` for ``self.<name>(tensor1, tensor2)``,
         after the checks that PyTorch makes (Tensors, dtype, broadcast to self's shape)."""
-        for i, t in enumerate((tensor1, tensor2), 1):
-            if not isinstance(t, Tensor):
-                raise TypeError(f"{name}(): argument 'tensor{i}' (position {i}) must be Tensor, "
-                                f"not {type(t).__name__}")
-        self._check_inplace(tensor1)
-        self._check_inplace(tensor2)
+        if not (isinstance(tensor1, Tensor) and isinstance(tensor2, Tensor)):
+            for i, t in enumerate((tensor1, tensor2), 1):
+                if not isinstance(t, Tensor):
+                    raise TypeError(f"{name}(): argument 'tensor{i}' (position {i}) must be "
+                                    f"Tensor, not {type(t).__name__}")
+        if grad_mode.state.enabled:  # (optimizers run under no_grad: skip the calls there)
+            self._check_inplace(tensor1)
+            self._check_inplace(tensor2)
         s, a, b = self._data, tensor1._data, tensor2._data
         if s.dtype.kind == "b":
             raise NotImplementedError(f"{name} is not implemented for bool tensors")

@@ -1,12 +1,15 @@
 """Reverse-mode differentiation: walk the graph from the outputs back to the leaves.
 
 The walk is iterative (no recursion), so a chain of 100,000 ops works at Python's default
-recursion limit. Each node runs once, after every node that feeds gradient into it has run
-(a dependency count, i.e. Kahn's topological order).
+recursion limit. Each node runs once, after every node that feeds gradient into it has run:
+nodes run newest first (by ``sequence_nr``, the order ``Function.apply`` created them in), and
+an op is always created after the ops that computed its inputs. PyTorch orders its ready queue
+the same way, so gradients that meet at a node are summed in PyTorch's order.
 """
 
 from __future__ import annotations
 
+import heapq
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -104,7 +107,7 @@ def _as_grad(value: Any, like: TensorBase, node: Context, create_graph: bool) ->
 def _root_grads(roots: Sequence[TensorBase], grads: Sequence[Any] | None) -> list[Any]:
     out = []
     for i, t in enumerate(roots):
-        if not t.requires_grad:
+        if not t._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                f"a grad_fn")
         g = grads[i] if grads is not None else None
@@ -169,7 +172,7 @@ def _accumulate_leaf(leaf: TensorBase, grad: Any, create_graph: bool, shared: bo
     if old is None:
         # (without create_graph, a gradient is a fresh tensor outside any graph: keep it as is)
         leaf._grad = leaf._make(grad._data.copy()) if shared and not create_graph else grad
-    elif create_graph or old.requires_grad:
+    elif create_graph or old._requires_grad:
         leaf._grad = old + grad
     else:
         np.add(old._data, grad._data, out=old._data)
@@ -213,97 +216,81 @@ def _edges(node: Context) -> list[Context]:
 def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph: bool,
                create_graph: bool, inputs: Sequence[TensorBase] | None) -> list[Any] | None:
     pending: dict[Context, Any] = {}          # node -> gradient of its output so far
-    leaf_grads: dict[int, Any] = {}           # id(leaf) -> [leaf, gradient so far]
+    # NOTE: a node or leaf that receives many gradients (an RNN's weights, one per time step)
+    # gets their sum: the first addition makes a new array, the next ones add into it in place
+    # (the same additions in the same order: the same floats), not one op and array each. Only
+    # on the plain path: create_graph records the sums, and so does microtensor.compile.
+    in_place = not create_graph and recording.recorder is None
+    summed: set[Context] = set()              # nodes whose pending gradient is such a sum
+    leaf_grads: dict[int, Any] = {}           # id(leaf) -> [leaf, gradient so far, summed]
     retained: list[Any] = []                  # gradients given to retain_grad() tensors
     wanted_leaves = {id(t) for t in inputs if t.grad_fn is None} if inputs is not None else None
     wanted_nodes = {t.grad_fn: None for t in inputs if t.grad_fn is not None} if inputs else {}
 
-    # Count, for every node reachable from the roots, how many edges lead into it.
-    # (Roots count too: in backward([z, y]) with z computed from y, y waits for z.)
-    deps: dict[Context, int] = {}
-    stack = list(dict.fromkeys(t.grad_fn for t in roots if t.grad_fn is not None))
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        for t, need in zip(node.inputs, node.needs_input_grad, strict=True):  # (_edges, inlined)
-            parent = t.grad_fn if need else None
-            if parent is None:
-                continue
-            if parent in seen:
-                deps[parent] = deps.get(parent, 0) + 1
-            else:
-                deps[parent] = 1
-                seen.add(parent)
-                stack.append(parent)
-
+    # The nodes that have received a gradient and wait to run, newest first: a heap of
+    # (-sequence_nr, node). A node's consumers are all newer than it, so they all ran (and sent
+    # their gradients) before it comes out.
+    ready: list[tuple[int, Context]] = []
     for t, g in zip(roots, root_grads, strict=True):
-        if t.grad_fn is None:
+        node = t.grad_fn
+        if node is None:
             if wanted_leaves is None or id(t) in wanted_leaves:
                 _add_leaf_grad(leaf_grads, t, g)
         else:
-            prev = pending.get(t.grad_fn)
-            pending[t.grad_fn] = g if prev is None else prev + g
-    ready = [n for n in dict.fromkeys(t.grad_fn for t in roots if t.grad_fn is not None)
-             if n not in deps]
+            prev = pending.get(node)
+            if prev is None:
+                pending[node] = g
+                heapq.heappush(ready, (-node.sequence_nr, node))
+            else:
+                pending[node] = prev + g
     # autograd.grad runs only the nodes that lead to one of its inputs (as PyTorch does).
-    useful = None if wanted_leaves is None else _leading_to(ready, deps, wanted_leaves,
-                                                            wanted_nodes)
+    useful = None if wanted_leaves is None else _leading_to(
+        [n for _, n in ready], wanted_leaves, wanted_nodes)
     while ready:
-        node = ready.pop()
-        grad = pending.pop(node, None)
-        node_inputs = node.inputs
-        in_grads: Any = None
-        if grad is not None:
-            if node._hooks:
-                grad = _run_hooks(node._hooks, grad)
-            if node._retained is not None:
-                _retain(node, grad, create_graph)
-                retained.append(grad)
-            if wanted_nodes and node in wanted_nodes:
-                wanted_nodes[node] = grad
-            if useful is None or node in useful:
-                if anomaly_mode.enabled:
-                    in_grads = _backward_checked(node, grad)
-                else:
-                    in_grads = node.fn.backward(node, grad)
-                if type(in_grads) is not tuple:
-                    in_grads = (in_grads,)
-                if len(in_grads) != len(node_inputs):
-                    raise RuntimeError(
-                        f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(node_inputs)}, got {len(in_grads)})")
-                if not retain_graph and node._saved is not None:
-                    node._saved, node._released = None, True  # (node.release(), inlined)
-        for i, need in enumerate(node.needs_input_grad):
-            if not need:
+        node = heapq.heappop(ready)[1]
+        grad = pending.pop(node)
+        if node._hooks:
+            grad = _run_hooks(node._hooks, grad)
+        if node._retained is not None:
+            _retain(node, grad, create_graph)
+            retained.append(grad)
+        if wanted_nodes and node in wanted_nodes:
+            wanted_nodes[node] = grad
+        if useful is not None and node not in useful:
+            continue
+        if anomaly_mode.enabled:
+            in_grads = _backward_checked(node, grad)
+        else:
+            in_grads = node.fn.backward(node, grad)
+        if type(in_grads) is not tuple:
+            in_grads = (in_grads,)
+        if len(in_grads) != len(node.inputs):
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients "
+                f"(expected {len(node.inputs)}, got {len(in_grads)})")
+        if not retain_graph and node._saved is not None:
+            node._saved, node._released = None, True  # (node.release(), inlined)
+        for t, need, g in zip(node.inputs, node.needs_input_grad, in_grads, strict=True):
+            if not need or g is None:
                 continue
-            t = node_inputs[i]
+            if not isinstance(g, AnyTensor) or g._data.dtype != t._data.dtype \
+                    or g._data.shape != t._data.shape:
+                g = _fit_grad(g, t, node, grad, in_grads, create_graph)
             parent = t.grad_fn
-            g = in_grads[i] if in_grads is not None else None
-            if g is not None:
-                if not isinstance(g, AnyTensor) or g._data.dtype != t._data.dtype:
-                    g = _as_grad(g, t, node, create_graph)
-                if g._data.shape != t._data.shape:
-                    if shape_checks.strict and grad is not None and g._data.ndim > max(
-                            t._data.ndim, grad._data.ndim):
-                        raise GradientShapeError(
-                            f"Function {node.name()} returned an invalid gradient at index {i} "
-                            f"- got {format_shape(g._data.shape)} for an input of shape "
-                            f"{format_shape(t._data.shape)} and an output of shape "
-                            f"{format_shape(grad._data.shape)}: it has more dimensions than "
-                            f"both (return the input's shape)")
-                    g = unbroadcast(g, t._data.shape, node, i)
-                if parent is None:
-                    if wanted_leaves is None or id(t) in wanted_leaves:
-                        _add_leaf_grad(leaf_grads, t, g)
-                else:
-                    prev = pending.get(parent)
-                    pending[parent] = g if prev is None else prev + g
-            if parent is not None:
-                left = deps[parent] - 1
-                deps[parent] = left
-                if left == 0:
-                    ready.append(parent)
+            if parent is None:
+                if wanted_leaves is None or id(t) in wanted_leaves:
+                    _add_leaf_grad(leaf_grads, t, g, in_place)
+                continue
+            prev = pending.get(parent)
+            if prev is None:
+                pending[parent] = g
+                heapq.heappush(ready, (-parent.sequence_nr, parent))
+            elif parent in summed:
+                np.add(prev._data, g._data, out=prev._data)
+            else:
+                pending[parent] = prev + g
+                if in_place:
+                    summed.add(parent)
 
     # Leaves last, so that each leaf hook sees the leaf's total gradient, once.
     if inputs is None:
@@ -313,9 +300,9 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
         exposed = {id(g._data) for g in root_grads}
         for node_grad in retained:
             exposed.add(id(node_grad._data))
-        for leaf, g in leaf_grads.values():
+        for leaf, g, _ in leaf_grads.values():
             # (a tensor that requires grad may be a graph's own tensor that backward returned)
-            shared = id(g._data) in exposed or g._data.base is not None or g.requires_grad
+            shared = id(g._data) in exposed or g._data.base is not None or g._requires_grad
             exposed.add(id(g._data))
             _accumulate_leaf(leaf, g, create_graph, shared)
         return None
@@ -323,6 +310,28 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
         entry[1] = _run_hooks(entry[0]._hooks, entry[1])
     return [(leaf_grads[id(t)][1] if id(t) in leaf_grads else None) if t.grad_fn is None
             else wanted_nodes[t.grad_fn] for t in inputs]
+
+
+def _fit_grad(g: Any, t: TensorBase, node: Context, grad: Any, in_grads: tuple[Any, ...],
+              create_graph: bool) -> Tensor:
+    """The gradient ``g`` that ``node``'s backward returned (in ``in_grads``) for its input
+    ``t``, as a Tensor of ``t``'s dtype and shape (summed over the broadcast dimensions)."""
+    i = next(i for i, (a, b) in enumerate(zip(node.inputs, in_grads, strict=True))
+             if a is t and b is g)
+    fitted: Tensor = g
+    if not isinstance(g, AnyTensor) or g._data.dtype != t._data.dtype:
+        fitted = _as_grad(g, t, node, create_graph)
+    if fitted._data.shape != t._data.shape:
+        if shape_checks.strict and grad is not None and fitted._data.ndim > max(
+                t._data.ndim, grad._data.ndim):
+            raise GradientShapeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} "
+                f"- got {format_shape(fitted._data.shape)} for an input of shape "
+                f"{format_shape(t._data.shape)} and an output of shape "
+                f"{format_shape(grad._data.shape)}: it has more dimensions than "
+                f"both (return the input's shape)")
+        fitted = unbroadcast(fitted, t._data.shape, node, i)
+    return fitted
 
 
 def _backward_checked(node: Context, grad: Any) -> Any:
@@ -350,27 +359,32 @@ def _retain(node: Context, grad: Any, create_graph: bool) -> None:
         kept._grad = g if kept._grad is None else kept._grad + g
 
 
-def _add_leaf_grad(leaf_grads: dict[int, Any], leaf: TensorBase, g: Any) -> None:
+def _add_leaf_grad(leaf_grads: dict[int, Any], leaf: TensorBase, g: Any,
+                   in_place: bool = False) -> None:
+    """Add ``g`` to the gradient of ``leaf`` so far; with ``in_place``, into the array of an
+    earlier sum (an array the engine made and nobody else holds yet)."""
     entry = leaf_grads.get(id(leaf))
     if entry is None:
-        leaf_grads[id(leaf)] = [leaf, g]
+        leaf_grads[id(leaf)] = [leaf, g, False]
+    elif entry[2]:
+        np.add(entry[1]._data, g._data, out=entry[1]._data)
     else:
         entry[1] = entry[1] + g
+        entry[2] = in_place
 
 
-def _leading_to(root_nodes: list[Context], deps: dict[Context, int], wanted_leaves: set[int],
+def _leading_to(root_nodes: list[Context], wanted_leaves: set[int],
                 wanted_nodes: dict[Context, Any]) -> set[Context]:
     """The nodes with a path to a wanted input: the only ones autograd.grad needs to run."""
-    order, remaining, ready = [], dict(deps), list(root_nodes)
-    while ready:  # a topological order, outputs first
-        node = ready.pop()
-        order.append(node)
-        for parent in _edges(node):
-            remaining[parent] -= 1
-            if remaining[parent] == 0:
-                ready.append(parent)
+    reachable, stack = set(root_nodes), list(root_nodes)
+    while stack:
+        for parent in _edges(stack.pop()):
+            if parent not in reachable:
+                reachable.add(parent)
+                stack.append(parent)
     useful: set[Context] = set()
-    for node in reversed(order):  # every node after the nodes it feeds gradient into
+    # Oldest first: every node after the nodes it feeds gradient into.
+    for node in sorted(reachable, key=lambda n: n.sequence_nr):
         for t, need in zip(node.inputs, node.needs_input_grad, strict=True):
             if not need:
                 continue

@@ -24,6 +24,7 @@ operations, the engine can run it without recording (plain ``backward()``) or wh
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -159,9 +160,9 @@ class Context:
     inputs: tuple[Any, ...] = ()           # the op's positional arguments (tensors and others)
     kwargs: dict[str, Any] = {}            # its keyword arguments (never mutated)
     scope: tuple[Any, ...] = ()            # the nn.Modules whose forward was running
+    sequence_nr = 0                        # when it was recorded: the engine runs newest first
     _to_save: tuple[Any, ...] = ()
-    _saved: tuple[Any, ...] | None = None
-    _versions: tuple[int, ...] = ()
+    _saved: list[tuple[Any, int]] | None = None   # (value, its version at the forward)
     _released = False
     _hooks: list[Any] | None = None
     _retained: Any = None
@@ -205,7 +206,7 @@ class Context:
         if self._released:
             raise RuntimeError(_FREED)
         out = []
-        for value, version in zip(self._saved or (), self._versions, strict=True):
+        for value, version in self._saved or ():
             if isinstance(value, TensorBase):
                 if value._versions[0] != version:
                     self._modified(value._data.shape, value._versions[0], version)
@@ -232,24 +233,21 @@ class Context:
     def _keep_saved(self, args: tuple[Any, ...], raw: Any, out: TensorBase) -> None:
         """Map the arrays given to ``save_for_backward`` back to input tensors or the output,
         and note their versions; any other array is kept as a constant."""
-        saved, versions = [], []
+        saved: list[tuple[Any, int]] = []
         out_data = out._data
         for value in self._to_save:
             if value is raw or value is out_data:
-                saved.append(_SavedOutput(out_data, out._versions))
-                versions.append(out._versions[0])
+                saved.append((_SavedOutput(out_data, out._versions), out._versions[0]))
                 continue
-            version = 0
             for a in args:
                 if isinstance(a, TensorBase) and a._data is value:
-                    value, version = a, a._versions[0]
+                    saved.append((a, a._versions[0]))
                     break
             else:
                 if isinstance(value, np.generic):  # a NumPy scalar: keep tensors on arrays
                     value = np.asarray(value)
-            saved.append(value)
-            versions.append(version)
-        self._saved, self._versions, self._to_save = tuple(saved), tuple(versions), ()
+                saved.append((value, 0))
+        self._saved, self._to_save = saved, ()
 
     def release(self) -> None:
         """Free the saved values (called by the engine after backward, unless retain_graph)."""
@@ -258,7 +256,9 @@ class Context:
         self._saved = None
 
 
-_NO_GRADS = [(False,) * n for n in range(8)]  # needs_input_grad of an op that is not recorded
+# The numbers of the recorded nodes, in the order they are created: the engine runs the newest
+# first (every op is created after the ops that computed its inputs), as PyTorch does.
+_sequence = itertools.count()
 
 
 class Function:
@@ -288,32 +288,28 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run the op on tensors (and plain values) and record it in the graph when needed."""
         arrays = []
-        like = None
-        record = False
+        like = None  # a tensor argument (any: each one's _make makes a microtensor.Tensor)
         if grad_mode.state.enabled:
             needs = []
             for a in args:
                 if isinstance(a, TensorBase):
                     arrays.append(a._data)
-                    if like is None:
-                        like = a
-                    if a._requires_grad:
-                        record = True
-                        needs.append(True)
-                        continue
+                    needs.append(a._requires_grad)
+                    like = a
                 else:
                     arrays.append(a)
-                needs.append(False)
+                    needs.append(False)
             needs_input_grad = tuple(needs)
+            record = True in needs_input_grad
         else:  # (the backward pass runs its ops here: nothing to record, less to do)
             for a in args:
                 if isinstance(a, TensorBase):
                     arrays.append(a._data)
-                    if like is None:
-                        like = a
+                    like = a
                 else:
                     arrays.append(a)
-            needs_input_grad = _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
+            needs_input_grad = (False,) * len(args)
+            record = False
         if like is None:
             raise TypeError(f"{cls.__name__}.apply expects at least one Tensor argument")
         ctx = Context(cls, needs_input_grad)
@@ -336,6 +332,7 @@ class Function:
         ctx.inputs = args
         if kwargs:
             ctx.kwargs = kwargs
+        ctx.sequence_nr = next(_sequence)
         ctx.scope = module_scope.stack
         ctx._tensor_type = type(like)
         if anomaly_mode.enabled:

@@ -99,12 +99,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         _check_tensor(weight, "linear", "weight", 2)
         _check_tensor(bias, "linear", "bias", 3)
     # One test for the valid case (the hot path of every network); the checks name the error.
-    # (Shapes are unpacked rather than indexed: indexing a Size runs Python code.)
-    w_shape, x_shape, dtype = weight.shape, input.shape, weight.dtype
-    out_features, in_features = w_shape if len(w_shape) == 2 else (-1, -1)
-    *_, x_features = x_shape or (None,)
-    if not (x_features == in_features and input.dtype == dtype
-            and (bias is None or (bias.shape == (out_features,) and bias.dtype == dtype))):
+    # (On the arrays: a tensor's .shape and .dtype are properties, Python calls.)
+    x, w = input._data, weight._data
+    if not (w.ndim == 2 and x.ndim and x.shape[-1] == w.shape[1] and x.dtype == w.dtype
+            and (bias is None or (bias._data.shape == w.shape[:1]
+                                  and bias._data.dtype == w.dtype))):
         _check_linear(input, weight, bias)
     return fused.Linear.apply(input, weight, bias)
 

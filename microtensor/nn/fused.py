@@ -42,8 +42,8 @@ class Linear(Function):
         dx = Matmul.apply(g, w) if needs_x else None
         dw = db = None
         if needs_w or needs_b:
-            out_features, in_features = w.shape
             if g.ndim != 2:  # batch dims as one (counted: -1 is ambiguous when a size is 0)
+                out_features, in_features = w.shape
                 batch = math.prod(g.shape[:-1])
                 g = Reshape.apply(g, shape=(batch, out_features))
                 x = Reshape.apply(x, shape=(batch, in_features))

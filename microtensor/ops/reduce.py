@@ -55,8 +55,10 @@ class Mean(Function):
         ctx.shape = x.shape
         total = x.sum(axis=dim, keepdims=keepdim)
         ctx.n = x.size // total.size if total.size else 0
-        with np.errstate(invalid="ignore"):  # the mean of nothing is nan, as in PyTorch
-            return total / ctx.n
+        if ctx.n == 0:  # (the errstate costs microseconds: only where 0 / 0 can happen)
+            with np.errstate(invalid="ignore"):  # the mean of nothing is nan, as in PyTorch
+                return total / ctx.n
+        return total / ctx.n
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
