@@ -405,7 +405,7 @@ def _else_after_return(body: list[ast.stmt]) -> list[ast.stmt]:
     ``else: <the rest>`` (so that every return ends the body)."""
     for i, stmt in enumerate(body):
         if isinstance(stmt, ast.If) and not stmt.orelse and i + 1 < len(body) \
-                and isinstance(stmt.body[-1], ast.Return):
+                and _ends_in_return(stmt.body):
             stmt.body = _else_after_return(stmt.body)
             stmt.orelse = _else_after_return(body[i + 1:])
             return [*body[:i], stmt]
@@ -440,6 +440,18 @@ def _drop_unread(body: list[ast.stmt], globals_: dict[str, Any]) -> list[ast.stm
         if len(kept) == len(body):
             return body
         body = kept
+
+
+def _ends_in_return(body: list[ast.stmt]) -> bool:
+    """Whether every path through ``body`` ends in a ``return`` (also inside a final ``with``
+    block, or both branches of a final ``if``)."""
+    last = body[-1]
+    if isinstance(last, ast.Return):
+        return True
+    if isinstance(last, ast.With):
+        return _ends_in_return(last.body)
+    return isinstance(last, ast.If) and bool(last.orelse) and _ends_in_return(last.body) \
+        and _ends_in_return(last.orelse)
 
 
 def _tail(body: list[ast.stmt]) -> bool:
