@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import TensorBase
-from ..autograd.graph import increment_version
 from ..optim.flat import lerp_
 from . import inline, updates
 from .record import Event, Recorder, Ref, Refusal
@@ -33,6 +32,13 @@ class ReplayContext:
 
     def save_for_backward(self, *values: Any) -> None:
         self.saved = values  # (the backward's ops of the replay may read a kept array)
+
+
+def increment_version(tensors: tuple[TensorBase, ...]) -> None:
+    """``autograd.graph.increment_version`` in a replay (no recorder to tell: none records while
+    a replay runs): one in-place change counted for each tensor."""
+    for t in tensors:
+        t._versions[0] += 1
 
 
 def accumulate(leaf: TensorBase, grad: np.ndarray, shared: bool) -> np.ndarray:
