@@ -4,7 +4,10 @@ and losses), forward and backward, compiled: the replay, with each op's forward 
 
 from __future__ import annotations
 
+import importlib
+import linecache
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -146,3 +149,36 @@ def test_a_forward_that_does_not_fit_is_called() -> None:
     source = compiled.source
     assert source is not None
     assert "ByGlobal.forward(" in source and "Summed.forward(" in source
+
+
+def test_a_forward_whose_file_was_edited_since_its_import_is_called(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = '''import numpy as np
+from microtensor.autograd.function import Function
+
+
+class Twice(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2.0
+'''
+    (tmp_path / "edited_op.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("edited_op")
+    (tmp_path / "edited_op.py").write_text(source.replace("x * 2.0", "x * 3.0"))
+    linecache.checkcache()
+
+    def step(x: Tensor) -> Tensor:
+        loss = module.Twice.apply(x).sum()
+        loss.backward()
+        return loss
+
+    compiled = mt.compile(step)
+    for i in range(4):
+        x, y = (mt.tensor([1.0, float(i)], requires_grad=True) for _ in range(2))
+        assert np.array_equal(step(x).detach().numpy(), compiled(y).detach().numpy())
+    assert compiled.source is not None and "Twice.forward(" in compiled.source

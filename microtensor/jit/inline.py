@@ -19,8 +19,8 @@ code (from its source, by ``ast``), changed only so that it fits in the replay:
   constant named in capitals (another global might be rebound later).
 
 A forward that does not fit (a closure, a nested function or comprehension, a ``return`` that
-is not the last statement, ``*args``, a default that is not a plain literal) is called as it
-is (``Op.forward(c5, ...)``).
+is not the last statement, ``*args``, a default that is not a plain literal, a source file
+edited since the import) is called as it is (``Op.forward(c5, ...)``).
 """
 
 from __future__ import annotations
@@ -52,8 +52,10 @@ def _parse(forward: Callable[..., Any]) -> ast.FunctionDef | None:
     tree: ast.FunctionDef | None = None
     try:
         code = forward.__code__
-        node = ast.parse(textwrap.dedent(inspect.getsource(forward))).body[0]
-        if not code.co_freevars and isinstance(node, ast.FunctionDef) \
+        source = textwrap.dedent(inspect.getsource(forward))
+        node = ast.parse(source).body[0]
+        if _same_code(source, code) and not code.co_freevars \
+                and isinstance(node, ast.FunctionDef) \
                 and node.args.vararg is None and node.args.kwarg is None \
                 and not node.args.posonlyargs and node.args.args \
                 and not any(isinstance(n, _NESTED) for n in ast.walk(node)
@@ -63,6 +65,21 @@ def _parse(forward: Callable[..., Any]) -> ast.FunctionDef | None:
         tree = None
     _parsed[forward] = tree
     return tree
+
+
+def _same_code(source: str, code: types.CodeType) -> bool:
+    """Whether ``source`` still looks like the function that runs: the same names, constants
+    and number of lines (its file may have been edited since it was imported; then the replay
+    calls the forward rather than write in code that does not run)."""
+    compiled = compile(source, code.co_filename, "exec")
+    spans = [line for _, _, line in code.co_lines() if line is not None]
+    for const in compiled.co_consts:
+        if isinstance(const, types.CodeType) and const.co_name == code.co_name:
+            mine = [line for _, _, line in const.co_lines() if line is not None]
+            return (const.co_consts == code.co_consts and const.co_names == code.co_names
+                    and const.co_varnames == code.co_varnames
+                    and max(mine) - min(mine) == max(spans) - min(spans))
+    return False
 
 
 class _Array:
