@@ -106,8 +106,9 @@ class Layout:
         structure = _STRUCTURE[type(opt)]
         for group, expected, params, values in zip(groups, self.groups, self.params,
                                                    self.structure, strict=True):
+            lr = group["lr"]
             if group is not expected or structure(group) != values \
-                    or not _numbers(group["lr"]):
+                    or (type(lr) is not float and type(lr) is not int):
                 return False
             ps = group["params"]
             if len(ps) != len(params):
