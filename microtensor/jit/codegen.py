@@ -12,6 +12,7 @@ on a tensor's values): the step is refused.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,6 +179,22 @@ class _Names:
 _SIMPLE = (bool, int, str, type(None))
 
 
+def _render(value: Any, ref: Callable[[Ref], str], other: Callable[[Any], str]) -> str:
+    """The source of a recorded operand: its Refs by ``ref``, its tuples, lists and dicts
+    (with string keys) as such, anything else by ``other``."""
+    if isinstance(value, Ref):
+        return ref(value)
+    if isinstance(value, tuple):
+        inner = ", ".join(_render(v, ref, other) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_render(v, ref, other) for v in value) + "]"
+    if isinstance(value, dict) and all(type(k) is str for k in value):
+        return "{" + ", ".join(f"{k!r}: {_render(v, ref, other)}"
+                               for k, v in value.items()) + "}"
+    return other(value)
+
+
 def _refs(value: Any) -> list[Ref]:
     """The Refs in a recorded operand (nested in tuples, lists and dicts)."""
     if isinstance(value, Ref):
@@ -248,18 +265,8 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
         return f"A[{ref.index}]" if ref.kind == "a" else f"S{ref.index}"
 
     def literal(value: Any) -> str:
-        if isinstance(value, Ref):
-            return array(value)
-        if isinstance(value, tuple):
-            inner = ", ".join(literal(v) for v in value)
-            return f"({inner},)" if len(value) == 1 else f"({inner})"
-        if isinstance(value, list):
-            return "[" + ", ".join(literal(v) for v in value) + "]"
-        if isinstance(value, dict) and all(type(k) is str for k in value):
-            return "{" + ", ".join(f"{k!r}: {literal(v)}" for k, v in value.items()) + "}"
-        if type(value) in _SIMPLE or (type(value) is float and math.isfinite(value)):
-            return repr(value)
-        return names.add(value, "k")
+        return _render(value, array, lambda v: repr(v) if type(v) in _SIMPLE or (
+            type(v) is float and math.isfinite(v)) else names.add(v, "k"))
 
     def call_args(args: tuple[Any, ...], kwargs: dict[str, Any], drop_none: bool = False) -> str:
         while drop_none and args and args[-1] is None:  # (opt.step(None) is opt.step())
@@ -268,11 +275,7 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
         return ", ".join(parts)
 
     ctx_reads: dict[int, set[str]] = {}  # op event -> the attributes of its ctx read later
-    for e in plan.events:
-        for ref in _refs((e.args, e.kwargs)):
-            if ref.kind == "c":
-                ctx_reads.setdefault(ref.index, set()).add(ref.attr)
-    for ref in _refs(plan.result):
+    for ref in _refs(([(e.args, e.kwargs) for e in plan.events], plan.result)):
         if ref.kind == "c":
             ctx_reads.setdefault(ref.index, set()).add(ref.attr)
     written = _written_out(plan)
@@ -363,17 +366,6 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
                 lines.append("    else:")
                 lines.append(f"        {call}")
 
-    def output(value: Any) -> str:
-        if isinstance(value, Ref):
-            return f"Tensor._make({array(value)})"
-        if isinstance(value, tuple):
-            inner = ", ".join(output(v) for v in value)
-            return f"({inner},)" if len(value) == 1 else f"({inner})"
-        if isinstance(value, list):
-            return "[" + ", ".join(output(v) for v in value) + "]"
-        if isinstance(value, dict) and all(type(k) is str for k in value):
-            return "{" + ", ".join(f"{k!r}: {output(v)}" for k, v in value.items()) + "}"
-        return literal(value)
-
-    lines.append(f"    return {output(plan.result)}")
+    output = _render(plan.result, lambda ref: f"Tensor._make({array(ref)})", literal)
+    lines.append(f"    return {output}")
     return "\n".join(lines) + "\n", names.namespace
