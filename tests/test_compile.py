@@ -642,6 +642,78 @@ def test_train_eval_mode_and_hooks_added_later_are_guarded() -> None:
     assert len(seen) == 1 and model.w.grad is not None and model.w.grad[0].item() == 3.0
 
 
+def test_the_fast_guard_sees_new_arrays_requires_grad_hooks_and_anomaly_mode() -> None:
+    # After the first replays, a call with the same tensors takes one generated check
+    # (compiled._fast_check): each change below must still be seen, and give eager's numbers.
+    w = nn.Parameter(mt.tensor([1.0, 2.0, 3.0]))
+    calls: list[int] = []
+
+    @mt.compile
+    def f(x: mt.Tensor) -> mt.Tensor:
+        calls.append(1)
+        w.grad = None
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+
+    def expected(x: mt.Tensor) -> float:
+        return float((x.numpy() * w.detach().numpy()).sum())
+
+    x = mt.tensor([1.0, 1.0, 1.0])
+    for _ in range(4):
+        assert f(x).item() == expected(x)
+    assert len(calls) == 2  # (two recordings, then replays)
+    x.data = mt.tensor([1.0, 10.0, 100.0])  # a new array, same shape: replayed with it
+    assert f(x).item() == expected(x) == 321.0
+    w.data = mt.tensor([2.0, 2.0, 2.0])  # a captured tensor's new array, same shape
+    assert f(x).item() == expected(x) == 222.0
+    assert w.grad is not None and w.grad.tolist() == [1.0, 10.0, 100.0]
+    assert len(calls) == 2 and f.recompiles == 0
+    x.data = mt.tensor([5.0])  # an argument's new array of a new shape: recorded again
+    for _ in range(3):
+        assert f(x).item() == expected(x) == 30.0
+    assert f.recompiles == 1 and len(calls) == 4
+    w.data = mt.tensor([1.0, 1.0])  # a captured tensor's new shape: recorded again
+    for _ in range(3):
+        assert f(x).item() == expected(x) == 10.0
+    assert f.recompiles == 2 and len(calls) == 6
+    x2 = mt.tensor([3.0, 4.0])
+    for _ in range(3):
+        assert f(x2).item() == 7.0
+    x2.requires_grad_(True)  # an argument's requires_grad: a new key
+    for _ in range(3):
+        assert f(x2).item() == 7.0
+    assert f.recompiles == 4 and len(calls) == 10
+    assert x2.grad is not None and x2.grad.tolist() == [3.0, 3.0]  # (3 calls of w)
+    with pytest.warns(UserWarning, match="anomaly mode"), mt.autograd.set_detect_anomaly(True):
+        n = len(calls)
+        assert f(x2).item() == 7.0  # (the replay would skip anomaly mode's checks)
+        assert len(calls) == n + 1
+    double, y = mt.compile(lambda a: a * 2), mt.tensor([3.0, 4.0])
+    for _ in range(3):
+        assert double(y).tolist() == [6.0, 8.0]
+    with mt.no_grad():  # the grad mode: a new key
+        assert double(y).tolist() == [6.0, 8.0]
+    assert double.recompiles == 1
+    g = mt.compile(f.fn)
+    for _ in range(4):
+        assert g(x2).item() == 7.0
+    handle = mt.autograd.register_backward_pre_hook(lambda roots: None)
+    try:  # a global backward hook, added after the replays began
+        with pytest.warns(UserWarning, match=r"backward hooks"):
+            assert g(x2).item() == 7.0
+    finally:
+        handle.remove()
+    h = mt.compile(f.fn)
+    for _ in range(4):
+        assert h(x2).item() == 7.0
+    seen: list[mt.Tensor] = []
+    w.register_hook(seen.append)  # a captured tensor's hook
+    with pytest.warns(UserWarning, match="register_hook"):
+        assert h(x2).item() == 7.0
+    assert len(seen) == 1
+
+
 def test_the_same_tensor_passed_twice_is_guarded() -> None:
     f = mt.compile(lambda a, b: a * 2 + b)
     x = mt.ones(2)

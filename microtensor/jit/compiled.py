@@ -15,10 +15,8 @@ from __future__ import annotations
 import builtins
 import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
-
-import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import anomaly_mode
@@ -58,26 +56,28 @@ class _Entry:
     def __init__(self, key: Any) -> None:
         self.key = key
         self.recordings: list[Recorder] = []
-        self.replay: Callable[[list[TensorBase]], Any] | None = None
+        self.replay: Callable[[Sequence[TensorBase]], Any] | None = None
         self.source: str | None = None
         self.guards: list[tuple[TensorBase, Any, Any, bool]] = []  # captured tensors
         self.grad_enabled = bool(key[0])  # (the key's first part)
         self.modules: list[tuple[Any, bool]] = []  # the modules the ops ran in, and .training
         self.eager = False
-        # The tensor arguments of the last call with this key, with their arrays, shapes,
-        # dtypes and requires_grad: the same again is the same key (checked first, faster).
-        self.seen: tuple[tuple[Any, np.ndarray, Any, Any, bool], ...] = ()
+        # ``check``: all of the guards above in one generated function (``_fast_check``), true
+        # when the arguments are the tensors of the last call with this key (its namespace,
+        # ``seen``, holds them) and nothing the replay assumes changed.
+        self.check: Callable[[tuple[Any, ...]], bool] = lambda args: False
+        self.seen: dict[str, Any] = {}
 
-    def same_as_seen(self, args: tuple[Any, ...]) -> bool:
-        """Whether ``args`` are the tensors of the last call, unchanged (so the same key)."""
+    def remember(self, args: tuple[Any, ...]) -> None:
+        """After a call whose guards held: the next ``check`` compares with these arguments and
+        the captured tensors' arrays of now."""
         seen = self.seen
-        if len(args) != len(seen):
-            return False
-        for a, (t, d, shape, dtype, requires_grad) in zip(args, seen):  # noqa: B905 (same len)
-            if a is not t or a._data is not d or d.shape != shape or d.dtype != dtype \
-                    or a._requires_grad is not requires_grad:
-                return False
-        return True
+        if not seen:
+            return
+        for i, a in enumerate(args):
+            seen[f"T{i}"], seen[f"D{i}"] = a, a._data
+        for i, (t, *_) in enumerate(self.guards):
+            seen[f"E{i}"] = t._data
 
     def guards_hold(self) -> bool:
         """Whether what the replay assumes of the captured tensors and modules still holds:
@@ -120,10 +120,10 @@ class CompiledStep(Generic[_R]):
         if recording.recorder is not None:  # (a compiled step called inside another's record)
             return self.fn(*args, **kwargs)
         entry = self._last
-        if entry is not None and entry.replay is not None and not kwargs \
-                and entry.grad_enabled is grad_mode.state.enabled and entry.same_as_seen(args) \
-                and entry.guards_hold():
-            result: _R = entry.replay(list(args))
+        if entry is not None and not kwargs and entry.check(args):
+            replay = entry.replay  # (set: the check is made with it)
+            assert replay is not None
+            result: _R = replay(args)
             return result
         tensors: list[TensorBase] = []
         parts: list[Any] = [grad_mode.state.enabled]
@@ -148,8 +148,9 @@ class CompiledStep(Generic[_R]):
                     break
         if entry is not None and entry.replay is not None:
             if entry.guards_hold():
-                entry.seen = _seen(args) if not kwargs and len(tensors) == len(args) else ()
                 result = entry.replay(tensors)
+                if not kwargs and len(tensors) == len(args):
+                    entry.remember(args)
                 return result
             if not self._may_record("a captured tensor changed shape, dtype or "
                                     "requires_grad, a module its train/eval mode, or a hook "
@@ -194,7 +195,7 @@ class CompiledStep(Generic[_R]):
             entry.recordings.append(recorder)
             if len(entry.recordings) == 2:
                 try:
-                    self._build(entry, len(tensors))
+                    self._build(entry, len(tensors), not kwargs and len(tensors) == len(args))
                 except Refusal as r:
                     refusal = r
         if refusal is not None:
@@ -205,7 +206,7 @@ class CompiledStep(Generic[_R]):
                           stacklevel=3)
         return result
 
-    def _build(self, entry: _Entry, n_args: int) -> None:
+    def _build(self, entry: _Entry, n_args: int, plain: bool) -> None:
         plan = merge(*entry.recordings)
         source, namespace = generate(plan, Tensor, n_args)
         exec(builtins.compile(source, f"<microtensor.compile {self._name()}>", "exec"), namespace)
@@ -215,6 +216,8 @@ class CompiledStep(Generic[_R]):
                         for kind, t in plan.sources if kind == "tensor"]
         entry.modules = [(m, m.training) for m in entry.recordings[1].modules]
         entry.recordings = []
+        if plain:
+            entry.check, entry.seen = _fast_check(entry, n_args, self._name())
 
     def _name(self) -> str:
         return getattr(self.fn, "__name__", type(self.fn).__name__)
@@ -223,9 +226,49 @@ class CompiledStep(Generic[_R]):
         return f"<compiled {self._name()}>"
 
 
-def _seen(args: tuple[Any, ...]) -> tuple[tuple[Any, np.ndarray, Any, Any, bool], ...]:
-    """``_Entry.seen`` for these arguments (all tensors)."""
-    return tuple((a, a._data, a._data.shape, a._data.dtype, a._requires_grad) for a in args)
+def _fast_check(entry: _Entry, n_args: int, name: str
+                ) -> tuple[Callable[[tuple[Any, ...]], bool], dict[str, Any]]:
+    """``entry``'s guards as one generated function of the call's arguments (all tensors),
+    and its namespace.
+
+    The function is true when the arguments are the same tensors as at the last call (``T0``,
+    ``T1``, ... in the namespace, set by ``_Entry.remember``), holding the same arrays (``D0``,
+    ...), and the captured tensors hold the arrays they held then (``E0``, ...), with the same
+    requires_grad, no hooks, the modules in the same train/eval mode, the same grad mode, no
+    global backward hooks, no anomaly mode. An array that is the same object has the same shape
+    and dtype: microtensor never changes them in place. When the function is false, the call
+    takes the slower path: the guard key, then ``guards_hold``.
+    """
+    # NOTE: straight-line checks instead of loops over lists of tuples: the guards of a small
+    # network's step cost about 1 us this way, 2 us as loops.
+    ns: dict[str, Any] = {"grad_mode": grad_mode.state, "anomaly_mode": anomaly_mode,
+                          "backward_pre_hooks": backward_pre_hooks,
+                          "backward_post_hooks": backward_post_hooks}
+    args = ", ".join(f"a{i}" for i in range(n_args))
+    checks = []
+    for i in range(n_args):
+        ns[f"T{i}"] = ns[f"D{i}"] = None  # (remember fills them)
+        checks.append(f"a{i} is T{i} and a{i}._data is D{i} and a{i}._requires_grad is R{i}")
+    for i, (t, _, _, requires_grad) in enumerate(entry.guards):
+        ns[f"S{i}"], ns[f"E{i}"] = t, None
+        checks.append(f"S{i}._data is E{i} and S{i}._requires_grad is {requires_grad} "
+                      f"and not S{i}._hooks")
+    for i, (m, training) in enumerate(entry.modules):
+        ns[f"M{i}"] = m
+        checks.append(f"M{i}.training is {training} and not M{i}._hooks")
+    checks.append(f"grad_mode.enabled is {entry.grad_enabled}")
+    checks.append("not (backward_pre_hooks or backward_post_hooks or anomaly_mode.enabled)")
+    for i, part in enumerate(entry.key[1:1 + n_args]):  # (("T", shape, dtype, requires_grad))
+        ns[f"R{i}"] = part[3]
+    body = "(" + "\n            and ".join(checks) + ")"
+    source = (f"def check(A):\n"
+              f"    if len(A) != {n_args}:\n"
+              f"        return False\n"
+              f"    {args + (',' if n_args == 1 else '')} = A\n"
+              f"    return {body}\n") if n_args else (
+              f"def check(A):\n    return not A and {body}\n")
+    exec(builtins.compile(source, f"<microtensor.compile {name}: guards>", "exec"), ns)
+    return ns["check"], ns
 
 
 def _needs_grad(value: Any) -> bool:
