@@ -304,6 +304,94 @@ def test_dropout_draws_fresh_numbers_in_the_eager_order() -> None:
     assert not caught
 
 
+# -- outputs computed once ---------------------------------------------------------------------
+
+
+def test_the_mean_losss_starting_gradient_is_computed_once() -> None:
+    fn = assert_same(xor_sgd(), 20)
+    assert fn.source is not None
+    assert re.search(r"# v\d+ = \[\[0\.25\], \[0\.25\], \[0\.25\], \[0\.25\]\] "
+                     r"\(\(4, 1\) float32\), computed once: MeanGrad", fn.source)
+    assert "np.divide(s" not in fn.source  # (MeanGrad's line is not run at each call)
+
+
+@pytest.mark.parametrize("zero_grad", [True, False])
+def test_constant_outputs_stored_as_grad_or_returned_are_computed_at_each_call(
+        zero_grad: bool) -> None:
+    # w.grad = 2c: an op of constants (mt.ones in the step, times 2) whose output the engine
+    # stores as .grad, then adds into in place (zero_grad=False): computed at each call, or
+    # the stored array would change the next replay's value. The step's result c * 3 likewise.
+    def build() -> tuple[list[mt.Tensor], Step, Callable[[int], tuple[Any, ...]]]:
+        w = nn.Parameter(mt.tensor([1.0, 2.0, 3.0]))
+
+        def step(x: mt.Tensor) -> tuple[mt.Tensor, mt.Tensor]:
+            if zero_grad:
+                w.grad = None
+            c = mt.ones(3)
+            loss = (w * (c * 2.0)).sum()  # (x: unused)
+            loss.backward()
+            return loss, c * 3.0
+
+        return [w], step, lambda i: (mt.ones(3),)
+
+    eager_w, step, data = build()
+    compiled_w, step2, _ = build()
+    compiled = mt.compile(step2)
+    results = []
+    for i in range(6):
+        out, triple = compiled(*data(i))
+        expected_out, expected_triple = step(*data(i))
+        assert np.array_equal(out.detach().numpy(), expected_out.detach().numpy())
+        assert eager_w[0].grad is not None and compiled_w[0].grad is not None
+        assert np.array_equal(compiled_w[0].grad.numpy(), eager_w[0].grad.numpy())
+        assert triple.tolist() == expected_triple.tolist() == [3.0, 3.0, 3.0]
+        results.append(triple)
+        for w in (eager_w[0], compiled_w[0]):  # (a .grad is the user's: e.g. clipped in place)
+            assert w.grad is not None
+            if i >= 2:  # (after the recordings, which compare their values)
+                w.grad.mul_(0.5)
+    assert compiled_w[0].grad.tolist() == ([1.0] * 3 if zero_grad else [2.125] * 3)
+    results[-1].add_(1.0)  # (a returned array is the caller's: the next call gets a new one)
+    assert compiled(*data(0))[1].tolist() == [3.0, 3.0, 3.0]
+    # (c * 2.0 in the forward is computed once: only the product with w reads it)
+    assert compiled.source is not None and "computed once: Mul" in compiled.source
+
+
+def test_random_ops_and_ops_of_the_users_own_are_not_computed_once() -> None:
+    # Dropout on constants draws fresh numbers at each call; a Function of the user's own,
+    # reading a counter, is run at each call: neither is taken for a constant.
+    count = [0]
+
+    class Count(mt.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+            count[0] += 1
+            return x * count[0]
+
+        @staticmethod
+        def backward(ctx: Any, g: mt.Tensor) -> mt.Tensor:
+            return g
+
+    def build() -> tuple[list[mt.Tensor], Step, Callable[[int], tuple[Any, ...]]]:
+        mt.manual_seed(1)  # (its first two draws of a 1-element mask are equal, not the third)
+        count[0] = 0
+        w = nn.Parameter(mt.ones(8))
+
+        def step(x: mt.Tensor) -> mt.Tensor:
+            w.grad = None
+            mask = nn.functional.dropout(mt.ones(1), 0.5)
+            loss = (w * mask * Count.apply(mt.ones(8))).sum() + (w * x).sum()
+            loss.backward()
+            return loss
+
+        return [w], step, lambda i: (mt.ones(8),)
+
+    fn = assert_same(build, 8)
+    assert fn.source is not None and ops_in(fn.source, "DropoutMask") == 1
+    assert ops_in(fn.source, "Count") == 1
+    assert not re.search(r"computed once: (DropoutMask|Count)", fn.source)
+
+
 def test_the_xor_example_with_compile_gives_the_eager_losses() -> None:
     sys.path.insert(0, str(ROOT / "examples"))
     spec = importlib.util.spec_from_file_location("example_xor_compile",

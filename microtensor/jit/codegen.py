@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -62,11 +62,13 @@ def accumulate(leaf: TensorBase, grad: np.ndarray, shared: bool) -> np.ndarray:
 
 @dataclass
 class Plan:
-    """What ``merge`` found: the events, and for each source how the replay gets it."""
+    """What ``merge`` found: the events, for each source how the replay gets it, and the
+    outputs of ops that are the same at every call (``constants``: computed once)."""
 
     events: list[Event]
     sources: list[tuple[str, Any]]   # ("tensor", t) | ("array", a) | ("constant", a)
     result: Any
+    constants: dict[int, np.ndarray] = field(default_factory=dict)  # Var -> its value
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -126,7 +128,54 @@ def merge(first: Recorder, second: Recorder) -> Plan:
                           f"{_describe(s2.array)} read by {s2.what} differs between the two "
                           f"first calls (e.g. mt.randn in the step, or NumPy on a tensor's "
                           f"values)", s2.where)
-    return Plan(second.events, sources, second.result)
+    plan = Plan(second.events, sources, second.result)
+    plan.constants = _constant_outputs(plan, first.values, second.values)
+    return plan
+
+
+def _builtin(fn: Any) -> bool:
+    """Whether ``fn`` is one of microtensor's own ops (whose forward never changes its
+    inputs, and draws random numbers only from an ``rng`` argument)."""
+    return getattr(fn, "__module__", "").startswith("microtensor.")
+
+
+def _constant_outputs(plan: Plan, first: list[np.ndarray], second: list[np.ndarray]
+                      ) -> dict[int, np.ndarray]:
+    """The outputs of the ops that the replay can compute once, when it is made: an op of
+    microtensor's own whose operands are all constants (recorded constants, literals, or such
+    outputs), that gets no random generator, and gave equal values in both recordings; and
+    whose output only ops of microtensor's own read (it is never returned, stored as a
+    ``.grad``, or changed in place). E.g. the gradient a mean loss starts its backward from,
+    1 / n in the loss's shape."""
+    constants: dict[int, np.ndarray] = {}
+    for e in plan.events:
+        if e.kind != "op" or e.out is None or not _builtin(e.fn):
+            continue
+        operands = (e.args, e.kwargs)
+        if any(isinstance(v, _RANDOM) for v in _leaves(operands)):
+            continue
+        if all((r.kind == "s" and plan.sources[r.index][0] == "constant")
+               or (r.kind == "v" and r.index in constants) for r in _refs(operands)):
+            a, b = first[e.out], second[e.out]
+            if a.shape == b.shape and a.dtype == b.dtype \
+                    and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"):
+                constants[e.out] = b.copy()
+    # Drop those that something else reads: an event other than an op of microtensor's own
+    # (which might change it in place, or store it), the step's result, or a later read of an
+    # array that the op's forward kept in its ctx (the replay does not run that forward).
+    outputs = {i: e.out for i, e in enumerate(plan.events) if e.out in constants}
+    for e in plan.events:
+        for r in _refs((e.args, e.kwargs)):
+            if r.kind == "c" and r.index in outputs:
+                constants.pop(outputs[r.index], None)
+            elif r.kind == "v" and not (e.kind == "op" and _builtin(e.fn)):
+                constants.pop(r.index, None)
+    for r in _refs(plan.result):
+        if r.kind == "v":
+            constants.pop(r.index, None)
+        elif r.kind == "c" and r.index in outputs:
+            constants.pop(outputs[r.index], None)
+    return constants
 
 
 def _describe(a: np.ndarray) -> str:
@@ -195,15 +244,21 @@ def _render(value: Any, ref: Callable[[Ref], str], other: Callable[[Any], str]) 
     return other(value)
 
 
+def _leaves(value: Any) -> list[Any]:
+    """The values in a recorded operand, its tuples, lists and dicts opened."""
+    if isinstance(value, (tuple, list)):
+        return [x for v in value for x in _leaves(v)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _leaves(v)]
+    return [value]
+
+
 def _refs(value: Any) -> list[Ref]:
     """The Refs in a recorded operand (nested in tuples, lists and dicts)."""
-    if isinstance(value, Ref):
-        return [value]
-    if isinstance(value, (tuple, list)):
-        return [r for v in value for r in _refs(v)]
-    if isinstance(value, dict):
-        return [r for v in value.values() for r in _refs(v)]
-    return []
+    return [v for v in _leaves(value) if isinstance(v, Ref)]
+
+
+_RANDOM = (np.random.Generator, np.random.RandomState, np.random.BitGenerator)
 
 
 def _written_out(plan: Plan) -> dict[int, updates.Layout]:
@@ -309,7 +364,12 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
         if e.phase != phase:
             phase = e.phase
             lines.append(f"    # -- {phase}")
-        if e.kind == "op":
+        if e.kind == "op" and e.out in plan.constants:
+            value = names.namespace[f"v{e.out}"] = plan.constants[e.out]
+            comment = ", ".join(w for w in (e.fn.__name__, where(e)) if w)
+            shown = f" = {value.tolist()}" if value.size <= 4 else ":"
+            lines.append(f"    # v{e.out}{shown} ({_describe(value)}), computed once: {comment}")
+        elif e.kind == "op":
             ctx = f"c{i}"
             names.namespace[ctx] = ReplayContext(e.needs)
             written_in = inline.write(e.fn.forward, i, [literal(a) for a in e.args],

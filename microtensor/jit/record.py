@@ -133,6 +133,7 @@ class Recorder:
         self._keep: list[Any] = []                # references, so that ids stay unique
         self._checked_modules: set[int] = set()
         self.modules: list[Any] = []              # the modules the ops ran in (for guards)
+        self.values: list[np.ndarray] = []        # the array of each Var (the eager values)
         self._n_vars = 0
         self._phase = "forward"
         self._strict = False  # (new sources must be the same arrays: read in a backward)
@@ -183,7 +184,7 @@ class Recorder:
         n = self._n_vars
         self._n_vars += 1
         self._known[id(array)] = Ref("v", n)
-        self._keep.append(array)
+        self.values.append(array)
         if array.base is None:  # (a view's base is fresh only if an op made it: a parameter
             self._fresh.add(id(array))  # may be a view of one buffer with the others)
         return n
