@@ -808,6 +808,20 @@ def test_the_same_tensor_passed_twice_is_guarded() -> None:
     for _ in range(3):
         assert f(x, x).tolist() == [3.0, 3.0]
     assert f(x, mt.zeros(2)).tolist() == [2.0, 2.0] and f.recompiles == 1
+    g = mt.compile(lambda a, b: a * 2 + b)
+    for _ in range(3):
+        assert g(x, mt.zeros(2)).tolist() == [2.0, 2.0]  # (new tensors of the same key)
+    for _ in range(3):
+        assert g(x, x).tolist() == [3.0, 3.0]  # (one array twice: a new key)
+    assert g.recompiles == 1
+    assert g(1.0, 2.0) == 4.0 and g.recompiles == 2  # (numbers where tensors were: a new key)
+    for _ in range(3):
+        assert g(x, x).tolist() == [3.0, 3.0]
+    xd = x.double()
+    assert g(xd, xd).dtype == mt.float64 and g.recompiles == 3  # (a new dtype: a new key)
+    for _ in range(3):
+        assert g(xd, xd).tolist() == [3.0, 3.0]
+    assert g(xd[:1], xd[:1]).tolist() == [3.0] and g.recompiles == 4  # (a new shape)
 
 
 def test_parameters_that_are_views_of_one_buffer_are_captured() -> None:

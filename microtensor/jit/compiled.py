@@ -62,22 +62,17 @@ class _Entry:
         self.grad_enabled = bool(key[0])  # (the key's first part)
         self.modules: list[tuple[Any, bool]] = []  # the modules the ops ran in, and .training
         self.eager = False
-        # ``check``: all of the guards above in one generated function (``_fast_check``), true
-        # when the arguments are the tensors of the last call with this key (its namespace,
-        # ``seen``, holds them) and nothing the replay assumes changed.
+        # ``check``: the guard key and the guards above in one generated function
+        # (``_fast_check``); its namespace, ``seen``, holds the captured tensors' arrays.
         self.check: Callable[[tuple[Any, ...]], bool] = lambda args: False
         self.seen: dict[str, Any] = {}
 
-    def remember(self, args: tuple[Any, ...]) -> None:
-        """After a call whose guards held: the next ``check`` compares with these arguments and
-        the captured tensors' arrays of now."""
-        seen = self.seen
-        if not seen:
-            return
-        for i, a in enumerate(args):
-            seen[f"T{i}"], seen[f"D{i}"] = a, a._data
-        for i, (t, *_) in enumerate(self.guards):
-            seen[f"E{i}"] = t._data
+    def remember(self) -> None:
+        """After a call whose guards held: the next ``check`` expects the arrays the captured
+        tensors hold now."""
+        if self.seen:
+            for i, (t, *_) in enumerate(self.guards):
+                self.seen[f"E{i}"] = t._data
 
     def guards_hold(self) -> bool:
         """Whether what the replay assumes of the captured tensors and modules still holds:
@@ -149,8 +144,7 @@ class CompiledStep(Generic[_R]):
         if entry is not None and entry.replay is not None:
             if entry.guards_hold():
                 result = entry.replay(tensors)
-                if not kwargs and len(tensors) == len(args):
-                    entry.remember(args)
+                entry.remember()
                 return result
             if not self._may_record("a captured tensor changed shape, dtype or "
                                     "requires_grad, a module its train/eval mode, or a hook "
@@ -228,29 +222,38 @@ class CompiledStep(Generic[_R]):
 
 def _fast_check(entry: _Entry, n_args: int, name: str
                 ) -> tuple[Callable[[tuple[Any, ...]], bool], dict[str, Any]]:
-    """``entry``'s guards as one generated function of the call's arguments (all tensors),
-    and its namespace.
+    """``entry``'s guard key and guards as one generated function of a call's arguments (for a
+    step called with tensors only), and its namespace.
 
-    The function is true when the arguments are the same tensors as at the last call (``T0``,
-    ``T1``, ... in the namespace, set by ``_Entry.remember``), holding the same arrays (``D0``,
-    ...), and the captured tensors hold the arrays they held then (``E0``, ...), with the same
-    requires_grad, no hooks, the modules in the same train/eval mode, the same grad mode, no
-    global backward hooks, no anomaly mode. An array that is the same object has the same shape
-    and dtype: microtensor never changes them in place. When the function is false, the call
-    takes the slower path: the guard key, then ``guards_hold``.
+    The function is true when the arguments are tensors of the key's shapes, dtypes and
+    requires_grad, holding arrays that are the same or different objects as in the key; the
+    captured tensors hold the arrays they held at the last call (``E0``, ... in the namespace,
+    set by ``_Entry.remember``: an array that is the same object has the same shape and dtype,
+    as microtensor never changes them in place), with the same requires_grad and no hooks; the
+    modules are in the same train/eval mode without hooks; the grad mode is the same; there
+    are no global backward hooks and no anomaly mode. When it is false, the call takes the
+    slower path: the guard key, then ``guards_hold``.
     """
-    # NOTE: straight-line checks instead of loops over lists of tuples: the guards of a small
-    # network's step cost about 1 us this way, 2 us as loops.
-    ns: dict[str, Any] = {"grad_mode": grad_mode.state, "anomaly_mode": anomaly_mode,
-                          "backward_pre_hooks": backward_pre_hooks,
+    # NOTE: straight-line checks instead of building the key and looping over the guards: the
+    # guards of a small network's step cost about 1 us this way, 3 us the other.
+    ns: dict[str, Any] = {"TensorBase": TensorBase, "grad_mode": grad_mode.state,
+                          "anomaly_mode": anomaly_mode, "backward_pre_hooks": backward_pre_hooks,
                           "backward_post_hooks": backward_post_hooks}
-    args = ", ".join(f"a{i}" for i in range(n_args))
+    if n_args > 8:  # (the pairwise checks of which arrays are one would be too many)
+        return (lambda args: False), {}
+    parts = entry.key[1:1 + n_args]  # (("T", shape, dtype, requires_grad) for each argument)
+    alias = entry.key[1 + n_args] if n_args > 1 else (0,)  # (the first argument with its array)
     checks = []
+    for i, (_, shape, dtype, requires_grad) in enumerate(parts):
+        ns[f"DT{i}"] = dtype
+        checks.append(f"isinstance(a{i}, TensorBase) and a{i}._data.shape == {shape!r} "
+                      f"and a{i}._data.dtype is DT{i} and a{i}._requires_grad is {requires_grad}")
     for i in range(n_args):
-        ns[f"T{i}"] = ns[f"D{i}"] = None  # (remember fills them)
-        checks.append(f"a{i} is T{i} and a{i}._data is D{i} and a{i}._requires_grad is R{i}")
+        for j in range(i):
+            same = "is" if alias[i] == alias[j] else "is not"
+            checks.append(f"a{i}._data {same} a{j}._data")
     for i, (t, _, _, requires_grad) in enumerate(entry.guards):
-        ns[f"S{i}"], ns[f"E{i}"] = t, None
+        ns[f"S{i}"], ns[f"E{i}"] = t, None  # (remember sets E)
         checks.append(f"S{i}._data is E{i} and S{i}._requires_grad is {requires_grad} "
                       f"and not S{i}._hooks")
     for i, (m, training) in enumerate(entry.modules):
@@ -258,15 +261,13 @@ def _fast_check(entry: _Entry, n_args: int, name: str
         checks.append(f"M{i}.training is {training} and not M{i}._hooks")
     checks.append(f"grad_mode.enabled is {entry.grad_enabled}")
     checks.append("not (backward_pre_hooks or backward_post_hooks or anomaly_mode.enabled)")
-    for i, part in enumerate(entry.key[1:1 + n_args]):  # (("T", shape, dtype, requires_grad))
-        ns[f"R{i}"] = part[3]
-    body = "(" + "\n            and ".join(checks) + ")"
+    names = "".join(f"a{i}, " for i in range(n_args))
+    body = "\n            and ".join(checks)
     source = (f"def check(A):\n"
               f"    if len(A) != {n_args}:\n"
               f"        return False\n"
-              f"    {args + (',' if n_args == 1 else '')} = A\n"
-              f"    return {body}\n") if n_args else (
-              f"def check(A):\n    return not A and {body}\n")
+              f"    ({names}) = A\n"
+              f"    return ({body})\n")
     exec(builtins.compile(source, f"<microtensor.compile {name}: guards>", "exec"), ns)
     return ns["check"], ns
 
