@@ -357,6 +357,54 @@ def test_constant_outputs_stored_as_grad_or_returned_are_computed_at_each_call(
     assert compiled.source is not None and "computed once: Mul" in compiled.source
 
 
+def test_a_tensor_made_in_the_step_and_changed_in_place_starts_afresh_at_each_call() -> None:
+    # c = mt.ones(3) and h = mt.zeros(3) are constants of the recording, changed in place by
+    # the step (through a view, and with +=): each replay starts from a copy of their values.
+    def build() -> tuple[list[mt.Tensor], Step, Callable[[int], tuple[Any, ...]]]:
+        w = nn.Parameter(mt.tensor([1.0, 2.0, 3.0]))
+
+        def step(x: mt.Tensor) -> mt.Tensor:
+            w.grad = None
+            c = mt.ones(3)
+            a = (c * 2.0).sum()
+            c[:2].add_(1.0)
+            h = mt.zeros(3)
+            h += x
+            loss = a + (w * c * x).sum() + (h * w).sum()
+            loss.backward()
+            with mt.no_grad():
+                w.sub_(0.125 * w.grad)  # (so that w's last value depends on every gradient)
+            return loss
+
+        return [w], step, lambda i: (mt.tensor([1.0, 2.0, 0.5 * i]),)
+
+    fn = assert_same(build, 6)
+    assert fn.source is not None and fn.source.count("that the step changes in place") == 2
+
+
+def test_returned_arguments_parameters_and_constants_are_as_in_eager_mode() -> None:
+    # An argument or a parameter returned is that tensor (as eager mode returns it); a tensor
+    # made in the step is a new one at each call (changing one does not change the next).
+    w = nn.Parameter(mt.ones(3))
+
+    @mt.compile
+    def step(x: mt.Tensor) -> tuple[mt.Tensor, ...]:
+        w.grad = None
+        c = mt.zeros(3)
+        loss = (w * x + c).sum()
+        loss.backward()
+        return loss, c, x, w
+
+    x = mt.ones(3)
+    for i in range(5):
+        loss, c, same_x, same_w = step(x)
+        assert loss.item() == 3.0 and c.tolist() == [0.0, 0.0, 0.0]
+        assert same_x is x and same_w is w
+        if i >= 2:  # (after the recordings, which compare their values)
+            c.add_(1.0)
+    assert step.source is not None and "return (Tensor._make(v" in step.source
+
+
 def test_random_ops_and_ops_of_the_users_own_are_not_computed_once() -> None:
     # Dropout on constants draws fresh numbers at each call; a Function of the user's own,
     # reading a counter, is run at each call: neither is taken for a constant.

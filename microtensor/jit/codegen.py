@@ -67,6 +67,7 @@ class Plan:
 
     events: list[Event]
     sources: list[tuple[str, Any]]   # ("tensor", t) | ("array", a) | ("constant", a)
+    #                                  | ("changed constant", a): copied at each call
     result: Any
     constants: dict[int, np.ndarray] = field(default_factory=dict)  # Var -> its value
 
@@ -120,9 +121,12 @@ def merge(first: Recorder, second: Recorder) -> Plan:
             raise Refusal(f"an array computed outside an op: an array of {_describe(s2.array)} "
                           f"read by {s2.what} is a new one at each call (a backward or an "
                           f"argument computing with NumPy)", s2.where)
-        elif (s1.array.shape == s2.array.shape and s1.array.dtype == s2.array.dtype
-              and np.array_equal(s1.array, s2.array, equal_nan=s1.array.dtype.kind in "fc")):
-            sources.append(("constant", s2.array.copy()))
+        elif _equal(s1.array if s1.initial is None else s1.initial,
+                    s2.array if s2.initial is None else s2.initial):
+            if s2.initial is None:
+                sources.append(("constant", s2.array.copy()))
+            else:  # (changed in place by the step: each replay starts from a copy)
+                sources.append(("changed constant", s2.initial.copy()))
         else:
             raise Refusal(f"values computed outside an op: an array of "
                           f"{_describe(s2.array)} read by {s2.what} differs between the two "
@@ -157,8 +161,7 @@ def _constant_outputs(plan: Plan, first: list[np.ndarray], second: list[np.ndarr
         if all((r.kind == "s" and plan.sources[r.index][0] == "constant")
                or (r.kind == "v" and r.index in constants) for r in _refs(operands)):
             a, b = first[e.out], second[e.out]
-            if a.shape == b.shape and a.dtype == b.dtype \
-                    and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"):
+            if _equal(a, b):
                 constants[e.out] = b.copy()
     # Drop those that something else reads: an event other than an op of microtensor's own
     # (which might change it in place, or store it), the step's result, or a later read of an
@@ -176,6 +179,12 @@ def _constant_outputs(plan: Plan, first: list[np.ndarray], second: list[np.ndarr
         elif r.kind == "c" and r.index in outputs:
             constants.pop(outputs[r.index], None)
     return constants
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays have the same shape, dtype and values (NaNs equal)."""
+    return a.shape == b.shape and a.dtype == b.dtype \
+        and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
 
 
 def _describe(a: np.ndarray) -> str:
@@ -298,6 +307,11 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
             names.namespace[f"S{k}"] = value
             name = params.get(id(value), "a tensor")
             lines.append(f"    s{k} = S{k}._data  # {name}, {_describe(value._data)}")
+        elif kind == "changed constant":
+            names.namespace[f"s{k}_initial"] = value
+            shown = f" {value.tolist()}" if value.size <= 4 else ""
+            lines.append(f"    s{k} = s{k}_initial.copy()  # a constant{shown} "
+                         f"({_describe(value)}) that the step changes in place")
         else:
             names.namespace[f"s{k}"] = value
             what = "a constant" if kind == "constant" else "an array"
@@ -426,6 +440,15 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
                 lines.append("    else:")
                 lines.append(f"        {call}")
 
-    output = _render(plan.result, lambda ref: f"Tensor._make({array(ref)})", literal)
-    lines.append(f"    return {output}")
+    def returned(ref: Ref) -> str:
+        """A tensor the step returns: an argument or a parameter as the tensor itself (as in
+        eager mode), a kept constant as a copy (the caller may change it), else the array as a
+        new tensor."""
+        if ref.kind == "a" or (ref.kind == "s" and plan.sources[ref.index][0] == "tensor"):
+            return tensor(ref)
+        if ref.kind == "s" and plan.sources[ref.index][0] == "constant":
+            return f"Tensor._make(s{ref.index}.copy())"
+        return f"Tensor._make({array(ref)})"
+
+    lines.append(f"    return {_render(plan.result, returned, literal)}")
     return "\n".join(lines) + "\n", names.namespace

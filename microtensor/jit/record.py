@@ -57,6 +57,7 @@ class Source:
     what: str                   # what read it first (an op's name)
     strict: bool = False        # must be the same array in both recordings (not a constant)
     as_tensor: bool = False     # also used as a tensor (a leaf whose .grad is written)
+    initial: np.ndarray | None = None  # its values before the step changed them in place
 
 
 @dataclass
@@ -330,6 +331,9 @@ class Recorder:
         except Refusal as r:
             self._refused(r)
             return
+        for source in self.sources:  # (before the change: what a replay starts from)
+            if source.initial is None and np.may_share_memory(source.array, target._data):
+                source.initial = source.array.copy()
         self._phase = "update"
         self.events.append(event)
 
