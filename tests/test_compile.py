@@ -403,6 +403,7 @@ def test_returned_arguments_parameters_and_constants_are_as_in_eager_mode() -> N
         if i >= 2:  # (after the recordings, which compare their values)
             c.add_(1.0)
     assert step.source is not None and "return (Tensor._make(v" in step.source
+    assert "Tensor._make(s1.copy()), A[0], S0)" in step.source
 
 
 def test_random_ops_and_ops_of_the_users_own_are_not_computed_once() -> None:
@@ -862,7 +863,13 @@ def test_the_same_tensor_passed_twice_is_guarded() -> None:
     for _ in range(3):
         assert g(x, x).tolist() == [3.0, 3.0]  # (one array twice: a new key)
     assert g.recompiles == 1
-    assert g(1.0, 2.0) == 4.0 and g.recompiles == 2  # (numbers where tensors were: a new key)
+    with pytest.warns(UserWarning, match="a float in the step's result"):
+        assert g(1.0, 2.0) == 4.0  # (numbers where tensors were: a new key; it returns a number)
+    assert g.recompiles == 2
+    h = mt.compile(lambda a, b: (a * 2, b))  # (an argument returned: the same at each call)
+    for _ in range(3):
+        assert h(x, 3.0)[1] == 3.0
+    assert h.source is not None and h.source.rstrip().endswith("3.0)")
     for _ in range(3):
         assert g(x, x).tolist() == [3.0, 3.0]
     xd = x.double()

@@ -21,7 +21,7 @@ import numpy as np
 from ..autograd.function import TensorBase
 from ..optim.flat import lerp_
 from . import inline, updates
-from .record import Event, Recorder, Ref, Refusal
+from .record import Event, Out, Recorder, Ref, Refusal
 
 
 class ReplayContext:
@@ -219,7 +219,7 @@ class _Names:
 
     def taken(self, name: str) -> bool:
         return name in self.namespace or name in self.reserved \
-            or (name[:1] in "asv" and name[1:].isdigit())  # (a0, s0, v0: the replay's own)
+            or (name[:1] in "asvr" and name[1:].isdigit())  # (a0, s0, v0, r0: the replay's)
 
     def add(self, obj: Any, name: str) -> str:
         found = self._by_id.get(id(obj))
@@ -237,24 +237,41 @@ class _Names:
 _SIMPLE = (bool, int, str, type(None))
 
 
-def _render(value: Any, ref: Callable[[Ref], str], other: Callable[[Any], str]) -> str:
-    """The source of a recorded operand: its Refs by ``ref``, its tuples, lists and dicts
-    (with string keys) as such, anything else by ``other``."""
+def _render(value: Any, ref: Callable[[Ref], str], other: Callable[[Any], str],
+            out: Callable[[Out], str] | None = None) -> str:
+    """The source of a recorded operand: its Refs by ``ref`` (its Outs by ``out``), its
+    tuples, lists and dicts (with string keys) as such, anything else by ``other``."""
     if isinstance(value, Ref):
         return ref(value)
+    if isinstance(value, Out) and out is not None:
+        return out(value)
     if isinstance(value, tuple):
-        inner = ", ".join(_render(v, ref, other) for v in value)
+        inner = ", ".join(_render(v, ref, other, out) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, list):
-        return "[" + ", ".join(_render(v, ref, other) for v in value) + "]"
+        return "[" + ", ".join(_render(v, ref, other, out) for v in value) + "]"
     if isinstance(value, dict) and all(type(k) is str for k in value):
-        return "{" + ", ".join(f"{k!r}: {_render(v, ref, other)}"
+        return "{" + ", ".join(f"{k!r}: {_render(v, ref, other, out)}"
                                for k, v in value.items()) + "}"
     return other(value)
 
 
+def _outs(value: Any) -> list[Out]:
+    """The Outs of a recorded result, in order."""
+    if isinstance(value, Out):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [o for v in value for o in _outs(v)]
+    if isinstance(value, dict):
+        return [o for v in value.values() for o in _outs(v)]
+    return []
+
+
 def _leaves(value: Any) -> list[Any]:
-    """The values in a recorded operand, its tuples, lists and dicts opened."""
+    """The values in a recorded operand, its tuples, lists and dicts opened (an ``Out`` as
+    its array's Ref)."""
+    if isinstance(value, Out):
+        return [value.ref]
     if isinstance(value, (tuple, list)):
         return [x for v in value for x in _leaves(v)]
     if isinstance(value, dict):
@@ -343,6 +360,19 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
         parts = [literal(a) for a in args] + [f"{k}={literal(v)}" for k, v in kwargs.items()]
         return ", ".join(parts)
 
+    def made(o: Out) -> str:
+        """The tensor ``o`` in the replay (see ``record.Out``): an argument or a parameter
+        itself, a ``.grad``, or a new tensor (around a copy of a kept constant, which the
+        caller may change)."""
+        kind = plan.sources[o.ref.index][0] if o.ref.kind == "s" else ""
+        if o.how == "grad":
+            return f"{tensor(o.ref)}._grad"
+        if o.how == "itself" and (o.ref.kind == "a" or kind == "tensor"):
+            return tensor(o.ref)
+        if kind == "constant":
+            return f"Tensor._make({array(o.ref)}.copy())"
+        return f"Tensor._make({array(o.ref)})"
+
     ctx_reads: dict[int, set[str]] = {}  # op event -> the attributes of its ctx read later
     for ref in _refs(([(e.args, e.kwargs) for e in plan.events], plan.result)):
         if ref.kind == "c":
@@ -420,7 +450,7 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
                          f"  # in place")
         elif e.kind == "set_grad":
             target, value = e.args
-            new = "None" if value is None else f"Tensor._make({literal(value)})"
+            new = "None" if value is None else made(value)
             lines.append(f"    {tensor(target)}._grad = {new}")
         else:  # "call"
             obj = names.add(e.obj, type(e.obj).__name__.lower())
@@ -440,15 +470,11 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
                 lines.append("    else:")
                 lines.append(f"        {call}")
 
-    def returned(ref: Ref) -> str:
-        """A tensor the step returns: an argument or a parameter as the tensor itself (as in
-        eager mode), a kept constant as a copy (the caller may change it), else the array as a
-        new tensor."""
-        if ref.kind == "a" or (ref.kind == "s" and plan.sources[ref.index][0] == "tensor"):
-            return tensor(ref)
-        if ref.kind == "s" and plan.sources[ref.index][0] == "constant":
-            return f"Tensor._make(s{ref.index}.copy())"
-        return f"Tensor._make({array(ref)})"
-
-    lines.append(f"    return {_render(plan.result, returned, literal)}")
+    outs = _outs(plan.result)
+    twice = {o.slot for o in outs if sum(p.slot == o.slot for p in outs) > 1}
+    for slot in sorted(twice):  # (a tensor returned twice is made once)
+        lines.append(f"    r{slot} = {made(next(o for o in outs if o.slot == slot))}")
+    output = _render(plan.result, array, literal,
+                     lambda o: f"r{o.slot}" if o.slot in twice else made(o))
+    lines.append(f"    return {output}")
     return "\n".join(lines) + "\n", names.namespace

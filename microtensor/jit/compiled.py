@@ -50,6 +50,11 @@ def _same_key(a: Any, b: Any) -> bool:
         return False
 
 
+def _never(args: tuple[Any, ...]) -> bool:
+    """The check of an entry without a replay."""
+    return False
+
+
 class _Entry:
     """What a compiled step knows about one guard key."""
 
@@ -64,8 +69,13 @@ class _Entry:
         self.eager = False
         # ``check``: the guard key and the guards above in one generated function
         # (``_fast_check``); its namespace, ``seen``, holds the captured tensors' arrays.
-        self.check: Callable[[tuple[Any, ...]], bool] = lambda args: False
+        self.check: Callable[[tuple[Any, ...]], bool] = _never
         self.seen: dict[str, Any] = {}
+
+    def forget(self) -> None:
+        """Drop the replay (to record again, or to run eagerly): the check fails from now on."""
+        self.replay, self.recordings = None, []
+        self.check, self.seen = _never, {}
 
     def remember(self) -> None:
         """After a call whose guards held: the next ``check`` expects the arrays the captured
@@ -150,8 +160,7 @@ class CompiledStep(Generic[_R]):
                                     "requires_grad, a module its train/eval mode, or a hook "
                                     "was added"):
                 entry.eager = True
-            else:
-                entry.replay, entry.recordings = None, []
+            entry.forget()
         if entry is None:
             if self._entries and not self._may_record("new argument shapes, dtypes or "
                                                       "values, or grad mode"):
@@ -193,7 +202,8 @@ class CompiledStep(Generic[_R]):
                 except Refusal as r:
                     refusal = r
         if refusal is not None:
-            entry.eager, entry.recordings = True, []
+            entry.eager = True
+            entry.forget()
             where = f" at {refusal.where}" if refusal.where else ""
             warnings.warn(f"microtensor.compile({self._name()}): runs eagerly for these "
                           f"arguments: refused {refusal.reason}{where}", UserWarning,
@@ -240,7 +250,7 @@ def _fast_check(entry: _Entry, n_args: int, name: str
                           "anomaly_mode": anomaly_mode, "backward_pre_hooks": backward_pre_hooks,
                           "backward_post_hooks": backward_post_hooks}
     if n_args > 8:  # (the pairwise checks of which arrays are one would be too many)
-        return (lambda args: False), {}
+        return _never, {}
     parts = entry.key[1:1 + n_args]  # (("T", shape, dtype, requires_grad) for each argument)
     alias = entry.key[1 + n_args] if n_args > 1 else (0,)  # (the first argument with its array)
     checks = []

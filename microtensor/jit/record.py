@@ -47,6 +47,19 @@ class Ref:
     attr: str = ""
 
 
+@dataclass(frozen=True)
+class Out:
+    """A tensor the step returns (or assigns to a ``.grad``), as the replay makes it again:
+    ``how`` is ``"itself"`` (an argument or a captured tensor: that tensor), ``"grad"`` (the
+    ``.grad`` of the argument or captured tensor ``ref``, as it is at the end of the step) or
+    ``"new"`` (a new tensor around ``ref``'s array). ``slot`` tells tensors apart: one tensor
+    returned twice has one slot."""
+
+    slot: int
+    ref: Ref
+    how: str
+
+
 @dataclass
 class Source:
     """An array that the step reads but no event computed, and where the user's code met it."""
@@ -143,6 +156,8 @@ class Recorder:
             self._tensors[id(t)] = Ref("a", i)
             self._fresh.add(id(t._data if t._data.base is None else t._data.base))
         self._keep.append(arg_tensors)
+        self._arg_tensors = list(arg_tensors)
+        self._arg_values: set[int] = set()  # ids of the other values in the arguments (run)
 
     # -- running the step -------------------------------------------------------------------
 
@@ -150,6 +165,7 @@ class Recorder:
         """Call ``fn(*args, **kwargs)`` eagerly while recording it; return its result."""
         if recording.recorder is not None:
             raise RuntimeError("microtensor.compile: a step is already being recorded")
+        self._arg_values = {id(v) for v in _values((args, kwargs))}
         out, err = sys.stdout, sys.stderr
         sys.stdout = _WatchedStream(out, self, "stdout")
         sys.stderr = _WatchedStream(err, self, "stderr")
@@ -158,7 +174,7 @@ class Recorder:
             result = fn(*args, **kwargs)
             if self.refusal is None:
                 try:
-                    self.result = self._operand(result, "the step's result")
+                    self.result = self._outputs(result, "the step's result", {})
                 except Refusal as r:
                     self._refused(r)
         finally:
@@ -235,6 +251,32 @@ class Recorder:
         if type(value) is dict:
             return {k: self._operand(v, what) for k, v in value.items()}
         return value
+
+    def _outputs(self, value: Any, what: str, slots: dict[int, int]) -> Any:
+        """The step's result as the recording keeps it: each tensor as an ``Out`` (``slots``:
+        the slot of each tensor seen, by id), containers with their elements converted, None
+        as it is. Any other value (a number, a string) is refused: a replay could only return
+        the value it recorded, which may have changed since (an optimizer's lr)."""
+        if isinstance(value, TensorBase):
+            slot = slots.setdefault(id(value), len(slots))
+            itself = self._tensors.get(id(value))
+            if itself is not None and itself.kind in "as":
+                return Out(slot, itself, "itself")
+            holders = [*self._arg_tensors,
+                       *(s.tensor for s in self.sources if s.tensor is not None)]
+            for holder in holders:
+                leaf = self._tensors.get(id(holder))
+                if holder._grad is value and leaf is not None and leaf.kind in "as":
+                    return Out(slot, leaf, "grad")
+            return Out(slot, self._array_ref(value._data, value, what), "new")
+        if type(value) is tuple or type(value) is list:
+            return type(value)(self._outputs(v, what, slots) for v in value)
+        if type(value) is dict:
+            return {k: self._outputs(v, what, slots) for k, v in value.items()}
+        if value is None or id(value) in self._arg_values:
+            return value  # (an argument's value is the same at each call with this guard key)
+        raise Refusal(f"a {type(value).__name__} in {what} (a replay could only return the "
+                      f"value it recorded: return tensors, or compute it outside the step)", "")
 
     # -- what the library reports --------------------------------------------------------------
 
@@ -342,7 +384,7 @@ class Recorder:
         try:
             event = Event("set_grad", None, (self._tensor_ref(t, "a .grad assignment"),
                                              None if value is None else
-                                             self._operand(value, "a .grad assignment")),
+                                             self._outputs(value, "a .grad assignment", {})),
                           phase="update")
         except Refusal as r:
             self._refused(r)
@@ -400,6 +442,18 @@ class Recorder:
         elif phase == "backward":
             phase = self._phase = "update"
         return "", module_scope.stack, phase
+
+
+def _values(value: Any) -> list[Any]:
+    """The values in the step's arguments other than tensors, and other than the tuples, lists
+    and dicts holding them."""
+    if isinstance(value, TensorBase):
+        return []
+    if type(value) is tuple or type(value) is list:
+        return [x for v in value for x in _values(v)]
+    if type(value) is dict:
+        return [x for v in value.values() for x in _values(v)]
+    return [value]
 
 
 def _graph_hooks(roots: Any) -> str | None:
