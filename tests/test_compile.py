@@ -851,6 +851,60 @@ def test_the_fast_guard_sees_new_arrays_requires_grad_hooks_and_anomaly_mode() -
     assert len(seen) == 1
 
 
+_model: nn.Module = nn.Linear(3, 1)  # (globals of the step below: a notebook's cells)
+_opt: optim.Optimizer = optim.SGD(_model.parameters(), lr=0.1)
+
+
+def _step_on_globals(x: mt.Tensor, y: mt.Tensor) -> mt.Tensor:
+    _opt.zero_grad()
+    loss = ((_model(x) - y) ** 2).mean()
+    loss.backward()
+    _opt.step()
+    return loss
+
+
+def test_a_global_or_closure_variable_assigned_again_records_again() -> None:
+    # A notebook cell run again makes a new model and optimizer under the same names: the step
+    # must train them, as eager mode does, not the ones it recorded.
+    global _model, _opt
+    x, y = mt.tensor([[1.0, 2.0, 3.0]]), mt.tensor([[1.0]])
+
+    def fresh() -> tuple[nn.Module, optim.Optimizer]:
+        mt.manual_seed(4)
+        model = nn.Linear(3, 1)
+        return model, optim.SGD(model.parameters(), lr=0.1)
+
+    step = mt.compile(_step_on_globals)
+    _model, _opt = fresh()
+    for _ in range(4):
+        step(x, y)
+    _model, _opt = fresh()  # (the cell run again)
+    losses = [step(x, y).item() for _ in range(3)]
+    trained = _model
+    _model, _opt = fresh()
+    assert losses == [_step_on_globals(x, y).item() for _ in range(3)]
+    assert trained.weight.tolist() == _model.weight.tolist()
+    assert step.recompiles == 1
+
+    lr = 0.5  # a closure variable assigned again (a number read by the step's own code)
+    w = mt.ones(2, requires_grad=True)
+
+    def hand_written(x: mt.Tensor) -> mt.Tensor:
+        loss = (w * x).sum()
+        loss.backward()
+        with mt.no_grad():
+            w.sub_(w.grad * lr)
+            w.grad = None
+        return loss
+
+    compiled = mt.compile(hand_written)
+    for _ in range(3):
+        compiled(mt.ones(2))
+    lr = 0.25
+    compiled(mt.ones(2))
+    assert w.tolist() == [1.0 - 3 * 0.5 - 0.25] * 2 and compiled.recompiles == 1
+
+
 def test_the_same_tensor_passed_twice_is_guarded() -> None:
     f = mt.compile(lambda a, b: a * 2 + b)
     x = mt.ones(2)

@@ -163,21 +163,27 @@ def _constant_outputs(plan: Plan, first: list[np.ndarray], second: list[np.ndarr
             a, b = first[e.out], second[e.out]
             if _equal(a, b):
                 constants[e.out] = b.copy()
-    # Drop those that something else reads: an event other than an op of microtensor's own
-    # (which might change it in place, or store it), the step's result, or a later read of an
-    # array that the op's forward kept in its ctx (the replay does not run that forward).
+    # Drop those that something other than microtensor's own ops reads, or that share memory
+    # with such an array (a view of it): an event of another kind (which might change it in
+    # place, or store it as a .grad), an op of the user's own, the step's result; and those
+    # whose forward kept an array that is read later (the replay does not run that forward).
     outputs = {i: e.out for i, e in enumerate(plan.events) if e.out in constants}
+    escaping: list[np.ndarray] = []
     for e in plan.events:
+        builtin_op = e.kind == "op" and _builtin(e.fn)
         for r in _refs((e.args, e.kwargs)):
             if r.kind == "c" and r.index in outputs:
                 constants.pop(outputs[r.index], None)
-            elif r.kind == "v" and not (e.kind == "op" and _builtin(e.fn)):
-                constants.pop(r.index, None)
+            elif r.kind == "v" and not builtin_op:
+                escaping.append(second[r.index])
     for r in _refs(plan.result):
         if r.kind == "v":
-            constants.pop(r.index, None)
+            escaping.append(second[r.index])
         elif r.kind == "c" and r.index in outputs:
             constants.pop(outputs[r.index], None)
+    for var in list(constants):
+        if any(np.may_share_memory(second[var], a) for a in escaping):
+            del constants[var]
     return constants
 
 
@@ -448,6 +454,9 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
             fn = names.add(e.fn, f"np_{e.fn.__name__}")
             lines.append(f"    {fn}({array(target)}, {value}, out={array(target)})"
                          f"  # in place")
+            if e.kwargs["counted"] and (target.kind == "a"
+                                        or plan.sources[target.index][0] == "tensor"):
+                lines.append(f"    increment_version(({tensor(target)},))")
         elif e.kind == "set_grad":
             target, value = e.args
             new = "None" if value is None else made(value)

@@ -4,10 +4,11 @@
     loss = step(x, y)                  # calls 1 and 2 run eagerly and record; later calls replay
 
 A compiled step keeps one entry per *guard key*: the shapes, dtypes and requires_grad of its
-tensor arguments, its other arguments (compared with ==) and the grad mode. A new key records
-again (``step.recompiles`` counts it); past ``RECOMPILE_LIMIT`` new keys, a warning says why
-and new keys run eagerly. A step that cannot be replayed (see ``record.py``) runs eagerly for
-its key, after one warning naming the cause and the line.
+tensor arguments, its other arguments (compared with ==; floats by repr), the grad mode and
+the default dtype. A new key records again (``step.recompiles`` counts it); past
+``RECOMPILE_LIMIT`` new keys, a warning says why and new keys run eagerly. A step that cannot
+be replayed (see ``record.py``) runs eagerly for its key, after one warning naming the cause
+and the line.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+import numpy as np
+
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import anomaly_mode
 from ..autograd.function import TensorBase, recording
 from ..autograd.hooks import backward_post_hooks, backward_pre_hooks
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .codegen import generate, merge
 from .record import Recorder, Refusal
@@ -35,11 +39,14 @@ def _key(value: Any, tensors: list[TensorBase]) -> Any:
     """The guard key of an argument; its tensors are appended to ``tensors`` in order."""
     if isinstance(value, TensorBase):
         tensors.append(value)
-        return ("T", value._data.shape, value._data.dtype, value._requires_grad)
+        return ("T", value._data.shape, value._data.dtype, value._requires_grad,
+                bool(value._hooks))
     if type(value) is tuple or type(value) is list:
         return (type(value).__name__, tuple(_key(v, tensors) for v in value))
     if type(value) is dict:
         return ("dict", tuple((k, _key(v, tensors)) for k, v in value.items()))
+    if isinstance(value, (float, np.floating)):  # (repr: -0.0 is not 0.0, nan is nan)
+        return ("=", type(value), repr(value))
     return ("=", type(value), value)
 
 
@@ -64,8 +71,12 @@ class _Entry:
         self.replay: Callable[[Sequence[TensorBase]], Any] | None = None
         self.source: str | None = None
         self.guards: list[tuple[TensorBase, Any, Any, bool]] = []  # captured tensors
-        self.grad_enabled = bool(key[0])  # (the key's first part)
+        self.grad_enabled, self.default_dtype = key[0]  # (the key's first part)
         self.modules: list[tuple[Any, bool]] = []  # the modules the ops ran in, and .training
+        # The globals and closure variables the step's own code reads, and their objects (a
+        # model rebound by a notebook cell run again): (globals, name, object) or (cell, None,
+        # object).
+        self.names: list[tuple[Any, str | None, Any]] = []
         self.eager = False
         # ``check``: the guard key and the guards above in one generated function
         # (``_fast_check``); its namespace, ``seen``, holds the captured tensors' arrays.
@@ -94,6 +105,9 @@ class _Entry:
                 return False
         for m, training in self.modules:
             if m.training is not training or m._hooks:
+                return False
+        for holder, name, value in self.names:
+            if (holder[name] if name is not None else holder.cell_contents) is not value:
                 return False
         return not (backward_pre_hooks or backward_post_hooks or anomaly_mode.enabled)
 
@@ -131,11 +145,12 @@ class CompiledStep(Generic[_R]):
             result: _R = replay(args)
             return result
         tensors: list[TensorBase] = []
-        parts: list[Any] = [grad_mode.state.enabled]
+        parts: list[Any] = [(grad_mode.state.enabled, get_default_dtype())]
         for a in args:  # (_key, inlined for the common case: a tensor)
             if isinstance(a, TensorBase):
                 tensors.append(a)
-                parts.append(("T", a._data.shape, a._data.dtype, a._requires_grad))
+                parts.append(("T", a._data.shape, a._data.dtype, a._requires_grad,
+                              bool(a._hooks)))
             else:
                 parts.append(_key(a, tensors))
         if kwargs:
@@ -157,13 +172,14 @@ class CompiledStep(Generic[_R]):
                 entry.remember()
                 return result
             if not self._may_record("a captured tensor changed shape, dtype or "
-                                    "requires_grad, a module its train/eval mode, or a hook "
-                                    "was added"):
+                                    "requires_grad, a module its train/eval mode, a hook was "
+                                    "added, or a global or closure variable of the step was "
+                                    "assigned again"):
                 entry.eager = True
             entry.forget()
         if entry is None:
             if self._entries and not self._may_record("new argument shapes, dtypes or "
-                                                      "values, or grad mode"):
+                                                      "values, grad mode or default dtype"):
                 return self.fn(*args, **kwargs)
             entry = self._last = _Entry(key)
             self._entries.append(entry)
@@ -219,6 +235,7 @@ class CompiledStep(Generic[_R]):
         entry.guards = [(t, t._data.shape, t._data.dtype, t._requires_grad)
                         for kind, t in plan.sources if kind == "tensor"]
         entry.modules = [(m, m.training) for m in entry.recordings[1].modules]
+        entry.names = _names_read(self.fn)
         entry.recordings = []
         if plain:
             entry.check, entry.seen = _fast_check(entry, n_args, self._name())
@@ -251,13 +268,14 @@ def _fast_check(entry: _Entry, n_args: int, name: str
                           "backward_post_hooks": backward_post_hooks}
     if n_args > 8:  # (the pairwise checks of which arrays are one would be too many)
         return _never, {}
-    parts = entry.key[1:1 + n_args]  # (("T", shape, dtype, requires_grad) for each argument)
+    parts = entry.key[1:1 + n_args]  # (("T", shape, dtype, requires_grad, hooks) for each)
     alias = entry.key[1 + n_args] if n_args > 1 else (0,)  # (the first argument with its array)
     checks = []
-    for i, (_, shape, dtype, requires_grad) in enumerate(parts):
+    for i, (_, shape, dtype, requires_grad, hooks) in enumerate(parts):
         ns[f"DT{i}"] = dtype
         checks.append(f"isinstance(a{i}, TensorBase) and a{i}._data.shape == {shape!r} "
-                      f"and a{i}._data.dtype is DT{i} and a{i}._requires_grad is {requires_grad}")
+                      f"and a{i}._data.dtype is DT{i} and a{i}._requires_grad is {requires_grad} "
+                      f"and {'' if hooks else 'not '}a{i}._hooks")
     for i in range(n_args):
         for j in range(i):
             same = "is" if alias[i] == alias[j] else "is not"
@@ -269,7 +287,13 @@ def _fast_check(entry: _Entry, n_args: int, name: str
     for i, (m, training) in enumerate(entry.modules):
         ns[f"M{i}"] = m
         checks.append(f"M{i}.training is {training} and not M{i}._hooks")
+    for i, (holder, variable, value) in enumerate(entry.names):
+        ns[f"H{i}"], ns[f"O{i}"] = holder, value
+        checks.append(f"H{i}[{variable!r}] is O{i}" if variable is not None
+                      else f"H{i}.cell_contents is O{i}")
     checks.append(f"grad_mode.enabled is {entry.grad_enabled}")
+    ns["DEFAULT"], ns["get_default_dtype"] = entry.default_dtype, get_default_dtype
+    checks.append("get_default_dtype() is DEFAULT")
     checks.append("not (backward_pre_hooks or backward_post_hooks or anomaly_mode.enabled)")
     names = "".join(f"a{i}, " for i in range(n_args))
     body = "\n            and ".join(checks)
@@ -280,6 +304,23 @@ def _fast_check(entry: _Entry, n_args: int, name: str
               f"    return ({body})\n")
     exec(builtins.compile(source, f"<microtensor.compile {name}: guards>", "exec"), ns)
     return ns["check"], ns
+
+
+def _names_read(fn: Any) -> list[tuple[Any, str | None, Any]]:
+    """The globals and closure variables that ``fn``'s own code reads (a function, or a bound
+    method's function), with the objects they hold now (see ``_Entry.names``)."""
+    fn = getattr(fn, "__func__", fn)
+    code, globals_ = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
+    if code is None or globals_ is None:
+        return []
+    names: list[tuple[Any, str | None, Any]] = [
+        (globals_, n, globals_[n]) for n in dict.fromkeys(code.co_names) if n in globals_]
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            names.append((cell, None, cell.cell_contents))
+        except ValueError:  # (a cell not filled yet)
+            continue
+    return names
 
 
 def _needs_grad(value: Any) -> bool:

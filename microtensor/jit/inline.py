@@ -15,8 +15,9 @@ code (from its source, by ``ast``), changed only so that it fits in the replay:
   for a literal) keep only the branch taken: the arguments are the same at every replay;
 - ``return value`` becomes ``v5 = value`` (a return inside an ``if`` followed by more
   statements puts them in its ``else``); a global name becomes the replay's name of the same
-  object (``np``), bound when the replay is made: a module, a function, a class, or a
-  constant named in capitals (another global might be rebound later).
+  object (``np``), bound when the replay is made: a module, a function, a class, or one of
+  microtensor's own constants named in capitals (another global, or a user's constant, might
+  be changed later).
 
 A forward that does not fit (a closure, a nested function or comprehension, a ``return`` that
 is not the last statement, ``*args``, a default that is not a plain literal, a source file
@@ -289,6 +290,7 @@ def _template(forward: Callable[..., Any], shape: tuple[Any, ...], scalar: bool,
         body.pop()
     used: set[str] = set()
     globals_ = forward.__globals__
+    own = forward.__module__.startswith("microtensor.")
 
     class Rewrite(ast.NodeTransformer):
         failed = False
@@ -302,10 +304,11 @@ def _template(forward: Callable[..., Any], shape: tuple[Any, ...], scalar: bool,
                 return ast.copy_location(ast.Name(rename[node.id], node.ctx), node)
             if node.id in globals_:
                 # (its object is bound when the replay is made: a module, a function or a
-                # class, or a constant named as one; a global that may be rebound is not)
+                # class, or one of microtensor's constants named as one; a global that may be
+                # rebound is not, nor a user's constant, which a user may change)
                 value = globals_[node.id]
                 if not (callable(value) or isinstance(value, types.ModuleType)
-                        or node.id.lstrip("_").isupper()):
+                        or (node.id.lstrip("_").isupper() and own)):
                     self.failed = True
             elif not hasattr(builtins, node.id):
                 self.failed = True

@@ -330,6 +330,8 @@ class Recorder:
             self._refused(r)
             _accumulate_leaf(leaf, grad, create_graph, shared)
             return
+        if leaf._grad is not None:  # (added in place: e.g. a .grad set to mt.zeros in the step)
+            self._before_change(leaf._grad._data)
         recording.recorder = None
         try:
             _accumulate_leaf(leaf, grad, create_graph, shared)
@@ -367,15 +369,16 @@ class Recorder:
     def inplace(self, target: TensorBase, fn: Any, other: Any, alpha: Any) -> None:
         """``target = fn(target, alpha * other)`` in place (``w -= lr * w.grad``): record it."""
         try:
-            event = Event("inplace", fn, (self._operand(target, "an in-place update"),
-                                          self._operand(other, "an in-place update"), alpha),
-                          phase="update")
+            ref = self._operand(target, "an in-place update")
+            # (the replay counts the change in the version of an argument or captured tensor
+            # itself; not in that of another tensor on its array, such as w.data's)
+            counted = self._tensors.get(id(target)) == ref and ref.kind in "as"
+            event = Event("inplace", fn, (ref, self._operand(other, "an in-place update"),
+                                          alpha), kwargs={"counted": counted}, phase="update")
         except Refusal as r:
             self._refused(r)
             return
-        for source in self.sources:  # (before the change: what a replay starts from)
-            if source.initial is None and np.may_share_memory(source.array, target._data):
-                source.initial = source.array.copy()
+        self._before_change(target._data)
         self._phase = "update"
         self.events.append(event)
 
@@ -406,6 +409,13 @@ class Recorder:
             recording.recorder = self if self.refusal is None else None
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _before_change(self, array: np.ndarray) -> None:
+        """``array`` is about to change in place: the sources it shares memory with keep their
+        values of before (``Source.initial``: what each replay starts from)."""
+        for source in self.sources:
+            if source.initial is None and np.may_share_memory(source.array, array):
+                source.initial = source.array.copy()
 
     def _refused(self, r: Refusal) -> None:
         if self.refusal is None:

@@ -92,11 +92,12 @@ class Layout:
     options: list[tuple[Any, ...]]      # per group: what _OPTIONS says (for the lines)
     structure: list[tuple[Any, ...]]    # per group: the raw values of _STRUCTURE
     states: list[tuple[Any, dict[str, Any], int]]  # (parameter, its state dict, its length)
+    keys: tuple[str, ...] = ()          # the state entries the lines read (never None)
 
     def ready(self) -> bool:
         """Whether the optimizer is as recorded: the same groups, parameters and options
-        (a Python number as ``lr``), each parameter's state dict with its entries, no step
-        hooks."""
+        (a Python number as ``lr``), each parameter's state dict with its entries (none set
+        to None), no step hooks."""
         # NOTE: once per replay, so identity checks and C-level loops (map): a replayed step
         # of a small network takes 50 us.
         opt = self.opt
@@ -113,9 +114,9 @@ class Layout:
             if len(ps) != len(params) or not all(map(operator.is_, ps, params)):
                 return False
         if self.states:
-            get = opt.state.get
+            get, keys = opt.state.get, self.keys
             for p, st, n in self.states:
-                if get(p) is not st or len(st) != n:
+                if get(p) is not st or len(st) != n or any(st[k] is None for k in keys):
                     return False
         return True
 
@@ -152,7 +153,7 @@ def layout(opt: Optimizer) -> Layout | None:
                 states.append((p, st, len(st)))
     structure = _STRUCTURE[type(opt)]
     return Layout(opt, list(opt.param_groups), [tuple(g["params"]) for g in opt.param_groups],
-                  kinds, [structure(g) for g in opt.param_groups], states)
+                  kinds, [structure(g) for g in opt.param_groups], states, keys)
 
 
 def zero_grad_lines(lay: Layout, names: Names, set_to_none: bool) -> list[str] | None:
