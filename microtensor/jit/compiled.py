@@ -3,9 +3,9 @@
     step = mt.compile(train_step)      # or @mt.compile above the def
     loss = step(x, y)                  # calls 1 and 2 run eagerly and record; later calls replay
 
-A compiled step keeps one entry per *guard key*: the shapes, dtypes and requires_grad of its
-tensor arguments, its other arguments (compared with ==; floats by repr), the grad mode and
-the default dtype. A new key records again (``step.recompiles`` counts it); past
+A compiled step keeps one entry per *guard key*: the shapes, dtypes, requires_grad, hooks and
+leafness of its tensor arguments, its other arguments (compared with ==; floats by repr), the
+grad mode and the default dtype. A new key records again (``step.recompiles`` counts it); past
 ``RECOMPILE_LIMIT`` new keys, a warning says why and new keys run eagerly. A step that cannot
 be replayed (see ``record.py``) runs eagerly for its key, after one warning naming the cause
 and the line.
@@ -40,7 +40,7 @@ def _key(value: Any, tensors: list[TensorBase]) -> Any:
     if isinstance(value, TensorBase):
         tensors.append(value)
         return ("T", value._data.shape, value._data.dtype, value._requires_grad,
-                bool(value._hooks))
+                bool(value._hooks), value.grad_fn is None)
     if type(value) is tuple or type(value) is list:
         return (type(value).__name__, tuple(_key(v, tensors) for v in value))
     if type(value) is dict:
@@ -72,7 +72,8 @@ class _Entry:
         self.source: str | None = None
         self.guards: list[tuple[TensorBase, Any, Any, bool]] = []  # captured tensors
         self.grad_enabled, self.default_dtype = key[0]  # (the key's first part)
-        self.modules: list[tuple[Any, bool]] = []  # the modules the ops ran in, and .training
+        self.modules: list[tuple[Any, bool]] = []  # the modules the ops ran in (and their
+        # submodules), and .training
         # The globals and closure variables the step's own code reads, and their objects (a
         # model rebound by a notebook cell run again): (globals, name, object) or (cell, None,
         # object).
@@ -150,7 +151,7 @@ class CompiledStep(Generic[_R]):
             if isinstance(a, TensorBase):
                 tensors.append(a)
                 parts.append(("T", a._data.shape, a._data.dtype, a._requires_grad,
-                              bool(a._hooks)))
+                              bool(a._hooks), a.grad_fn is None))
             else:
                 parts.append(_key(a, tensors))
         if kwargs:
@@ -234,7 +235,10 @@ class CompiledStep(Generic[_R]):
         entry.source = self.source = source
         entry.guards = [(t, t._data.shape, t._data.dtype, t._requires_grad)
                         for kind, t in plan.sources if kind == "tensor"]
-        entry.modules = [(m, m.training) for m in entry.recordings[1].modules]
+        # (the modules the ops ran in and all their submodules: a Dropout that ran no op in
+        # eval mode would run one in train mode)
+        modules = {id(sub): sub for m in entry.recordings[1].modules for sub in m.modules()}
+        entry.modules = [(m, m.training) for m in modules.values()]
         entry.names = _names_read(self.fn)
         entry.recordings = []
         if plain:
@@ -268,14 +272,15 @@ def _fast_check(entry: _Entry, n_args: int, name: str
                           "backward_post_hooks": backward_post_hooks}
     if n_args > 8:  # (the pairwise checks of which arrays are one would be too many)
         return _never, {}
-    parts = entry.key[1:1 + n_args]  # (("T", shape, dtype, requires_grad, hooks) for each)
+    parts = entry.key[1:1 + n_args]  # (("T", shape, dtype, requires_grad, hooks, leaf), ...)
     alias = entry.key[1 + n_args] if n_args > 1 else (0,)  # (the first argument with its array)
     checks = []
-    for i, (_, shape, dtype, requires_grad, hooks) in enumerate(parts):
+    for i, (_, shape, dtype, requires_grad, hooks, leaf) in enumerate(parts):
         ns[f"DT{i}"] = dtype
         checks.append(f"isinstance(a{i}, TensorBase) and a{i}._data.shape == {shape!r} "
                       f"and a{i}._data.dtype is DT{i} and a{i}._requires_grad is {requires_grad} "
-                      f"and {'' if hooks else 'not '}a{i}._hooks")
+                      f"and {'' if hooks else 'not '}a{i}._hooks "
+                      f"and a{i}.grad_fn is {'' if leaf else 'not '}None")
     for i in range(n_args):
         for j in range(i):
             same = "is" if alias[i] == alias[j] else "is not"

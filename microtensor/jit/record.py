@@ -152,6 +152,11 @@ class Recorder:
         self._phase = "forward"
         self._strict = False  # (new sources must be the same arrays: read in a backward)
         for i, t in enumerate(arg_tensors):
+            if t.grad_fn is not None and self.refusal is None:
+                self.refusal = Refusal(
+                    f"a tensor argument with a graph made outside the step "
+                    f"(grad_fn={t.grad_fn.name()}): a replay cannot backpropagate into it; "
+                    f"pass it detached (x.detach()), or compute it inside the step", "")
             self._known.setdefault(id(t._data), Ref("a", i))
             self._tensors[id(t)] = Ref("a", i)
             self._fresh.add(id(t._data if t._data.base is None else t._data.base))
@@ -165,6 +170,8 @@ class Recorder:
         """Call ``fn(*args, **kwargs)`` eagerly while recording it; return its result."""
         if recording.recorder is not None:
             raise RuntimeError("microtensor.compile: a step is already being recorded")
+        if self.refusal is not None:  # (refused before it ran: see __init__)
+            return fn(*args, **kwargs)
         self._arg_values = {id(v) for v in _values((args, kwargs))}
         out, err = sys.stdout, sys.stderr
         sys.stdout = _WatchedStream(out, self, "stdout")
