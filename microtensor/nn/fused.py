@@ -55,70 +55,45 @@ class Linear(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """l = softplus(x) - x y  (= -(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))), then
-    reduced as ``reduction`` says (``none``, ``sum`` or ``mean``: over the n elements);
-    dx = c (sigmoid(x) - y),   dy = -c x,   with c = g (g / n for ``mean``)"""
+    """l = softplus(x) - x y  (= -(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))));
+    dx = g (sigmoid(x) - y),   dy = -g x"""
 
-    # NOTE: fused (one node instead of softplus, mul, sub and the reduction, as PyTorch's
-    # BinaryCrossEntropyWithLogitsBackward) because it is the loss of the benchmarked XOR loop;
-    # softplus by logaddexp is exact and finite for every x. The reduction makes the NumPy
-    # calls of Sum and Mean (so the same floats).
+    # NOTE: fused (one node instead of softplus, mul and sub) because it is the loss of the
+    # benchmarked XOR loop; softplus by logaddexp is exact and finite for every x.
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, y: np.ndarray,
-                reduction: str = "none") -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(x, y)
-        losses = np.logaddexp(0, x) - x * y
-        if reduction == "none":
-            return losses
-        total = losses.sum(axis=None, keepdims=False)
-        if reduction == "sum":
-            return total
-        if losses.size == 0:
-            with np.errstate(invalid="ignore"):  # the mean of nothing is nan, as in PyTorch
-                return total / 0
-        return total / losses.size
+        return np.logaddexp(0, x) - x * y
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        n = x.numel() if ctx.kwargs.get("reduction", "none") == "mean" else 1
-        if n == 0:  # the mean of nothing: no element to send a gradient to
-            g, n = g._make(np.zeros(x.shape, g._data.dtype)), 1
-        # (a reduced loss's g is 0-d: the ops broadcast it, as Sum's and Mean's backward would)
-        dx = BinaryCrossEntropyWithLogitsGrad.apply(g, x, y, n=n) if need_x else None
-        dy = -((g if n == 1 else g / n) * x) if need_y else None
+        dx = BinaryCrossEntropyWithLogitsGrad.apply(g, x, y) if ctx.needs_input_grad[0] else None
+        dy = -(g * x) if ctx.needs_input_grad[1] else None
         return dx, dy
 
 
 class BinaryCrossEntropyWithLogitsGrad(Function):
-    """z = c (sigmoid(x) - y) with c = g / n, the loss's gradient with respect to x (n counts
-    the elements of a mean, else 1; g may be 0-d, the gradient of a reduced loss);
-    dg = h (sigmoid(x) - y) / n,   dx = h c sigmoid(x) (1 - sigmoid(x)),   dy = -h c"""
+    """z = g (sigmoid(x) - y), the loss's gradient with respect to x;
+    dg = h (sigmoid(x) - y),   dx = h g sigmoid(x) (1 - sigmoid(x)),   dy = -h g"""
 
-    # NOTE: one node instead of three (sigmoid, sub, mul), and of the mean's backward too, on
-    # every backward of the XOR loop.
+    # NOTE: one node instead of three (sigmoid, sub, mul) on every backward of the XOR loop.
     @staticmethod
-    def forward(ctx: Context, g: np.ndarray, x: np.ndarray, y: np.ndarray,
-                n: int = 1) -> np.ndarray:
+    def forward(ctx: Context, g: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(g, x, y)
         s = stable_sigmoid(x)
         s -= y
-        s *= g if n == 1 else g / n
+        s *= g
         return s
 
     @staticmethod
     def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
         g, x, y = ctx.saved_tensors
-        n = ctx.kwargs.get("n", 1)
-        c = g if n == 1 else g / n
         need_g, need_x, need_y = ctx.needs_input_grad
         s = Sigmoid.apply(x) if need_g or need_x else None
         dg = Mul.apply(h, Sub.apply(s, y)) if need_g else None
-        if dg is not None and n != 1:
-            dg = dg / n
-        dx = SigmoidGrad.apply(Mul.apply(h, c), s) if need_x else None
-        dy = -(h * c) if need_y else None
+        dx = SigmoidGrad.apply(Mul.apply(h, g), s) if need_x else None
+        dy = -(h * g) if need_y else None
         return dg, dx, dy
 
 
