@@ -108,3 +108,30 @@ def test_a_parameter_without_gradient_is_left_unchanged():
     assert v._version == 0
     np.testing.assert_array_equal(v.detach().numpy(), [3.0])
     np.testing.assert_array_equal(w.detach().numpy(), [0.5, 1.5])
+
+
+def test_a_compiled_step_reads_the_tensor_lr_at_every_call():
+    # The replay calls SGD's own step for a tensor lr (its update lines are written for numbers):
+    # an lr changed in place between calls is used, as in eager mode.
+    def run(compiled):
+        w = mt.tensor([1.0, -2.0], requires_grad=True)
+        lr = mt.tensor(0.1)
+        opt = mt.optim.SGD([w], lr=lr, momentum=0.5)
+
+        def step(x):
+            loss = ((w * x).sum() - 1.0) ** 2
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = mt.compile(step) if compiled else step
+        losses = []
+        for i in range(6):
+            lr.fill_(0.1 / (1 + i))
+            losses.append(fn(mt.tensor([0.5, 1.0])).item())
+        return losses, w.detach().numpy()
+
+    (eager_losses, eager_w), (losses, w) = run(False), run(True)
+    assert losses == eager_losses
+    assert w.tobytes() == eager_w.tobytes()
