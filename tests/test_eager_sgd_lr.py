@@ -71,6 +71,16 @@ def test_tensor_lr_with_more_elements_is_refused():
                              "lr": mt.tensor([0.1, 0.2])})
 
 
+def test_a_negative_tensor_lr_is_refused_as_by_pytorch():
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (mt, torch):
+        with pytest.raises(ValueError) as info:
+            lib.optim.SGD([lib.tensor([1.0], requires_grad=True)], lr=lib.tensor(-0.1))
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] == "Invalid learning rate: -0.10000000149011612"
+
+
 def test_the_tensor_lr_stays_in_the_group():
     torch = pytest.importorskip("torch")
     lr = mt.tensor(0.1)
