@@ -246,7 +246,7 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
     # autograd.grad runs only the nodes that lead to one of its inputs (as PyTorch does).
     useful = None if wanted_leaves is None else _leading_to(
         [n for _, n in ready], wanted_leaves, wanted_nodes)
-    heappop, heappush = heapq.heappop, heapq.heappush  # (once per node: local names)
+    heappop, heappush = heapq.heappop, heapq.heappush  # (looked up once, not at every node)
     while ready:
         node = heappop(ready)[1]
         grad = pending.pop(node)
