@@ -246,8 +246,9 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
     # autograd.grad runs only the nodes that lead to one of its inputs (as PyTorch does).
     useful = None if wanted_leaves is None else _leading_to(
         [n for _, n in ready], wanted_leaves, wanted_nodes)
+    heappop, heappush = heapq.heappop, heapq.heappush  # (looked up once, not at every node)
     while ready:
-        node = heapq.heappop(ready)[1]
+        node = heappop(ready)[1]
         grad = pending.pop(node)
         if node._hooks:
             grad = _run_hooks(node._hooks, grad)
@@ -284,7 +285,7 @@ def _propagate(roots: Sequence[TensorBase], root_grads: list[Any], retain_graph:
             prev = pending.get(parent)
             if prev is None:
                 pending[parent] = g
-                heapq.heappush(ready, (-parent.sequence_nr, parent))
+                heappush(ready, (-parent.sequence_nr, parent))
             elif parent in summed:
                 np.add(prev._data, g._data, out=prev._data)
             else:

@@ -77,7 +77,7 @@ def _check_tensor(value: Any, fn: str, arg: str, position: int) -> None:
 def _check_floating(t: Tensor, fn: str, arg: str = "input") -> None:
     """PyTorch's NotImplementedError (a RuntimeError) for an integer or bool tensor where its
     kernels only take floating point ones."""
-    if t.dtype.kind != "f":
+    if t._data.dtype.kind != "f":
         raise NotImplementedError(f'"{fn}" not implemented for \'{_torch_name(t.dtype)}\': the '
                                   f"{arg} has dtype {t.dtype}, not a floating point dtype; "
                                   f"convert it with {arg}.float()")
@@ -187,7 +187,8 @@ def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
     """(exp(x) - exp(-x)) / (exp(x) + exp(-x))"""
-    _check_tensor(input, "tanh", "input", 1)
+    if not isinstance(input, Tensor):
+        _check_tensor(input, "tanh", "input", 1)
     return input.tanh()
 
 
@@ -859,7 +860,7 @@ def _check_input_and_target(input: Any, target: Any, name: str) -> None:  # noqa
 
 
 def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:  # noqa: A002
-    if target.shape != input.shape:
+    if target._data.shape != input._data.shape:  # (on the arrays: .shape makes a Size)
         hint = (f"; if the values line up, use target.reshape{_fmt(input.shape)}"
                 if target.numel() == input.numel() else "")
         raise ValueError(f"{name}: target shape {_fmt(target.shape)} differs from input shape "
@@ -973,12 +974,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
     _check_reduction(reduction, name)
     _check_same_shape(input, target, name)
     _check_floating(input, name)
-    if target.dtype.kind != "f":
+    if target._data.dtype.kind != "f":
         raise RuntimeError(f"{name}: result type Float can't be cast to the desired output type "
                            f"{_torch_name(target.dtype)}: the target must be a floating point "
                            f"tensor, got {target.dtype}; convert it with target.float()")
     if pos_weight is None:
-        if input.dtype != target.dtype:
+        if input._data.dtype != target._data.dtype:
             dtype = promote_types(input.dtype, input.ndim, target.dtype, target.ndim)
             input, target = input.to(dtype), target.to(dtype)  # noqa: A001
         loss = fused.BinaryCrossEntropyWithLogits.apply(input, target)

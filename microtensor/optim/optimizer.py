@@ -88,8 +88,9 @@ def _runs_step_hooks(step: Callable[..., _R]) -> Callable[..., _R]:
     return step_with_hooks
 
 
-def check_nonnegative(value: float, label: str) -> None:
-    """Raise ``ValueError("Invalid {label}: {value}")`` (PyTorch's wording) unless value >= 0."""
+def check_nonnegative(value: float | Tensor, label: str) -> None:
+    """Raise ``ValueError("Invalid {label}: {value}")`` (PyTorch's wording) unless value >= 0
+    (a 1-element tensor, for a learning rate, is compared by its value)."""
     if not 0.0 <= value:
         raise ValueError(f"Invalid {label}: {value}")
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..tensor import Tensor
 from .flat import FlatParams, State
 from .optimizer import Optimizer, ParamsT, check_fused_foreach, check_nonnegative
 
@@ -23,7 +24,7 @@ class SGD(Optimizer):
 
     Args:
         params: tensors or parameter groups to optimize.
-        lr: learning rate.
+        lr: learning rate (a number, or a 1-element tensor as in PyTorch).
         momentum: momentum factor (0 turns momentum off).
         dampening: dampening of the gradient added to the momentum buffer.
         weight_decay: L2 penalty coefficient added to the gradient.
@@ -36,7 +37,7 @@ class SGD(Optimizer):
 
     _supports_flat = True
 
-    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0,
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
                  maximize: bool = False, foreach: bool | None = None,
                  fused: bool | None = None) -> None:
@@ -46,7 +47,10 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_options(self, options: dict[str, Any]) -> None:
-        check_nonnegative(options["lr"], "learning rate")
+        lr = options["lr"]
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        check_nonnegative(lr, "learning rate")
         check_nonnegative(options["momentum"], "momentum value")
         check_nonnegative(options["weight_decay"], "weight_decay value")
         if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
@@ -54,7 +58,7 @@ class SGD(Optimizer):
         check_fused_foreach(options)
 
     def _update(self, group: dict[str, Any]) -> None:
-        lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+        lr, momentum, weight_decay = _number(group["lr"]), group["momentum"], group["weight_decay"]
         dampening, nesterov = group["dampening"], group["nesterov"]
         state = self.state
         for p, g in self._gradients(group):
@@ -73,7 +77,7 @@ class SGD(Optimizer):
                      states: list[State]) -> None:
         # The NumPy calls of _update's tensor operations, in the same order (so the same bits),
         # each once for the whole bucket.
-        lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+        lr, momentum, weight_decay = _number(group["lr"]), group["momentum"], group["weight_decay"]
         g = grad
         buf = flat.get_state(states, "momentum_buffer") if momentum != 0 else None
         if weight_decay != 0:
@@ -91,3 +95,9 @@ class SGD(Optimizer):
             else:
                 g = buf
         np.multiply(g, -lr, out=flat.update)
+
+
+def _number(lr: float | Tensor) -> float:
+    """The learning rate as a Python number: a 1-element tensor gives its value (PyTorch
+    accepts one, and updates with its value)."""
+    return float(lr) if isinstance(lr, Tensor) else lr
