@@ -103,7 +103,7 @@ def test_xor_with_sgd_is_bit_identical_and_its_source_is_the_numpy_of_the_step()
     # each op's forward written in: the NumPy it runs, named in a comment
     assert ".forward(" not in source
     assert source.count("# Linear, ") == 2 and source.count("stable_sigmoid(") == 2
-    assert "    v0 = a0 @ s0.T\n    v0 += s1\n" in source  # x @ W^T + b: model[0]
+    assert "    v0 = matmul(a0, s0.T)\n    v0 += s1\n" in source  # x @ W^T + b: model[0]
     assert "* (1 - v3)  # SigmoidGrad, 3: Sigmoid, SigmoidBackward" in source
     assert "accumulate(S0" in source
     assert source.count("accumulate(") == 4  # one per parameter

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.function import Context, Function
 from ..ops.elementwise import Clamp, Div, Mul, Sigmoid, SigmoidGrad, Sub, stable_sigmoid
-from ..ops.linalg import Matmul, TransposedMatmul
+from ..ops.linalg import Matmul, TransposedMatmul, matmul
 from ..ops.reduce import Sum
 from ..ops.shape import Reshape
 
@@ -28,7 +28,7 @@ class Linear(Function):
     def forward(ctx: Context, x: np.ndarray, w: np.ndarray,
                 b: np.ndarray | None = None) -> np.ndarray:
         ctx.save_for_backward(x, w)
-        y = x @ w.T
+        y = matmul(x, w.T)
         if b is not None:
             y += b  # y is a new array: adding in place saves a copy
         return y

@@ -707,7 +707,8 @@ class TanhGrad(Function):
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) as exp(-log(1 + exp(-x))): logaddexp never overflows."""
-    y = np.logaddexp(0, -x, out=np.empty_like(x))  # out=: an array even when x is 0-d
+    y = np.negative(x, out=np.empty_like(x))  # out=: an array even when x is 0-d
+    np.logaddexp(0, y, out=y)
     np.negative(y, out=y)
     return np.exp(y, out=y)
 

@@ -12,6 +12,12 @@ if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
     from ..tensor import Tensor
 
 
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b, as ``ndarray.dot`` for two 2-D arrays: the same BLAS call (the same bits), with
+    half the overhead on small arrays."""
+    return a.dot(b) if a.ndim == 2 and b.ndim == 2 else np.matmul(a, b)
+
+
 def _sum_to_ndim(t: Tensor, ndim: int) -> Tensor:
     """Sum the leading (batch) dims of ``t`` away until it has ``ndim`` dims."""
     if t.ndim > ndim:
@@ -25,7 +31,7 @@ class Matmul(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return matmul(a, b)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -60,7 +66,7 @@ class TransposedMatmul(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, b)
-        return a.T @ b
+        return matmul(a.T, b)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
