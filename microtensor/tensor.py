@@ -402,6 +402,10 @@ class Tensor(TensorBase):
         if not isinstance(value, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got "
                             f"{type(value).__name__}")
+        if recording.recorder is not None:  # (a replay would compute the array, never store it)
+            recording.recorder.refuse("t.data = ... (a tensor's array replaced): change it in "
+                                      "place instead (t.data -= ..., or t.copy_(...) under "
+                                      "no_grad)")
         self._data = value._data
 
     @property

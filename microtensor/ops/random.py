@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd.function import Context, Function
+from ..autograd.function import Context, Function, recording
 
 if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
     from ..tensor import Tensor
@@ -40,6 +40,9 @@ class RandomState:
     def reseed(self, seed: int) -> None:
         """Start a new stream from ``seed`` (an int in [0, 2**64)), in the same NumPy
         ``Generator`` object (so code holding it sees the new stream)."""
+        if recording.recorder is not None:  # (a replay would go on drawing from the old stream)
+            recording.recorder.refuse("a random generator seeded inside the step (manual_seed, "
+                                      "set_rng_state): seed it before calling the step")
         self.seed = int(seed)
         self.rng.bit_generator.state = np.random.PCG64(self.seed).state
 
