@@ -1470,6 +1470,8 @@ class Tensor(TensorBase):
     def allclose(self, other: Tensor, rtol: _float = 1e-05, atol: _float = 1e-08,
                  equal_nan: _bool = False) -> _bool:
         """True if ``isclose`` holds everywhere (a Python bool)"""
+        if recording.recorder is not None:
+            recording.recorder.refuse("allclose() (a value read into Python)")
         return builtins.bool(self.isclose(other, rtol, atol, equal_nan)._data.all())
 
     def equal(self, other: Tensor) -> _bool:
@@ -1477,6 +1479,8 @@ class Tensor(TensorBase):
         if not isinstance(other, Tensor):
             raise TypeError(f"equal(): argument 'other' (position 1) must be Tensor, not "
                             f"{_type_name(other)}")
+        if recording.recorder is not None:
+            recording.recorder.refuse("equal() (a value read into Python)")
         return self.shape == other.shape and builtins.bool(np.all(self._data == other._data))
 
     def __abs__(self) -> Tensor:

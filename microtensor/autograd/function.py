@@ -271,6 +271,11 @@ class Function:
     broadcast shape: the engine sums gradients back to each input's shape.
     """
 
+    # True for an op whose output's shape depends on its input's values (a mask's true
+    # positions, the distinct elements): microtensor.compile refuses it, as a replay is made
+    # for the shapes it recorded.
+    shape_from_values = False
+
     # NOTE: the base signatures are (*args, **kwargs) so that any op's own forward(ctx, x, ...)
     # and backward(ctx, grad_output) override them for a type checker too (PyTorch does this).
     @staticmethod

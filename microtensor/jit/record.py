@@ -290,6 +290,11 @@ class Recorder:
     def op(self, fn: type[Function], ctx: Context, args: tuple[Any, ...], kwargs: dict[str, Any],
            raw: Any, out: np.ndarray) -> None:
         """``Function.apply`` ran ``fn.forward`` on ``args``: record it."""
+        if fn.shape_from_values:
+            self.refuse(f"{fn.__name__}: an op whose output's shape depends on values (a "
+                        f"boolean mask's elements, unique, repeat_interleave with a tensor): a "
+                        f"replay is made for the shapes it recorded")
+            return
         try:
             self._check_modules()
             node, scope, phase = self._origin()

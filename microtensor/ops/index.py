@@ -75,6 +75,8 @@ class MaskPositions(Function):
     """y = the flat positions (int64) of the true elements of a bool mask, in order; not
     differentiable (an integer output)"""
 
+    shape_from_values = True
+
     @staticmethod
     def forward(ctx: Context, mask: np.ndarray) -> np.ndarray:
         return np.flatnonzero(mask).astype(np.int64)
@@ -83,6 +85,8 @@ class MaskPositions(Function):
 class RepeatIndex(Function):
     """y = 0 repeated repeats[0] times, then 1 repeated repeats[1] times, ... (int64); not
     differentiable (the positions that ``repeat_interleave`` picks)"""
+
+    shape_from_values = True
 
     @staticmethod
     def forward(ctx: Context, repeats: np.ndarray) -> np.ndarray:

@@ -104,6 +104,8 @@ class Unique(Function):
     with ``output="inverse"``, where each element (slice) of x is in y; with
     ``output="counts"``, how often each of y occurs. Not differentiable (as in PyTorch)."""
 
+    shape_from_values = True
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: int | None = None,
                 output: str = "values") -> np.ndarray:
