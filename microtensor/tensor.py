@@ -404,8 +404,7 @@ class Tensor(TensorBase):
                             f"{type(value).__name__}")
         if recording.recorder is not None:  # (a replay would compute the array, never store it)
             recording.recorder.refuse("t.data = ... (a tensor's array replaced): change it in "
-                                      "place instead (t.data -= ..., or t.copy_(...) under "
-                                      "no_grad)")
+                                      "place instead (t.data -= lr * t.grad)")
         self._data = value._data
 
     @property
