@@ -633,8 +633,6 @@ def test_dropout_alone_switched_to_train() -> None:
     assert_same(build)
 
 
-@pytest.mark.xfail(strict=True, reason="a submodule replaced between calls (model[2] = "
-                   "nn.Linear(...)): the replay keeps running the old module's parameters")
 def test_submodule_replaced_between_calls() -> None:
     def build() -> tuple[Step, Call, Observe]:
         model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
@@ -670,8 +668,6 @@ def test_model_and_optimizer_rebound_between_calls() -> None:
     assert_same(build)
 
 
-@pytest.mark.xfail(strict=True, reason="a buffer reassigned (bn.running_mean = mt.ones(4)): the "
-                   "replay keeps updating the old tensor")
 def test_buffer_reassigned_between_calls() -> None:
     def build() -> tuple[Step, Call, Observe]:
         model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))

@@ -74,6 +74,10 @@ class _Entry:
         self.grad_enabled, self.default_dtype = key[0]  # (the key's first part)
         self.modules: list[tuple[Any, bool]] = []  # the modules the ops ran in (and their
         # submodules), and .training
+        # What those modules hold (a submodule, parameter or buffer replaced: model[2] =
+        # nn.Linear(...)), and the length of the containers among them (Sequential, ...).
+        self.members: list[tuple[Any, str, Any]] = []
+        self.sizes: list[tuple[Any, int]] = []
         # The globals and closure variables the step's own code reads, and their objects (a
         # model rebound by a notebook cell run again): (globals, name, object) or (cell, None,
         # object).
@@ -106,6 +110,12 @@ class _Entry:
                 return False
         for m, training in self.modules:
             if m.training is not training or m._hooks:
+                return False
+        for m, attribute, member in self.members:
+            if getattr(m, attribute, None) is not member:
+                return False
+        for m, size in self.sizes:
+            if len(m) != size:
                 return False
         for holder, name, value in self.names:
             if (holder[name] if name is not None else holder.cell_contents) is not value:
@@ -173,9 +183,10 @@ class CompiledStep(Generic[_R]):
                 entry.remember()
                 return result
             if not self._may_record("a captured tensor changed shape, dtype or "
-                                    "requires_grad, a module its train/eval mode, a hook was "
-                                    "added, or a global or closure variable of the step was "
-                                    "assigned again"):
+                                    "requires_grad, a module its train/eval mode, a module a "
+                                    "submodule, parameter or buffer, a hook was added, or a "
+                                    "global or closure variable of the step was assigned "
+                                    "again"):
                 entry.eager = True
             entry.forget()
         if entry is None:
@@ -239,6 +250,11 @@ class CompiledStep(Generic[_R]):
         # eval mode would run one in train mode)
         modules = {id(sub): sub for m in entry.recordings[1].modules for sub in m.modules()}
         entry.modules = [(m, m.training) for m in modules.values()]
+        entry.members = [(m, name, getattr(m, name)) for m in modules.values()
+                         for name, _ in (*m.named_children(),
+                                         *m.named_parameters(recurse=False),
+                                         *m.named_buffers(recurse=False))]
+        entry.sizes = [(m, len(m)) for m in modules.values() if hasattr(type(m), "__len__")]
         entry.names = _names_read(self.fn)
         entry.recordings = []
         if plain:
@@ -292,6 +308,14 @@ def _fast_check(entry: _Entry, n_args: int, name: str
     for i, (m, training) in enumerate(entry.modules):
         ns[f"M{i}"] = m
         checks.append(f"M{i}.training is {training} and not M{i}._hooks")
+    for i, (m, name, member) in enumerate(entry.members):
+        module = f"M{next(k for k, (n, _) in enumerate(entry.modules) if n is m)}"
+        ns[f"K{i}"] = member
+        checks.append(f"{module}.{name} is K{i}" if name.isidentifier()
+                      else f"getattr({module}, {name!r}) is K{i}")
+    for m, size in entry.sizes:
+        module = f"M{next(k for k, (n, _) in enumerate(entry.modules) if n is m)}"
+        checks.append(f"len({module}) == {size}")
     for i, (holder, variable, value) in enumerate(entry.names):
         ns[f"H{i}"], ns[f"O{i}"] = holder, value
         checks.append(f"H{i}[{variable!r}] is O{i}" if variable is not None
