@@ -82,7 +82,7 @@ from .ops.elementwise import (
     Values,
     Where,
 )
-from .ops.index import MaskPositions, RepeatIndex, Scatter
+from .ops.index import InRange, MaskPositions, NonzeroDivisor, RepeatIndex, Scatter
 from .ops.index import arange_along as _arange_along
 from .ops.index import grid as _grid
 from .ops.linalg import Matmul
@@ -1418,8 +1418,12 @@ class Tensor(TensorBase):
         if self.dtype.kind in "iub":
             divisor = b._data if isinstance(b, Tensor) else np.asarray(b)
             size = math.prod(broadcast_shapes(self.shape, divisor.shape))
-            if size and divisor.dtype.kind in "iub" and (divisor == 0).any():
-                raise RuntimeError("ZeroDivisionError")
+            if size and divisor.dtype.kind in "iub":
+                if not isinstance(b, Tensor):
+                    if (divisor == 0).any():
+                        raise RuntimeError("ZeroDivisionError")
+                else:  # (the op NonzeroDivisor: a compiled step checks it too)
+                    b = _integer(NonzeroDivisor, b)
         return a, b
 
     def floor_divide(self, other: Any) -> Tensor:
@@ -1977,7 +1981,8 @@ class Tensor(TensorBase):
                 raise RuntimeError(f"Size does not match at dimension {k} expected index "
                                    f"{list(idx.shape)} to be no larger than self "
                                    f"{list(self.shape)} apart from dimension {d}")
-        _check_range(i, x.shape[d], f"is out of bounds for dimension {d} with size {x.shape[d]}")
+        i = _check_range(i, x.shape[d], f"is out of bounds for dimension {d} with size "
+                                        f"{x.shape[d]}")
         return x, d, i
 
     def gather(self, dim: _int, index: Tensor, *, sparse_grad: _bool = False) -> Tensor:
@@ -2031,7 +2036,7 @@ class Tensor(TensorBase):
             raise IndexError("index_select(): Index is supposed to be a vector")
         d = _dim(dim, self.ndim)
         x = self if self.ndim else self.reshape(1)
-        _check_range(idx, x.shape[d], "", message="index out of range in self")
+        idx = _check_range(idx, x.shape[d], "", message="index out of range in self")
         out = Index.apply(x, idx.reshape(-1), index=(slice(None),) * d + (ARRAY,))
         return out if self.ndim else out.reshape(())
 
@@ -2056,7 +2061,7 @@ class Tensor(TensorBase):
         if i.shape[0] != s.shape[d]:
             raise RuntimeError(f"index_add_(): Number of indices ({i.shape[0]}) should be equal "
                                f"to source.size(dim): ({s.shape[d]}), for dim: {d}")
-        _check_range(i, x.shape[d], "", message="index out of range in self")
+        i = _check_range(i, x.shape[d], "", message="index out of range in self")
         if alpha != 1:
             s = s * alpha
         added = IndexAdd.apply(s, i, index=(slice(None),) * d + (ARRAY,), shape=x.shape)
@@ -3102,13 +3107,10 @@ def _dim_strict(dim: int, ndim: int) -> int:
     return _dim(dim, ndim)
 
 
-def _check_range(index: Tensor, n: int, words: str, message: str | None = None) -> None:
-    """Raise if an index is outside [0, n): ``index {i} {words}`` or ``message``."""
-    i = index._data
-    bad = (i < 0) | (i >= n)
-    if bad.any():
-        raise (IndexError(message) if message else
-               RuntimeError(f"index {i[bad].flat[0]} {words}"))
+def _check_range(index: Tensor, n: int, words: str, message: str = "") -> Tensor:
+    """``index``, after raising if it is outside [0, n): ``index {i} {words}`` or ``message``
+    (the op ``InRange``: use the tensor it returns, so that a compiled step checks it too)."""
+    return _integer(InRange, index, n=n, words=words, message=message)
 
 
 def _integer(op: type[Function], *args: Any, **kwargs: Any) -> Tensor:

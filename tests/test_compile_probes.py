@@ -1185,8 +1185,6 @@ def assert_same_raising_at_4(build: Build) -> None:
 
 
 @pytest.mark.parametrize("op", sorted(INDEXED))
-@pytest.mark.xfail(strict=True, reason="the range check of an index (tensor._check_range) runs "
-                   "outside the op: a replay takes index -1 (NumPy wraps it) where eager raises")
 def test_negative_index_that_eager_refuses(op: str) -> None:
     assert_same_raising_at_4(index_probe(INDEXED[op], [-1, 1]))
 
@@ -1196,8 +1194,6 @@ def test_checks_on_values_made_by_a_replay(op: str) -> None:
     assert_same_raising_at_4(index_probe(CHECKED[op], [5, 1]))
 
 
-@pytest.mark.xfail(strict=True, reason="integer division's check for a zero divisor runs outside "
-                   "the op (Tensor._division_operands): a replay gives 0 where eager raises")
 def test_integer_division_by_zero() -> None:
     def build() -> tuple[Step, Call, Observe]:
         w = mt.tensor([1.0, 2.0], requires_grad=True)

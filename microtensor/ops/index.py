@@ -82,6 +82,34 @@ class MaskPositions(Function):
         return np.flatnonzero(mask).astype(np.int64)
 
 
+class InRange(Function):
+    """y = index (a view of it), after checking that every element is in [0, n): an op so
+    that a compiled step's replay makes the check too. Raises ``IndexError(message)``, or
+    ``RuntimeError("index {i} {words}")`` without a message. Not differentiable."""
+
+    @staticmethod
+    def forward(ctx: Context, index: np.ndarray, n: int = 0, words: str = "",
+                message: str = "") -> np.ndarray:
+        bad = (index < 0) | (index >= n)
+        if bad.any():
+            if message:
+                raise IndexError(message)
+            raise RuntimeError(f"index {index[bad].flat[0]} {words}")
+        return index.view()  # (a view: it shares the index's version counter)
+
+
+class NonzeroDivisor(Function):
+    """y = divisor (a view of it), after checking that no element is 0 (PyTorch raises
+    ``RuntimeError: ZeroDivisionError`` for an integer division by zero): an op so that a
+    compiled step's replay makes the check too. Not differentiable."""
+
+    @staticmethod
+    def forward(ctx: Context, divisor: np.ndarray) -> np.ndarray:
+        if (divisor == 0).any():
+            raise RuntimeError("ZeroDivisionError")
+        return divisor.view()  # (a view: it shares the divisor's version counter)
+
+
 class RepeatIndex(Function):
     """y = 0 repeated repeats[0] times, then 1 repeated repeats[1] times, ... (int64); not
     differentiable (the positions that ``repeat_interleave`` picks)"""
