@@ -441,8 +441,9 @@ class ExpDoubledWhenPositive(Function):
         return g * y * (2.0 if ctx.positive else 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="a Python value a user op's forward computes from the "
-                   "data (ctx.flag) and its backward reads is a literal of the recording")
+@pytest.mark.xfail(strict=True, reason="(a documented limit, compile.md) a Python value a user "
+                   "op's forward computes from the data (ctx.flag) and its backward reads is a "
+                   "literal of the recording")
 def test_forward_flag_from_values_read_by_backward() -> None:
     def build() -> tuple[Step, Call, Observe]:
         w = mt.tensor([1.0, 2.0], requires_grad=True)
@@ -482,8 +483,9 @@ def test_forward_changing_an_argument_in_place() -> None:
     assert_same(build)
 
 
-@pytest.mark.xfail(strict=True, reason="a tensor made in the step (mt.ones) that a user op's "
-                   "forward changes in place is a constant the replay keeps changing")
+@pytest.mark.xfail(strict=True, reason="(a documented limit) a tensor made in the step (mt.ones) "
+                   "that a user op's forward changes in place is a constant the replay keeps "
+                   "changing")
 def test_forward_changing_a_tensor_made_in_the_step() -> None:
     def build() -> tuple[Step, Call, Observe]:
         w = mt.tensor([1.0, 2.0], requires_grad=True)
@@ -648,8 +650,8 @@ def test_submodule_replaced_between_calls() -> None:
     assert_same(build)
 
 
-@pytest.mark.xfail(strict=True, reason="a model and optimizer rebound (a notebook cell run "
-                   "again): the replay keeps training the old ones")
+@pytest.mark.xfail(strict=True, reason="(a documented limit: through a dict) a model and optimizer "
+                   "rebound (a notebook cell run again): the replay keeps training the old ones")
 def test_model_and_optimizer_rebound_between_calls() -> None:
     def build() -> tuple[Step, Call, Observe]:
         world: dict[str, Any] = {"model": nn.Linear(3, 1)}
@@ -1401,8 +1403,9 @@ def test_returned_learning_rate() -> None:
     assert_same(build, refused="a float in the step's result")
 
 
-@pytest.mark.xfail(strict=True, reason="a Python list the step returns is rebuilt by a replay: "
-                   "the caller gets a new list, not the step's list (eager: result is history)")
+@pytest.mark.xfail(strict=True, reason="(a documented limit) a Python list the step returns is "
+                   "rebuilt by a replay: the caller gets a new list, not the step's list (eager: "
+                   "result is history)")
 def test_returned_python_list_is_the_same_object() -> None:
     def build() -> tuple[Step, Call, Observe]:
         model = nn.Linear(2, 1)
@@ -1445,9 +1448,9 @@ def test_version_counter_of_an_in_place_update() -> None:
     assert_same(build)
 
 
-@pytest.mark.xfail(strict=True, reason="running stats made in the step and updated by the "
-                   "batch_norm op (a built-in forward that changes its inputs) are kept constants: "
-                   "each replay updates them again")
+@pytest.mark.xfail(strict=True, reason="(a documented limit) running stats made in the step and "
+                   "updated by the batch_norm op (a built-in forward that changes its inputs) are "
+                   "kept constants: each replay updates them again")
 def test_batch_norm_running_stats_made_in_the_step() -> None:
     def build() -> tuple[Step, Call, Observe]:
         w = mt.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -1498,9 +1501,10 @@ def test_argument_with_a_different_graph_outside_the_step() -> None:
 
 
 @pytest.mark.parametrize("source", ["a global tensor rebound", "mt.tensor(numpy buffer)"])
-@pytest.mark.xfail(strict=True, reason="a tensor the step makes or reads from outside its "
-                   "arguments with equal values in the two recordings is a kept constant: later "
-                   "values are never seen (the batch was the same twice, then changed)")
+@pytest.mark.xfail(strict=True, reason="(a documented limit) a tensor the step makes or reads from "
+                   "outside its arguments with equal values in the two recordings is a kept "
+                   "constant: later values are never seen (the batch was the same twice, then "
+                   "changed)")
 def test_data_from_outside_the_arguments(source: str) -> None:
     def build() -> tuple[Step, Call, Observe]:
         w = mt.tensor([1.0, 2.0], requires_grad=True)
