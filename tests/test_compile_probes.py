@@ -402,27 +402,19 @@ class TimesScale(Function):
         return g
 
 
-def test_global_read_by_a_forward_changes() -> None:
-    def build() -> tuple[Step, Call, Observe]:
-        global SCALE
-        SCALE = 2.0
-        w = mt.tensor([1.0, 2.0], requires_grad=True)
+scale = 2.0
 
-        def step(x: mt.Tensor) -> mt.Tensor:
-            loss = TimesScale.apply(w * x).sum()
-            loss.backward()
-            return loss
 
-        def call(fn: Step, i: int) -> Any:
-            global SCALE
-            if i == 3:
-                SCALE = 5.0
-            return fn(mt.ones(2))
-        return step, call, lambda r: [w.grad]
-    try:
-        assert_same(build)
-    finally:
-        globals()["SCALE"] = 2.0
+class TimesLowercaseScale(Function):
+    """y = x * scale (a lowercase global, read by the forward at each call);   dx = g"""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return x * scale
+
+    @staticmethod
+    def backward(ctx: Context, g: mt.Tensor) -> mt.Tensor:
+        return g
 
 
 class ExpDoubledWhenPositive(Function):
@@ -1025,42 +1017,27 @@ def test_model_converted_to_float64_between_calls() -> None:
     assert_same(build)
 
 
-scale = 2.0
-
-
-class TimesLowercaseScale(Function):
-    """y = x * scale (a lowercase global, read by the forward at each call);   dx = g"""
-
-    @staticmethod
-    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        return x * scale
-
-    @staticmethod
-    def backward(ctx: Context, g: mt.Tensor) -> mt.Tensor:
-        return g
-
-
-def test_lowercase_global_read_by_a_forward_changes() -> None:
+@pytest.mark.parametrize(("op", "name"), [(TimesScale, "SCALE"), (TimesLowercaseScale, "scale")])
+def test_a_global_read_by_a_forward_changes(op: type[Function], name: str) -> None:
+    # (a user's global is read by the replay at each call, in capitals or not)
     def build() -> tuple[Step, Call, Observe]:
-        global scale
-        scale = 2.0
+        globals()[name] = 2.0
         w = mt.tensor([1.0, 2.0], requires_grad=True)
 
         def step(x: mt.Tensor) -> mt.Tensor:
-            loss = TimesLowercaseScale.apply(w * x).sum()
+            loss = op.apply(w * x).sum()
             loss.backward()
             return loss
 
         def call(fn: Step, i: int) -> Any:
-            global scale
             if i == 3:
-                scale = 5.0
+                globals()[name] = 5.0
             return fn(mt.ones(2))
         return step, call, lambda r: [w.grad]
     try:
         assert_same(build)
     finally:
-        globals()["scale"] = 2.0
+        globals()[name] = 2.0
 
 
 # -- hand-written updates --------------------------------------------------------------------------
