@@ -982,6 +982,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
         if input._data.dtype != target._data.dtype:
             dtype = promote_types(input.dtype, input.ndim, target.dtype, target.ndim)
             input, target = input.to(dtype), target.to(dtype)  # noqa: A001
+        if weight is None:  # one node, the reduction included (as PyTorch's)
+            return fused.BinaryCrossEntropyWithLogits.apply(input, target, reduction=reduction)
         loss = fused.BinaryCrossEntropyWithLogits.apply(input, target)
     else:
         _check_broadcasts_to(pos_weight, input.shape, "pos_weight", name)

@@ -12,8 +12,8 @@ import numpy as np
 from ..autograd.function import Context, Function
 from ..ops.elementwise import Clamp, Div, Mul, Sigmoid, SigmoidGrad, Sub, stable_sigmoid
 from ..ops.linalg import Matmul, TransposedMatmul, matmul
-from ..ops.reduce import Sum
-from ..ops.shape import Reshape
+from ..ops.reduce import MeanGrad, Sum
+from ..ops.shape import Expand, Reshape
 
 if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
     from ..tensor import Tensor
@@ -55,19 +55,39 @@ class Linear(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """l = softplus(x) - x y  (= -(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))));
-    dx = g (sigmoid(x) - y),   dy = -g x"""
+    """l = softplus(x) - x y  (= -(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))), then
+    reduced as ``reduction`` says (``none``, ``sum`` or ``mean``);
+    dx = g (sigmoid(x) - y),   dy = -g x   (g expanded back to x's shape, / n for ``mean``)"""
 
-    # NOTE: fused (one node instead of softplus, mul and sub) because it is the loss of the
-    # benchmarked XOR loop; softplus by logaddexp is exact and finite for every x.
+    # NOTE: fused (one node instead of softplus, mul, sub and the reduction, as PyTorch's
+    # BinaryCrossEntropyWithLogitsBackward) because it is the loss of the benchmarked XOR loop;
+    # softplus by logaddexp is exact and finite for every x. The reduction computes what Sum
+    # and Mean compute, with the same NumPy calls (so the same floats).
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, y: np.ndarray,
+                reduction: str = "none") -> np.ndarray:
         ctx.save_for_backward(x, y)
-        return np.logaddexp(0, x) - x * y
+        losses = np.logaddexp(0, x) - x * y
+        if reduction == "none":
+            return losses
+        total = losses.sum(axis=None, keepdims=False)
+        if reduction == "sum":
+            return total
+        if losses.size == 0:
+            with np.errstate(invalid="ignore"):  # the mean of nothing is nan, as in PyTorch
+                return total / 0
+        return total / losses.size
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
+        reduction = ctx.kwargs.get("reduction", "none")
+        if reduction == "sum":
+            g = Expand.apply(g, shape=x.shape)  # (Sum's backward)
+        elif reduction == "mean":  # (Mean's backward)
+            n = x.numel()
+            g = MeanGrad.apply(g, shape=x.shape, n=n, dim=None, keepdim=False) if n else \
+                g._make(np.zeros(x.shape, g._data.dtype))  # (the mean of nothing: no element)
         dx = BinaryCrossEntropyWithLogitsGrad.apply(g, x, y) if ctx.needs_input_grad[0] else None
         dy = -(g * x) if ctx.needs_input_grad[1] else None
         return dx, dy
