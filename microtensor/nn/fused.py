@@ -12,8 +12,8 @@ import numpy as np
 from ..autograd.function import Context, Function
 from ..ops.elementwise import Clamp, Div, Mul, Sigmoid, SigmoidGrad, Sub, stable_sigmoid
 from ..ops.linalg import Matmul, TransposedMatmul, matmul
-from ..ops.reduce import MeanGrad, Sum
-from ..ops.shape import Expand, Reshape
+from ..ops.reduce import Sum
+from ..ops.shape import Reshape
 
 if TYPE_CHECKING:  # for annotations only (microtensor.tensor imports the ops)
     from ..tensor import Tensor
@@ -56,13 +56,13 @@ class Linear(Function):
 
 class BinaryCrossEntropyWithLogits(Function):
     """l = softplus(x) - x y  (= -(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))), then
-    reduced as ``reduction`` says (``none``, ``sum`` or ``mean``);
-    dx = g (sigmoid(x) - y),   dy = -g x   (g expanded back to x's shape, / n for ``mean``)"""
+    reduced as ``reduction`` says (``none``, ``sum`` or ``mean``: over the n elements);
+    dx = c (sigmoid(x) - y),   dy = -c x,   with c = g (g / n for ``mean``)"""
 
     # NOTE: fused (one node instead of softplus, mul, sub and the reduction, as PyTorch's
     # BinaryCrossEntropyWithLogitsBackward) because it is the loss of the benchmarked XOR loop;
-    # softplus by logaddexp is exact and finite for every x. The reduction computes what Sum
-    # and Mean compute, with the same NumPy calls (so the same floats).
+    # softplus by logaddexp is exact and finite for every x. The reduction makes the NumPy
+    # calls of Sum and Mean (so the same floats).
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, y: np.ndarray,
                 reduction: str = "none") -> np.ndarray:
@@ -81,39 +81,44 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
-        reduction = ctx.kwargs.get("reduction", "none")
-        if reduction == "sum":
-            g = Expand.apply(g, shape=x.shape)  # (Sum's backward)
-        elif reduction == "mean":  # (Mean's backward)
-            n = x.numel()
-            g = MeanGrad.apply(g, shape=x.shape, n=n, dim=None, keepdim=False) if n else \
-                g._make(np.zeros(x.shape, g._data.dtype))  # (the mean of nothing: no element)
-        dx = BinaryCrossEntropyWithLogitsGrad.apply(g, x, y) if ctx.needs_input_grad[0] else None
-        dy = -(g * x) if ctx.needs_input_grad[1] else None
+        need_x, need_y = ctx.needs_input_grad
+        n = x.numel() if ctx.kwargs.get("reduction", "none") == "mean" else 1
+        if n == 0:  # the mean of nothing: no element to send a gradient to
+            g, n = g._make(np.zeros(x.shape, g._data.dtype)), 1
+        # (a reduced loss's g is 0-d: the ops broadcast it, as Sum's and Mean's backward would)
+        dx = BinaryCrossEntropyWithLogitsGrad.apply(g, x, y, n=n) if need_x else None
+        dy = -((g if n == 1 else g / n) * x) if need_y else None
         return dx, dy
 
 
 class BinaryCrossEntropyWithLogitsGrad(Function):
-    """z = g (sigmoid(x) - y), the loss's gradient with respect to x;
-    dg = h (sigmoid(x) - y),   dx = h g sigmoid(x) (1 - sigmoid(x)),   dy = -h g"""
+    """z = c (sigmoid(x) - y) with c = g / n, the loss's gradient with respect to x (n counts
+    the elements of a mean, else 1; g may be 0-d, the gradient of a reduced loss);
+    dg = h (sigmoid(x) - y) / n,   dx = h c sigmoid(x) (1 - sigmoid(x)),   dy = -h c"""
 
-    # NOTE: one node instead of three (sigmoid, sub, mul) on every backward of the XOR loop.
+    # NOTE: one node instead of three (sigmoid, sub, mul), and of the mean's backward too, on
+    # every backward of the XOR loop.
     @staticmethod
-    def forward(ctx: Context, g: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def forward(ctx: Context, g: np.ndarray, x: np.ndarray, y: np.ndarray,
+                n: int = 1) -> np.ndarray:
         ctx.save_for_backward(g, x, y)
         s = stable_sigmoid(x)
         s -= y
-        s *= g
+        s *= g if n == 1 else g / n
         return s
 
     @staticmethod
     def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
         g, x, y = ctx.saved_tensors
+        n = ctx.kwargs.get("n", 1)
+        c = g if n == 1 else g / n
         need_g, need_x, need_y = ctx.needs_input_grad
         s = Sigmoid.apply(x) if need_g or need_x else None
         dg = Mul.apply(h, Sub.apply(s, y)) if need_g else None
-        dx = SigmoidGrad.apply(Mul.apply(h, g), s) if need_x else None
-        dy = -(h * g) if need_y else None
+        if dg is not None and n != 1:
+            dg = dg / n
+        dx = SigmoidGrad.apply(Mul.apply(h, c), s) if need_x else None
+        dy = -(h * c) if need_y else None
         return dg, dx, dy
 
 
