@@ -339,10 +339,15 @@ def _expand_linear(shapes: list[tuple[int, ...]], kwargs: Mapping[str, Any],
 
 def _expand_bce_with_logits(shapes: list[tuple[int, ...]], kwargs: Mapping[str, Any],
                             out: tuple[int, ...]) -> list[_Step]:
-    """l = softplus(x) - x y  (softplus(x) = log(1 + exp(x)))"""
-    return [_Step("Softplus", (_In(0),), shapes[0]),
-            _Step("Mul", (_In(0), _In(1)), out),
-            _Step("Sub", (_Res(0), _Res(1)), out)]
+    """l = softplus(x) - x y  (softplus(x) = log(1 + exp(x))), then reduced"""
+    x = shapes[0]
+    steps = [_Step("Softplus", (_In(0),), x),
+             _Step("Mul", (_In(0), _In(1)), x),
+             _Step("Sub", (_Res(0), _Res(1)), x)]
+    reduction = kwargs.get("reduction", "none")
+    if reduction != "none":
+        steps.append(_Step(reduction.capitalize(), (_Res(2),), out))
+    return steps
 
 
 def _expand_bce(shapes: list[tuple[int, ...]], kwargs: Mapping[str, Any],
