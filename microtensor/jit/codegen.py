@@ -12,6 +12,7 @@ on a tensor's values): the step is refused.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ import numpy as np
 from ..autograd.function import TensorBase
 from ..optim.flat import lerp_
 from . import inline, updates
-from .record import Event, Out, Recorder, Ref, Refusal
+from .record import Event, Out, Recorder, Ref, Refusal, leaves
 
 
 class ReplayContext:
@@ -156,7 +157,7 @@ def _constant_outputs(plan: Plan, first: list[np.ndarray], second: list[np.ndarr
         if e.kind != "op" or e.out is None or not _builtin(e.fn):
             continue
         operands = (e.args, e.kwargs)
-        if any(isinstance(v, _RANDOM) for v in _leaves(operands)):
+        if any(isinstance(v, _RANDOM) for v in leaves(operands)):
             continue
         if all((r.kind == "s" and plan.sources[r.index][0] == "constant")
                or (r.kind == "v" and r.index in constants) for r in _refs(operands)):
@@ -264,30 +265,13 @@ def _render(value: Any, ref: Callable[[Ref], str], other: Callable[[Any], str],
 
 def _outs(value: Any) -> list[Out]:
     """The Outs of a recorded result, in order."""
-    if isinstance(value, Out):
-        return [value]
-    if isinstance(value, (tuple, list)):
-        return [o for v in value for o in _outs(v)]
-    if isinstance(value, dict):
-        return [o for v in value.values() for o in _outs(v)]
-    return []
-
-
-def _leaves(value: Any) -> list[Any]:
-    """The values in a recorded operand, its tuples, lists and dicts opened (an ``Out`` as
-    its array's Ref)."""
-    if isinstance(value, Out):
-        return [value.ref]
-    if isinstance(value, (tuple, list)):
-        return [x for v in value for x in _leaves(v)]
-    if isinstance(value, dict):
-        return [x for v in value.values() for x in _leaves(v)]
-    return [value]
+    return [v for v in leaves(value) if isinstance(v, Out)]
 
 
 def _refs(value: Any) -> list[Ref]:
-    """The Refs in a recorded operand (nested in tuples, lists and dicts)."""
-    return [v for v in _leaves(value) if isinstance(v, Ref)]
+    """The Refs in a recorded operand (nested in tuples, lists and dicts; an ``Out``'s too)."""
+    return [v.ref if isinstance(v, Out) else v for v in leaves(value)
+            if isinstance(v, (Ref, Out))]
 
 
 _RANDOM = (np.random.Generator, np.random.RandomState, np.random.BitGenerator)
@@ -480,7 +464,7 @@ def generate(plan: Plan, tensor_type: Any, n_args: int) -> tuple[str, dict[str, 
                 lines.append(f"        {call}")
 
     outs = _outs(plan.result)
-    twice = {o.slot for o in outs if sum(p.slot == o.slot for p in outs) > 1}
+    twice = {slot for slot, n in Counter(o.slot for o in outs).items() if n > 1}
     for slot in sorted(twice):  # (a tensor returned twice is made once)
         lines.append(f"    r{slot} = {made(next(o for o in outs if o.slot == slot))}")
     output = _render(plan.result, array, literal,

@@ -84,25 +84,26 @@ class _Entry:
         self.names: list[tuple[Any, str | None, Any]] = []
         self.eager = False
         # ``check``: the guard key and the guards above in one generated function
-        # (``_fast_check``); its namespace, ``seen``, holds the captured tensors' arrays.
+        # (``_fast_check``); its namespace, ``check_globals``, holds the captured tensors' arrays.
         self.check: Callable[[tuple[Any, ...]], bool] = _never
-        self.seen: dict[str, Any] = {}
+        self.check_globals: dict[str, Any] = {}
 
     def forget(self) -> None:
         """Drop the replay (to record again, or to run eagerly): the check fails from now on."""
         self.replay, self.recordings = None, []
-        self.check, self.seen = _never, {}
+        self.check, self.check_globals = _never, {}
 
     def remember(self) -> None:
         """After a call whose guards held: the next ``check`` expects the arrays the captured
         tensors hold now."""
-        if self.seen:
+        if self.check_globals:
             for i, (t, *_) in enumerate(self.guards):
-                self.seen[f"E{i}"] = t._data
+                self.check_globals[f"E{i}"] = t._data
 
     def guards_hold(self) -> bool:
-        """Whether what the replay assumes of the captured tensors and modules still holds:
-        the same shapes, dtypes and requires_grad, the same train/eval mode, no hooks."""
+        """Whether what the replay assumes still holds: the captured tensors' shapes, dtypes
+        and requires_grad, the modules' train/eval mode and what they hold, the step's globals
+        and closure variables, no hooks, no anomaly mode."""
         for t, shape, dtype, requires_grad in self.guards:
             d = t._data
             if d.shape != shape or d.dtype != dtype or t._requires_grad is not requires_grad \
@@ -258,7 +259,7 @@ class CompiledStep(Generic[_R]):
         entry.names = _names_read(self.fn)
         entry.recordings = []
         if plain:
-            entry.check, entry.seen = _fast_check(entry, n_args, self._name())
+            entry.check, entry.check_globals = _fast_check(entry, n_args, self._name())
 
     def _name(self) -> str:
         return getattr(self.fn, "__name__", type(self.fn).__name__)
@@ -269,17 +270,16 @@ class CompiledStep(Generic[_R]):
 
 def _fast_check(entry: _Entry, n_args: int, name: str
                 ) -> tuple[Callable[[tuple[Any, ...]], bool], dict[str, Any]]:
-    """``entry``'s guard key and guards as one generated function of a call's arguments (for a
-    step called with tensors only), and its namespace.
+    """``entry``'s guard key and guards (``guards_hold``) as one generated function of a
+    call's arguments, for a step called with tensors only, and its namespace.
 
-    The function is true when the arguments are tensors of the key's shapes, dtypes and
-    requires_grad, holding arrays that are the same or different objects as in the key; the
-    captured tensors hold the arrays they held at the last call (``E0``, ... in the namespace,
-    set by ``_Entry.remember``: an array that is the same object has the same shape and dtype,
-    as microtensor never changes them in place), with the same requires_grad and no hooks; the
-    modules are in the same train/eval mode without hooks; the grad mode is the same; there
-    are no global backward hooks and no anomaly mode. When it is false, the call takes the
-    slower path: the guard key, then ``guards_hold``.
+    The function is true when the arguments are tensors of the key's shapes, dtypes,
+    requires_grad, hooks and leafness, holding arrays that are the same or different objects as
+    in the key, and when ``guards_hold`` would be: the captured tensors hold the arrays they
+    held at the last call (``E0``, ... in the namespace, set by ``_Entry.remember``: an array
+    that is the same object has the same shape and dtype, as microtensor never changes them in
+    place) and so on, plus the grad mode and the default dtype of the key. When it is false,
+    the call takes the slower path: the guard key, then ``guards_hold``.
     """
     # NOTE: straight-line checks instead of building the key and looping over the guards: the
     # guards of a small network's step cost about 1 us this way, 3 us the other.
@@ -308,14 +308,13 @@ def _fast_check(entry: _Entry, n_args: int, name: str
     for i, (m, training) in enumerate(entry.modules):
         ns[f"M{i}"] = m
         checks.append(f"M{i}.training is {training} and not M{i}._hooks")
+    module = {id(m): f"M{k}" for k, (m, _) in enumerate(entry.modules)}  # (its name here)
     for i, (m, name, member) in enumerate(entry.members):
-        module = f"M{next(k for k, (n, _) in enumerate(entry.modules) if n is m)}"
         ns[f"K{i}"] = member
-        checks.append(f"{module}.{name} is K{i}" if name.isidentifier()
-                      else f"getattr({module}, {name!r}) is K{i}")
+        checks.append(f"{module[id(m)]}.{name} is K{i}" if name.isidentifier()
+                      else f"getattr({module[id(m)]}, {name!r}) is K{i}")
     for m, size in entry.sizes:
-        module = f"M{next(k for k, (n, _) in enumerate(entry.modules) if n is m)}"
-        checks.append(f"len({module}) == {size}")
+        checks.append(f"len({module[id(m)]}) == {size}")
     for i, (holder, variable, value) in enumerate(entry.names):
         ns[f"H{i}"], ns[f"O{i}"] = holder, value
         checks.append(f"H{i}[{variable!r}] is O{i}" if variable is not None

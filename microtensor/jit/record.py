@@ -172,7 +172,8 @@ class Recorder:
             raise RuntimeError("microtensor.compile: a step is already being recorded")
         if self.refusal is not None:  # (refused before it ran: see __init__)
             return fn(*args, **kwargs)
-        self._arg_values = {id(v) for v in _values((args, kwargs))}
+        self._arg_values = {id(v) for v in leaves((args, kwargs))
+                            if not isinstance(v, TensorBase)}
         out, err = sys.stdout, sys.stderr
         sys.stdout = _WatchedStream(out, self, "stdout")
         sys.stderr = _WatchedStream(err, self, "stderr")
@@ -466,15 +467,13 @@ class Recorder:
         return "", module_scope.stack, phase
 
 
-def _values(value: Any) -> list[Any]:
-    """The values in the step's arguments other than tensors, and other than the tuples, lists
-    and dicts holding them."""
-    if isinstance(value, TensorBase):
-        return []
-    if type(value) is tuple or type(value) is list:
-        return [x for v in value for x in _values(v)]
-    if type(value) is dict:
-        return [x for v in value.values() for x in _values(v)]
+def leaves(value: Any) -> list[Any]:
+    """The values inside tuples, lists and dicts (nested), in order: a step's arguments, or a
+    recorded operand or result."""
+    if isinstance(value, (tuple, list)):
+        return [x for v in value for x in leaves(v)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in leaves(v)]
     return [value]
 
 
