@@ -373,8 +373,8 @@ class Tensor(TensorBase):
         self._versions = versions
         self._hooks = None
 
-    @classmethod
-    def _make(cls, data: np.ndarray, requires_grad: _bool = False,
+    @staticmethod
+    def _make(data: np.ndarray, requires_grad: _bool = False,
               grad_fn: Context | None = None, versions: list[_int] | None = None) -> Tensor:
         t = object.__new__(Tensor)
         t._data = data

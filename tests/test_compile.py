@@ -281,6 +281,29 @@ def test_two_backwards_in_one_step_and_zero_grad_to_zeros() -> None:
     assert isinstance(out, tuple) and len(out) == 2 and out[0].grad_fn is None
 
 
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_a_step_that_starts_with_model_zero_grad_compiles(set_to_none: bool) -> None:
+    # The pattern of PyTorch's tutorials: model.zero_grad() first. At the first call no
+    # parameter has a .grad yet, so the call is recorded as one call (like an optimizer's),
+    # not as what it did: both recordings then agree, and the replay calls it.
+    def build() -> tuple[list[mt.Tensor], Step, Callable[[int], tuple[Any, ...]]]:
+        mt.manual_seed(5)
+        model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        x, y = mt.randn(8, 2), mt.randn(8, 1)
+
+        def step(x: mt.Tensor, y: mt.Tensor) -> mt.Tensor:
+            model.zero_grad(set_to_none=set_to_none)
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return list(model.parameters()), step, lambda i: (x, y)
+    fn = compiled_quietly(build, 20)
+    assert f"sequential.zero_grad({set_to_none})" in fn.source
+
+
 def test_dropout_draws_fresh_numbers_in_the_eager_order() -> None:
     def build() -> tuple[list[mt.Tensor], Step, Callable[[int], tuple[Any, ...]]]:
         mt.manual_seed(5)

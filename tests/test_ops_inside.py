@@ -97,7 +97,7 @@ def install(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     """Instrument ``Function.apply``, ``Tensor._make``, saved tensors and value reads."""
     rec = Recorder()
     apply = Function.__dict__["apply"].__func__
-    make = Tensor.__dict__["_make"].__func__
+    make = Tensor._make
     saved = Context.__dict__["saved_tensors"].fget
 
     def recording_apply(cls: type[Function], *args: Any, **kwargs: Any) -> Tensor:
@@ -115,14 +115,14 @@ def install(monkeypatch: pytest.MonkeyPatch) -> Recorder:
         rec.known.add(id(out._data))
         return out
 
-    def recording_make(cls: type[Tensor], data: np.ndarray, *args: Any, **kwargs: Any) -> Tensor:
+    def recording_make(data: np.ndarray, *args: Any, **kwargs: Any) -> Tensor:
         if rec.depth == 0 and not rec.is_known(data):
             caller = sys._getframe(1)
             accumulating = (caller.f_code.co_filename.endswith("engine.py")
                             and caller.f_code.co_name != "_as_grad")
             if not accumulating:  # (the engine's own sums of gradients are not an op's work)
                 rec.events.append(("array", caller.f_code.co_name, _snapshot(data)))
-        out = make(cls, data, *args, **kwargs)
+        out = make(data, *args, **kwargs)
         rec.known.add(id(out._data))
         return out
 
@@ -144,7 +144,7 @@ def install(monkeypatch: pytest.MonkeyPatch) -> Recorder:
         return read
 
     monkeypatch.setattr(Function, "apply", classmethod(recording_apply))
-    monkeypatch.setattr(Tensor, "_make", classmethod(recording_make))
+    monkeypatch.setattr(Tensor, "_make", staticmethod(recording_make))
     monkeypatch.setattr(Context, "saved_tensors", property(recording_saved))
     for name in ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
                  "__array__"):

@@ -61,8 +61,8 @@ class TensorBase:
     _versions: list[int]
     _hooks: list[Any] | None
 
-    @classmethod
-    def _make(cls, data: np.ndarray, requires_grad: bool = False,
+    @staticmethod
+    def _make(data: np.ndarray, requires_grad: bool = False,
               grad_fn: Context | None = None, versions: list[int] | None = None) -> Tensor:
         """Wrap an array without copying or checking it (the fast path used by ``apply``).
 
@@ -248,6 +248,7 @@ class Context:
                     value = np.asarray(value)
                 saved.append((value, 0))
         self._saved, self._to_save = saved, ()
+        self._tensor_type = type(out)
 
     def release(self) -> None:
         """Free the saved values (called by the engine after backward, unless retain_graph)."""
@@ -317,7 +318,9 @@ class Function:
             record = False
         if like is None:
             raise TypeError(f"{cls.__name__}.apply expects at least one Tensor argument")
-        ctx = Context(cls, needs_input_grad)
+        ctx = _new_context(Context)  # (Context's __init__, without the call)
+        ctx.fn = cls
+        ctx.needs_input_grad = needs_input_grad
         raw = cls.forward(ctx, *arrays, **kwargs)
         # NumPy returns scalars (not 0-d arrays) from 0-d computations: keep tensors on arrays.
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
@@ -333,16 +336,18 @@ class Function:
                     versions = a._versions
                     break
         if not record:
-            return like._make(out) if versions is None else like._make(out, False, None, versions)
+            return like._make(out, False, None, versions)
         ctx.inputs = args
         if kwargs:
             ctx.kwargs = kwargs
         ctx.sequence_nr = next(_sequence)
         ctx.scope = module_scope.stack
-        ctx._tensor_type = type(like)
         if anomaly_mode.enabled:
             ctx.stack = anomaly_mode.forward_stack()
         result = like._make(out, True, ctx, versions)
         if ctx._to_save:
             ctx._keep_saved(args, raw, result)
         return result
+
+
+_new_context = object.__new__

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import TensorBase
+from ..nn.module import Module
 from ..optim.flat import lerp_
 from . import inline, updates
 from .record import Event, Out, Recorder, Ref, Refusal, leaves
@@ -288,6 +289,9 @@ def _written_out(plan: Plan) -> dict[int, updates.Layout]:
             present.add(id(plan.sources[e.args[0].index][1]))
         elif e.kind == "set_grad" and e.args[0].kind == "s":
             present.discard(id(plan.sources[e.args[0].index][1]))
+        elif e.kind == "call" and isinstance(e.obj, Module):  # (model.zero_grad(): called)
+            if not e.args or e.args[0]:
+                present.difference_update(id(p) for p in e.obj.parameters())
         elif e.kind == "call":
             opt = e.obj
             if id(opt) not in found:

@@ -80,7 +80,7 @@ class Event:
     ``kind`` is ``"op"`` (``fn.forward(ctx, *args, **kwargs)``), ``"acc"`` (gradient ``args[1]``
     accumulated into leaf ``args[0]``), ``"inplace"`` (``fn(args[0], value, out=args[0])``),
     ``"set_grad"`` (``args[0].grad = args[1]``) or ``"call"`` (``getattr(obj, fn)(*args)`` on an
-    optimizer, run as it is: recording is paused inside it).
+    optimizer or a module, run as it is: recording is paused inside it).
     """
 
     kind: str
@@ -94,7 +94,7 @@ class Event:
     node: str = ""                    # the node whose backward ran the op: for step.source
     scope: tuple[Any, ...] = ()       # the modules it ran in (or its node's): for step.source
     line: str = ""                    # the user's line that ran it: for messages
-    obj: Any = None                   # the optimizer of a "call"
+    obj: Any = None                   # the optimizer (or module) of a "call"
 
 
 class Refusal(Exception):
@@ -408,8 +408,9 @@ class Recorder:
         self.events.append(event)
 
     def call(self, obj: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """``obj.name(*args, **kwargs)`` on an optimizer: recorded as one opaque call, and run
-        with recording paused (it works on the parameters and their .grad in place)."""
+        """``obj.name(*args, **kwargs)`` on an optimizer (``step``, ``zero_grad``) or a module
+        (``zero_grad``): recorded as one opaque call, and run with recording paused (it works on
+        the parameters and their .grad in place)."""
         if any(callable(a) for a in args) or any(callable(v) for v in kwargs.values()):
             self.refuse(f"optimizer.{name}(closure) (the closure runs its own forward)")
             return getattr(obj, name)(*args, **kwargs)

@@ -25,7 +25,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.engine import check_hook_result
 from ..autograd.engine import format_shape as _fmt
-from ..autograd.function import Context, Function, module_scope
+from ..autograd.function import Context, Function, module_scope, recording
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..creation import from_numpy, tensor, zeros, zeros_like
 from ..device import check_device
@@ -496,6 +496,9 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradient of every parameter: to None (default) or to zeros in place."""
+        if recording.recorder is not None:  # (microtensor.compile replays the call)
+            recording.recorder.call(self, "zero_grad", (set_to_none,), {})
+            return
         for p in self.parameters():
             if p.grad is None:
                 continue

@@ -59,6 +59,12 @@ class SGD(Optimizer):
 
     def _update(self, group: dict[str, Any]) -> None:
         lr, momentum, weight_decay = _number(group["lr"]), group["momentum"], group["weight_decay"]
+        if momentum == 0 and weight_decay == 0 and not group["maximize"]:
+            for p in group["params"]:  # plain SGD: p -= lr * g (the common case, in one loop)
+                g = p.grad
+                if g is not None:
+                    p.add_(g, alpha=-lr)
+            return
         dampening, nesterov = group["dampening"], group["nesterov"]
         state = self.state
         for p, g in self._gradients(group):
