@@ -352,16 +352,20 @@ def _expand_bce_with_logits(shapes: list[tuple[int, ...]], kwargs: Mapping[str, 
 
 def _expand_bce(shapes: list[tuple[int, ...]], kwargs: Mapping[str, Any],
                 out: tuple[int, ...]) -> list[_Step]:
-    """l = -(y log x + (1 - y) log(1 - x)), each log clamped at -100"""
+    """l = -(y log x + (1 - y) log(1 - x)), each log clamped at -100, then reduced"""
     x, y = shapes[0], shapes[1]
-    return [_Step("Log (\u2265 -100)", (_In(0),), x),
-            _Step("Mul", (_In(1), _Res(0)), out),
-            _Step("Sub", (1, _In(1)), y),
-            _Step("Sub", (1, _In(0)), x),
-            _Step("Log (\u2265 -100)", (_Res(3),), x),
-            _Step("Mul", (_Res(2), _Res(4)), out),
-            _Step("Add", (_Res(1), _Res(5)), out),
-            _Step("Neg", (_Res(6),), out)]
+    steps = [_Step("Log (\u2265 -100)", (_In(0),), x),
+             _Step("Mul", (_In(1), _Res(0)), x),
+             _Step("Sub", (1, _In(1)), y),
+             _Step("Sub", (1, _In(0)), x),
+             _Step("Log (\u2265 -100)", (_Res(3),), x),
+             _Step("Mul", (_Res(2), _Res(4)), x),
+             _Step("Add", (_Res(1), _Res(5)), x),
+             _Step("Neg", (_Res(6),), x)]
+    reduction = kwargs.get("reduction", "none")
+    if reduction != "none":
+        steps.append(_Step(reduction.capitalize(), (_Res(7),), out))
+    return steps
 
 
 def _expand_log_softmax(shapes: list[tuple[int, ...]], kwargs: Mapping[str, Any],

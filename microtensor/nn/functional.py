@@ -942,10 +942,12 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                            f"{_torch_name(input.dtype)}: the target ({target.dtype}) must have "
                            f"the input's dtype ({input.dtype}); convert it with "
                            f"target{_conversion(input.dtype)}")
-    loss = fused.BinaryCrossEntropy.apply(input, target)  # (it checks the values are in [0, 1])
-    if weight is not None:
-        _check_broadcasts_to(weight, input.shape, "weight", name)
-        loss = loss * weight.to(input.dtype)  # the loss keeps the input's dtype, as in PyTorch
+    # (the op checks that the values are in [0, 1])
+    if weight is None:  # one node, the reduction included (as PyTorch's)
+        return fused.BinaryCrossEntropy.apply(input, target, reduction=reduction)
+    loss = fused.BinaryCrossEntropy.apply(input, target)
+    _check_broadcasts_to(weight, input.shape, "weight", name)
+    loss = loss * weight.to(input.dtype)  # the loss keeps the input's dtype, as in PyTorch
     return _reduce(loss, reduction)
 
 

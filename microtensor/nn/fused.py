@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..autograd.function import Context, Function
-from ..ops.elementwise import Clamp, Div, Mul, Sigmoid, SigmoidGrad, Sub, stable_sigmoid
+from ..ops.elementwise import Mul, Sigmoid, SigmoidGrad, Sub, stable_sigmoid
 from ..ops.linalg import Matmul, TransposedMatmul, matmul
 from ..ops.reduce import Sum
 from ..ops.shape import Reshape
@@ -54,6 +54,20 @@ class Linear(Function):
         return dx, dw, db
 
 
+def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
+    """``losses`` kept (``none``), summed or averaged over all elements: the NumPy calls of the
+    Sum and Mean ops, so the same floats as reducing afterwards."""
+    if reduction == "none":
+        return losses
+    total = losses.sum(axis=None, keepdims=False)
+    if reduction == "sum":
+        return total
+    if losses.size == 0:
+        with np.errstate(invalid="ignore"):  # the mean of nothing is nan, as in PyTorch
+            return total / 0
+    return total / losses.size
+
+
 class BinaryCrossEntropyWithLogits(Function):
     """l = softplus(x) - x y  (= -(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))), then
     reduced as ``reduction`` says (``none``, ``sum`` or ``mean``: over the n elements);
@@ -67,16 +81,7 @@ class BinaryCrossEntropyWithLogits(Function):
     def forward(ctx: Context, x: np.ndarray, y: np.ndarray,
                 reduction: str = "none") -> np.ndarray:
         ctx.save_for_backward(x, y)
-        losses = np.logaddexp(0, x) - x * y
-        if reduction == "none":
-            return losses
-        total = losses.sum(axis=None, keepdims=False)
-        if reduction == "sum":
-            return total
-        if losses.size == 0:
-            with np.errstate(invalid="ignore"):  # the mean of nothing is nan, as in PyTorch
-                return total / 0
-        return total / losses.size
+        return _reduce(np.logaddexp(0, x) - x * y, reduction)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -133,13 +138,17 @@ def _log_at_least_minus_100(x: np.ndarray) -> np.ndarray:
 
 
 class BinaryCrossEntropy(Function):
-    """l = -(y log x + (1 - y) log(1 - x)), each log clamped at -100;
-    dx = g (x - y) / max(x (1 - x), 1e-12),   dy = g (log(1 - x) - log x)"""
+    """l = -(y log x + (1 - y) log(1 - x)), each log clamped at -100, then reduced as
+    ``reduction`` says (``none``, ``sum`` or ``mean``: over the n elements);
+    dx = c (x - y) / max(x (1 - x), 1e-12),   dy = c (log(1 - x) - log x),
+    with c = g (g / n for ``mean``)"""
 
     # NOTE: fused so that dx is PyTorch's bounded (x - y) / max(x (1 - x), 1e-12): composed from
-    # log, the gradient g / x overflows for the tiny x that a saturated sigmoid produces.
+    # log, the gradient g / x overflows for the tiny x that a saturated sigmoid produces. One
+    # node with its reduction, as PyTorch's BinaryCrossEntropyBackward.
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, y: np.ndarray,
+                reduction: str = "none") -> np.ndarray:
         if not _within_0_1(x):  # (checked here, inside the op: the values are the data)
             raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 "
                                f"and 1 (got values from {x.min()} to {x.max()}); for raw scores "
@@ -148,22 +157,62 @@ class BinaryCrossEntropy(Function):
             raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 "
                                "and 1")
         ctx.save_for_backward(x, y)
-        return -(y * _log_at_least_minus_100(x) + (1 - y) * _log_at_least_minus_100(1 - x))
+        losses = -(y * _log_at_least_minus_100(x) + (1 - y) * _log_at_least_minus_100(1 - x))
+        return _reduce(losses, reduction)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
-        dx = dy = None
-        if ctx.needs_input_grad[0]:
-            # Ops applied directly, as in Linear.backward: the operands are known to match.
-            dx = Div.apply(Mul.apply(g, Sub.apply(x, y)),
-                           Clamp.apply(Mul.apply(x, Sub.apply(1.0, x)), lo=1e-12))
-        if ctx.needs_input_grad[1]:
+        need_x, need_y = ctx.needs_input_grad
+        n = x.numel() if ctx.kwargs.get("reduction", "none") == "mean" else 1
+        if n == 0:  # the mean of nothing: no element to send a gradient to
+            g, n = g._make(np.zeros(x.shape, g._data.dtype)), 1
+        # (a reduced loss's g is 0-d: the ops broadcast it, as Sum's and Mean's backward would)
+        dx = BinaryCrossEntropyGrad.apply(g, x, y, n=n) if need_x else None
+        dy = None
+        if need_y:
             tiny = float(np.finfo(x.dtype).smallest_subnormal)
             log_x = x.clamp(min=tiny).log().clamp(min=-100.0)
             log_1mx = (1.0 - x).clamp(min=tiny).log().clamp(min=-100.0)
-            dy = g * (log_1mx - log_x)
+            dy = (g if n == 1 else g / n) * (log_1mx - log_x)
         return dx, dy
+
+
+class BinaryCrossEntropyGrad(Function):
+    """z = c (x - y) / d with c = g / n and d = max(x (1 - x), 1e-12): the loss's gradient with
+    respect to x (n counts the elements of a mean, else 1; g may be 0-d);
+    dg = h (x - y) / (d n),   dy = -h c / d,
+    dx = h c (1 / d - (x - y) d' / d^2)  with d' = 1 - 2x where x (1 - x) >= 1e-12, else 0"""
+
+    # NOTE: one node instead of five (sub, mul, mul, clamp, div), and of the mean's backward
+    # too, on every backward of the XOR network of the README. The NumPy calls of those ops, in
+    # their order (the same floats).
+    @staticmethod
+    def forward(ctx: Context, g: np.ndarray, x: np.ndarray, y: np.ndarray,
+                n: int = 1) -> np.ndarray:
+        ctx.save_for_backward(g, x, y)
+        c = g if n == 1 else g / n
+        d = np.maximum(x * (1.0 - x), 1e-12)
+        return (x - y) * c / d
+
+    @staticmethod
+    def backward(ctx: Context, h: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+        g, x, y = ctx.saved_tensors
+        n = ctx.kwargs.get("n", 1)
+        need_g, need_x, need_y = ctx.needs_input_grad
+        c = g if n == 1 else g / n
+        product = x * (1.0 - x)
+        d = product.clamp(min=1e-12)
+        q = x - y
+        dg = h * q / d if need_g else None
+        if dg is not None and n != 1:
+            dg = dg / n
+        dy = -(h * c / d) if need_y else None
+        dx = None
+        if need_x:
+            slope = (1.0 - 2.0 * x) * (product >= 1e-12).to(x.dtype)  # d' (0 where clamped)
+            dx = h * c / d - h * c * q * slope / (d * d)
+        return dg, dx, dy
 
 
 def _kept_targets(t: np.ndarray, ignore_index: int) -> tuple[np.ndarray, np.ndarray | None,
