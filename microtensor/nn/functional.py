@@ -191,6 +191,8 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
     """(exp(x) - exp(-x)) / (exp(x) + exp(-x))"""
     if not isinstance(input, Tensor):
         _check_tensor(input, "tanh", "input", 1)
+    if input._data.dtype.kind == "f":  # (Tensor.tanh's op, without its call)
+        return elementwise.Tanh.apply(input)
     return input.tanh()
 
 
@@ -211,9 +213,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(x, 0) (``inplace`` is accepted; the result is always a new tensor)"""
     _check_tensor(input, "relu", "input", 1)
-    if input.dtype.kind == "b":
+    if input._data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    return input.relu()
+    return elementwise.Relu.apply(input)  # (Tensor.relu's op, without its call)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002

@@ -184,9 +184,9 @@ class BinaryCrossEntropyGrad(Function):
     dg = h (x - y) / (d n),   dy = -h c / d,
     dx = h c (1 / d - (x - y) d' / d^2)  with d' = 1 - 2x where x (1 - x) >= 1e-12, else 0"""
 
-    # NOTE: one node instead of five (sub, mul, mul, clamp, div), and of the mean's backward
-    # too, on every backward of the XOR network of the README. The NumPy calls of those ops, in
-    # their order (the same floats).
+    # NOTE: one node instead of six (sub, mul, sub, mul, clamp, div), and of the mean's
+    # backward too, on every backward of the XOR network of the README. The NumPy calls of
+    # those ops (the same floats).
     @staticmethod
     def forward(ctx: Context, g: np.ndarray, x: np.ndarray, y: np.ndarray,
                 n: int = 1) -> np.ndarray:
