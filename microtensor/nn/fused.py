@@ -54,6 +54,16 @@ class Linear(Function):
         return dx, dw, db
 
 
+def _averaged_over(ctx: Context, x: Tensor, g: Tensor) -> tuple[Tensor, int]:
+    """For the backward of a loss reduced inside its op: the gradient ``g`` and the number of
+    elements n its ``mean`` averaged over (1 for ``sum`` and ``none``). The mean of nothing
+    sends no gradient: g becomes zeros in x's shape, n = 1."""
+    n = x.numel() if ctx.kwargs.get("reduction", "none") == "mean" else 1
+    if n == 0:
+        return g._make(np.zeros(x.shape, g._data.dtype)), 1
+    return g, n
+
+
 def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     """``losses`` kept (``none``), summed or averaged over all elements: the NumPy calls of the
     Sum and Mean ops, so the same floats as reducing afterwards."""
@@ -87,9 +97,7 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        n = x.numel() if ctx.kwargs.get("reduction", "none") == "mean" else 1
-        if n == 0:  # the mean of nothing: no element to send a gradient to
-            g, n = g._make(np.zeros(x.shape, g._data.dtype)), 1
+        g, n = _averaged_over(ctx, x, g)
         # (a reduced loss's g is 0-d: the ops broadcast it, as Sum's and Mean's backward would)
         dx = BinaryCrossEntropyWithLogitsGrad.apply(g, x, y, n=n) if need_x else None
         dy = -((g if n == 1 else g / n) * x) if need_y else None
@@ -164,9 +172,7 @@ class BinaryCrossEntropy(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        n = x.numel() if ctx.kwargs.get("reduction", "none") == "mean" else 1
-        if n == 0:  # the mean of nothing: no element to send a gradient to
-            g, n = g._make(np.zeros(x.shape, g._data.dtype)), 1
+        g, n = _averaged_over(ctx, x, g)
         # (a reduced loss's g is 0-d: the ops broadcast it, as Sum's and Mean's backward would)
         dx = BinaryCrossEntropyGrad.apply(g, x, y, n=n) if need_x else None
         dy = None

@@ -25,7 +25,7 @@ from typing import Any, ClassVar, TypeVar, overload
 
 import numpy as np
 
-from ..autograd import enable_grad, grad_mode
+from ..autograd import enable_grad, no_grad
 from ..autograd.function import recording
 from ..creation import tensor
 from ..tensor import RemovableHandle, Tensor
@@ -355,16 +355,12 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        previous = grad_mode.state.enabled  # (no_grad(), without its object and calls)
-        grad_mode.state.enabled = False
-        try:
+        with no_grad():
             for group in self.param_groups:
                 if self._supports_flat and (group.get("fused") or group.get("foreach")):
                     self._update_flat(group)
                 else:
                     self._update(group)
-        finally:
-            grad_mode.state.enabled = previous
         self._opt_called = True  # (read by lr schedulers to warn about a wrong call order)
         return loss
 
